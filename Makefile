@@ -1,0 +1,66 @@
+# Two commands do all the set-up on a fresh Debian machine:
+#   make run    install what is missing, start the kiosk in demo mode
+#   make test   install what is missing (plus test tools), lint, run the whole suite under Xvfb
+# Both are idempotent: stamps under .venv/ skip work that is already done.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+XVFB := xvfb-run -a -s "-screen 0 1920x1920x24"
+
+# Runtime: GL for Kivy's SDL2 window, mtdev for touch panels, a CJK font, pcscd + headers and swig
+# for pyscard, the vsmartcard virtual reader for demo mode's virtual social security card.
+APT_RUN := libgl1 libgl1-mesa-dri libmtdev1 libsdl2-2.0-0 fonts-wqy-microhei \
+	pcscd libpcsclite1 libpcsclite-dev swig vsmartcard-vpcd python3-venv
+# Tests: a virtual X server, xauth for xvfb-run, PostgreSQL for the server tests.
+APT_TEST := xvfb xauth postgresql
+
+.PHONY: run test lint format deps deps-test clean tour bench
+
+run: deps
+	@if [ -z "$$DISPLAY" ] && [ -z "$$WAYLAND_DISPLAY" ]; then \
+		echo "No display found: start it under a virtual one with 'xvfb-run -a make run' (or set DISPLAY)."; \
+		exit 1; fi
+	$(BIN)/kiosk run
+
+test: deps-test lint
+	@bash scripts/test-services.sh
+	set -a; [ -f .test-env ] && . ./.test-env; set +a; \
+	$(XVFB) $(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+lint: deps-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: deps-test
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+tour: deps-test
+	$(XVFB) $(BIN)/kiosk tour --out docs/screens
+
+bench: deps-test
+	@bash scripts/test-services.sh
+	for b in benchmarks/*.py; do echo "== $$b"; $(XVFB) $(BIN)/python $$b || exit 1; done
+
+deps: $(VENV)/.apt-run $(VENV)/.installed
+
+deps-test: deps $(VENV)/.apt-test
+
+$(VENV)/.apt-run:
+	@bash scripts/apt-ensure.sh $(APT_RUN)
+	@mkdir -p $(VENV) && touch $@
+
+$(VENV)/.apt-test:
+	@bash scripts/apt-ensure.sh $(APT_TEST)
+	@mkdir -p $(VENV) && touch $@
+
+$(VENV)/.installed: pyproject.toml
+	@[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	@touch $@
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .test-env

@@ -1,0 +1,298 @@
+"""One typed schema for the kiosk's TOML configuration.
+
+Sources, later ones winning: ``default.toml`` in this package (demo mode), the file given with
+``--config`` (or ``$KIOSK_CONFIG``), then environment variables ``KIOSK__SECTION__KEY=value``
+(``__`` separates levels, e.g. ``KIOSK__DEVICES__PRINTER__URL=/dev/ttyUSB1``).
+
+Every problem raises :class:`ConfigError` naming the source, the dotted key and the bad value.
+Device URLs: ``sim://`` means "start the built-in simulator and connect to it over a real
+transport" (a pty pair for serial devices); anything else is a pyserial URL or device path.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+DEFAULT_CONFIG_PATH = Path(__file__).with_name("default.toml")
+SITE_EXAMPLE_PATH = Path(__file__).with_name("site.example.toml")
+ENV_PREFIX = "KIOSK__"
+
+
+class ConfigError(ValueError):
+    """A configuration value is missing, unknown or of the wrong type (message names key+value)."""
+
+
+@dataclass(frozen=True)
+class KioskSection:
+    mode: Literal["demo", "site"] = "demo"
+    device_id: str = "demo-kiosk-0001"
+    service_point: str = "沁源县沁河镇城关社区就业社保服务点"
+    region_code: str = "140431"
+    # Empty: $KIOSK_DATA_DIR, else $XDG_DATA_HOME/jinjinban-kiosk (see kiosk.paths).
+    data_dir: str = ""
+    counter_hours: str = "周一至周五 上午8:30-12:00 下午14:30-17:30（法定节假日除外）"
+    operator_phone: str = ""
+
+
+@dataclass(frozen=True)
+class DisplaySection:
+    orientation: Literal["portrait", "landscape"] = "portrait"
+    fullscreen: bool = True
+    # Empty: the bundled font, else a system CJK font found at start-up.
+    font: str = ""
+
+
+@dataclass(frozen=True)
+class SessionSection:
+    idle_seconds: int = 60
+    prompt_seconds: int = 20
+    spinner_delay_ms: int = 300
+
+
+@dataclass(frozen=True)
+class IdCardSection:
+    enabled: bool = True
+    url: str = "sim://"
+    baudrate: int = 115200
+    read_fingerprint: bool = False
+    read_appended_address: bool = True
+    poll_interval: float = 0.3
+
+
+@dataclass(frozen=True)
+class SsCardSection:
+    enabled: bool = True
+    # Substring of the PC/SC reader name; empty = the first reader found.
+    reader: str = ""
+    # "sim://": the virtual card, through pcscd+vpcd when pcscd runs, else in-process.
+    url: str = "sim://"
+    authenticator: Literal["none", "psam"] = "none"
+    psam_reader: str = ""
+
+
+@dataclass(frozen=True)
+class PrinterSection:
+    enabled: bool = True
+    url: str = "sim://"
+    baudrate: int = 115200
+    paper_width_dots: int = 576
+    native_qr: bool = True
+    cut: bool = True
+    charset: Literal["gb18030", "gbk", "gb2312"] = "gb18030"
+    job_expiry_seconds: int = 3600
+
+
+@dataclass(frozen=True)
+class ScannerSection:
+    enabled: bool = True
+    url: str = "sim://"
+    baudrate: int = 9600
+    terminator: Literal["CR", "LF", "CRLF"] = "CR"
+    max_length: int = 4096
+    debounce_seconds: float = 2.0
+
+
+@dataclass(frozen=True)
+class DevicesSection:
+    idcard: IdCardSection = field(default_factory=IdCardSection)
+    sscard: SsCardSection = field(default_factory=SsCardSection)
+    printer: PrinterSection = field(default_factory=PrinterSection)
+    scanner: ScannerSection = field(default_factory=ScannerSection)
+
+
+@dataclass(frozen=True)
+class BackendSection:
+    # Empty: demo mode runs the reference server in-process on 127.0.0.1 (free port).
+    url: str = ""
+    # File holding the device's HMAC secret (0600). Empty: <data_dir>/device.secret.
+    secret_file: str = ""
+    connect_timeout: float = 3.0
+    read_timeout: float = 10.0
+    verify_tls: bool = True
+    ca_bundle: str = ""
+    heartbeat_seconds: int = 60
+
+
+@dataclass(frozen=True)
+class OutboxSection:
+    retention_days: int = 30
+    backoff_initial_seconds: float = 1.0
+    backoff_max_seconds: float = 300.0
+
+
+@dataclass(frozen=True)
+class LoggingSection:
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    max_bytes: int = 2_000_000
+    backup_count: int = 5
+
+
+@dataclass(frozen=True)
+class MaintenanceSection:
+    idle_seconds: int = 120
+    # argon2 hash of the offline maintenance PIN; empty = no offline unlock.
+    pin_hash: str = ""
+    pin_max_tries: int = 5
+    pin_lock_minutes: int = 15
+
+
+@dataclass(frozen=True)
+class FaultsSection:
+    consecutive_failures: int = 3
+    backend_unreachable_seconds: int = 300
+
+
+@dataclass(frozen=True)
+class KioskConfig:
+    kiosk: KioskSection = field(default_factory=KioskSection)
+    display: DisplaySection = field(default_factory=DisplaySection)
+    session: SessionSection = field(default_factory=SessionSection)
+    devices: DevicesSection = field(default_factory=DevicesSection)
+    backend: BackendSection = field(default_factory=BackendSection)
+    outbox: OutboxSection = field(default_factory=OutboxSection)
+    logging: LoggingSection = field(default_factory=LoggingSection)
+    maintenance: MaintenanceSection = field(default_factory=MaintenanceSection)
+    faults: FaultsSection = field(default_factory=FaultsSection)
+
+    @property
+    def is_demo(self) -> bool:
+        return self.kiosk.mode == "demo"
+
+
+def load_config(
+    path: str | Path | None = None,
+    environ: typing.Mapping[str, str] | None = None,
+) -> KioskConfig:
+    """Load default.toml, overlay *path* (or ``$KIOSK_CONFIG``) and ``KIOSK__*`` variables."""
+    environ = os.environ if environ is None else environ
+    merged: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    _merge(merged, _read_toml(DEFAULT_CONFIG_PATH), sources, str(DEFAULT_CONFIG_PATH))
+    path = path or environ.get("KIOSK_CONFIG") or None
+    if path:
+        _merge(merged, _read_toml(Path(path)), sources, str(path))
+    for name, raw in environ.items():
+        if name.startswith(ENV_PREFIX):
+            keys = [part.lower() for part in name[len(ENV_PREFIX) :].split("__")]
+            _set_from_env(merged, keys, raw, sources, name)
+    return _build(KioskConfig, merged, "", sources)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+
+
+def _merge(into: dict, new: dict, sources: dict[str, str], source: str, prefix: str = "") -> None:
+    for key, value in new.items():
+        dotted = f"{prefix}{key}"
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            _merge(into[key], value, sources, source, dotted + ".")
+        else:
+            into[key] = value
+            sources[dotted] = source
+
+
+def _set_from_env(
+    merged: dict, keys: list[str], raw: str, sources: dict[str, str], var: str
+) -> None:
+    node = merged
+    for key in keys[:-1]:
+        node = node.setdefault(key, {})
+        if not isinstance(node, dict):
+            raise ConfigError(f"{var}: {'.'.join(keys)} is not a table")
+    node[keys[-1]] = _EnvString(raw)
+    sources[".".join(keys)] = f"environment variable {var}"
+
+
+class _EnvString(str):
+    """A value from the environment: coerced to the field's type instead of type-checked."""
+
+
+def _build(cls: type, data: Any, prefix: str, sources: dict[str, str]) -> Any:
+    where = prefix.rstrip(".") or "(top level)"
+    if not isinstance(data, dict):
+        raise ConfigError(f"{sources.get(where, 'config')}: {where} must be a table")
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}
+    for key in data:
+        if key not in names:
+            src = sources.get(f"{prefix}{key}", "config")
+            raise ConfigError(
+                f"{src}: unknown key {prefix}{key!s} (known: {', '.join(sorted(names))})"
+            )
+    values: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):
+        if f.name not in data:
+            continue
+        dotted = f"{prefix}{f.name}"
+        hint = hints[f.name]
+        if dataclasses.is_dataclass(hint):
+            values[f.name] = _build(hint, data[f.name], dotted + ".", sources)
+        else:
+            values[f.name] = _coerce(hint, data[f.name], dotted, sources.get(dotted, "config"))
+    return cls(**values)
+
+
+def _coerce(hint: Any, value: Any, dotted: str, source: str) -> Any:
+    def bad(expected: str) -> ConfigError:
+        return ConfigError(f"{source}: {dotted} = {value!r} is invalid: expected {expected}")
+
+    from_env = isinstance(value, _EnvString)
+    origin = typing.get_origin(hint)
+    if origin is Literal:
+        allowed = typing.get_args(hint)
+        if value not in allowed:
+            raise bad("one of " + ", ".join(repr(a) for a in allowed))
+        return str(value)
+    if origin in (types.UnionType, typing.Union):
+        raise bad("a supported type")  # the schema uses no unions; guard against drift
+    if hint is bool:
+        if from_env:
+            lowered = value.strip().lower()
+            if lowered in ("1", "true", "yes", "on"):
+                return True
+            if lowered in ("0", "false", "no", "off"):
+                return False
+        if isinstance(value, bool):
+            return value
+        raise bad("true or false")
+    if hint is int:
+        if from_env:
+            try:
+                return int(value)
+            except ValueError:
+                raise bad("an integer") from None
+        if isinstance(value, int) and not isinstance(value, bool):
+            if value < 0:
+                raise bad("a non-negative integer")
+            return value
+        raise bad("an integer")
+    if hint is float:
+        if from_env:
+            try:
+                return float(value)
+            except ValueError:
+                raise bad("a number") from None
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            if value < 0:
+                raise bad("a non-negative number")
+            return float(value)
+        raise bad("a number")
+    if hint is str:
+        if isinstance(value, str):
+            return str(value)
+        raise bad("a string")
+    raise bad(f"a value of type {hint}")

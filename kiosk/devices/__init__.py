@@ -1,0 +1,1 @@
+"""Device drivers: one package per device kind (codec, driver, simulator). Never imports Kivy."""

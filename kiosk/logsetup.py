@@ -1,0 +1,90 @@
+"""Structured, rotated log files under the data directory, with personal data scrubbed.
+
+The rule is that callers never pass personal data to a log call; :class:`PersonalDataFilter`
+is the second line of defence: it masks anything shaped like a resident ID number, a social
+security card number, a phone number or a long digit run before a record is written.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import logging.handlers
+import re
+from pathlib import Path
+
+LOG_FILE_NAME = "kiosk.log"
+
+_PATTERNS = [
+    re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])"),  # 18-digit ID number
+    re.compile(r"(?<![0-9A-Za-z])\d{15}(?![0-9A-Za-z])"),  # 15-digit legacy ID number
+    re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)"),  # mainland mobile number
+    re.compile(r"(?<!\d)\d{8,}(?!\d)"),  # any other long digit run (card numbers, accounts)
+]
+REDACTED = "[redacted]"
+
+
+def scrub(text: str) -> str:
+    for pattern in _PATTERNS:
+        text = pattern.sub(REDACTED, text)
+    return text
+
+
+class PersonalDataFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = scrub(message)
+        if cleaned != message or record.args:
+            record.msg, record.args = cleaned, None
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object a line: ts, level, logger, msg, plus whitelisted ``extra`` fields."""
+
+    EXTRA_KEYS = ("event", "device", "screen", "item", "state", "ms", "count", "code", "status")
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
+            "level": record.levelname,
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        for key in self.EXTRA_KEYS:
+            if hasattr(record, key):
+                entry[key] = scrub(str(getattr(record, key)))
+        if record.exc_info:
+            entry["exc"] = scrub(self.formatException(record.exc_info))
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def setup_logging(
+    log_dir: Path,
+    level: str = "INFO",
+    max_bytes: int = 2_000_000,
+    backup_count: int = 5,
+    console: bool = False,
+) -> Path:
+    """Send the root logger to a rotated JSON-lines file in *log_dir*; return its path."""
+    log_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path = log_dir / LOG_FILE_NAME
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if getattr(handler, "_kiosk", False):
+            root.removeHandler(handler)
+    handler = logging.handlers.RotatingFileHandler(
+        path, maxBytes=max_bytes, backupCount=backup_count, encoding="utf-8"
+    )
+    handler.setFormatter(JsonFormatter())
+    handler.addFilter(PersonalDataFilter())
+    handler._kiosk = True  # type: ignore[attr-defined]
+    root.addHandler(handler)
+    if console:
+        stream = logging.StreamHandler()
+        stream.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        stream.addFilter(PersonalDataFilter())
+        stream._kiosk = True  # type: ignore[attr-defined]
+        root.addHandler(stream)
+    root.setLevel(level)
+    return path

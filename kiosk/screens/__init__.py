@@ -1,0 +1,1 @@
+"""Kivy screens: thin views over one services facade."""

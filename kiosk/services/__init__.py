@@ -1,0 +1,1 @@
+"""Services between screens and devices/domain: backend client, store, outbox, session, hub."""
