@@ -75,6 +75,8 @@ class SsCardSection:
     url: str = "sim://"
     authenticator: Literal["none", "psam"] = "none"
     psam_reader: str = ""
+    # Seconds a card may take to answer the whole read before it counts as mute.
+    read_timeout: float = 5.0
 
 
 @dataclass(frozen=True)
@@ -85,8 +87,12 @@ class PrinterSection:
     paper_width_dots: int = 576
     native_qr: bool = True
     cut: bool = True
+    # What the printer's font can print; other characters go out as a small raster line.
     charset: Literal["gb18030", "gbk", "gb2312"] = "gb18030"
     job_expiry_seconds: int = 3600
+    # Ask the printer (GS r 1) to confirm each job once processed; off for printers without GS r.
+    confirm_printed: bool = True
+    status_timeout_seconds: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -141,6 +147,8 @@ class MaintenanceSection:
     pin_hash: str = ""
     pin_max_tries: int = 5
     pin_lock_minutes: int = 15
+    # `kiosk maintenance restart-if-idle` restarts only after this long without a touch.
+    restart_idle_minutes: int = 30
 
 
 @dataclass(frozen=True)

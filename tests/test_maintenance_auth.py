@@ -1,0 +1,540 @@
+"""Maintenance unlock: e-SSC sign-in over real HTTP, the offline PIN and its lockout, sessions.
+
+The e-SSC tests run the kiosk's real ``BackendClient`` against the reference server (demo seed)
+and, for answers the reference server never gives (garbage, 500), a small real HTTP server on
+127.0.0.1 that speaks the sign-in contract (``POST /api/v1/operators/essc-signin``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+import requests
+from argon2 import PasswordHasher
+from hypothesis import given
+from hypothesis import strategies as st
+
+from kiosk.domain.roles import AccountStatus, Permission, PermissionDenied, Role
+from kiosk.services.audit import AuditLog
+from kiosk.services.backend_client import BackendClient
+from kiosk.services.errors import BackendProtocolError
+from kiosk.services.maintenance_auth import (
+    AccountRefused,
+    BackendOperatorVerifier,
+    MaintenanceAuth,
+    PinIncorrect,
+    PinLocked,
+    PinNotSet,
+    PinPolicyError,
+    PinStore,
+    SessionExpired,
+    SignInRejected,
+    SignInUnavailable,
+    check_pin_policy,
+    operator_account_from_json,
+)
+
+FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+GOOD_PIN = "730519"
+
+ACCOUNTS = {
+    "QR-OPERATOR": {"account": "op-0001", "name_masked": "王*", "role": "operator"},
+    "QR-VENDOR": {"account": "vd-0007", "name_masked": "李*", "role": "vendor"},
+    "QR-SYSADMIN": {"account": "sa-0001", "name_masked": "赵*", "role": "system_admin"},
+    "QR-LOCKED": {"account": "op-0002", "name_masked": "张*", "role": "operator", "st": "locked"},
+    "QR-CANCELLED": {
+        "account": "op-0003",
+        "name_masked": "刘*",
+        "role": "operator",
+        "st": "cancelled",
+    },
+}
+
+
+class FakeClock:
+    def __init__(self, start: float = 1_000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+class SigninHandler(BaseHTTPRequestHandler):
+    """The sign-in contract of the platform, nothing more."""
+
+    def do_POST(self):
+        length = int(self.headers.get("Content-Length", "0"))
+        body = json.loads(self.rfile.read(length) or b"{}")
+        self.server.requests.append((self.path, dict(self.headers), body))
+        if self.path != "/api/v1/operators/essc-signin":
+            return self._answer(404, {"code": "not_found", "message": "未找到"})
+        qr = body.get("qr", "")
+        if qr == "QR-GARBAGE-ANSWER":
+            return self._answer(200, {"account": "x", "role": "superuser", "status": "active"})
+        if qr == "QR-SERVER-ERROR":
+            return self._answer(500, {"code": "internal", "message": "服务器内部错误"})
+        known = ACCOUNTS.get(qr)
+        if known is None:
+            return self._answer(
+                404, {"code": "operator_not_found", "message": "该电子社保卡未开通维护账号"}
+            )
+        answer = {k: v for k, v in known.items() if k != "st"}
+        answer["status"] = known.get("st", "active")
+        return self._answer(200, answer)
+
+    def _answer(self, status, payload):
+        data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args):  # keep pytest output clean
+        pass
+
+
+@pytest.fixture
+def signin_server():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), SigninHandler)
+    server.requests = []
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=10)
+
+
+def make_client(url: str) -> BackendClient:
+    return BackendClient(
+        requests.Session(),
+        url,
+        "test-kiosk-0001",
+        b"k" * 32,
+        connect_timeout=2.0,
+        read_timeout=5.0,
+        connect_retries=0,
+        status_retries=0,
+    )
+
+
+@pytest.fixture
+def audit(data_dir):
+    return AuditLog(data_dir)
+
+
+@pytest.fixture
+def pins(data_dir):
+    return PinStore(data_dir, wall_clock=FakeClock(1_800_000_000.0), hasher=FAST_HASHER)
+
+
+def make_auth(verifier, pins, audit, clock=None):
+    return MaintenanceAuth(
+        verifier=verifier,
+        pin_store=pins,
+        audit=audit,
+        device_id="test-kiosk-0001",
+        clock=clock or FakeClock(),
+    )
+
+
+# -- e-SSC sign-in through real HTTP ----------------------------------------------------------
+
+
+def test_active_operator_signs_in_and_is_audited_without_the_qr(signin_server, pins, audit):
+    url = f"http://127.0.0.1:{signin_server.server_port}"
+    auth = make_auth(BackendOperatorVerifier(make_client(url)), pins, audit)
+    session = auth.sign_in_with_qr("QR-OPERATOR")
+    assert session.role is Role.OPERATOR and session.account == "op-0001"
+    assert session.method == "essc"
+    path, headers, body = signin_server.requests[-1]
+    assert body == {"qr": "QR-OPERATOR"}
+    assert "X-Kiosk-Signature" in headers  # the platform can tell which kiosk asks
+    entries = list(audit.entries())
+    assert [(e.account, e.role, e.action) for e in entries] == [("op-0001", "operator", "sign_in")]
+    assert "QR-OPERATOR" not in audit.path.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("qr", "status", "words"),
+    [
+        ("QR-LOCKED", AccountStatus.LOCKED, "锁定"),
+        ("QR-CANCELLED", AccountStatus.CANCELLED, "注销"),
+    ],
+)
+def test_locked_and_cancelled_accounts_are_refused_in_chinese(
+    signin_server, pins, audit, qr, status, words
+):
+    url = f"http://127.0.0.1:{signin_server.server_port}"
+    auth = make_auth(BackendOperatorVerifier(make_client(url)), pins, audit)
+    with pytest.raises(AccountRefused) as info:
+        auth.sign_in_with_qr(qr)
+    assert info.value.status is status
+    assert words in info.value.message
+    (entry,) = audit.entries()
+    assert entry.action == "sign_in.refused" and entry.detail["status"] == status.value
+
+
+def test_unknown_qr_is_rejected_with_the_platforms_message(signin_server, pins, audit):
+    url = f"http://127.0.0.1:{signin_server.server_port}"
+    auth = make_auth(BackendOperatorVerifier(make_client(url)), pins, audit)
+    with pytest.raises(SignInRejected, match="未开通维护账号"):
+        auth.sign_in_with_qr("QR-STRANGER")
+    assert [e.action for e in audit.entries()] == ["sign_in.rejected"]
+
+
+@pytest.mark.parametrize("qr", ["QR-GARBAGE-ANSWER", "QR-SERVER-ERROR"])
+def test_broken_platform_answers_offer_the_pin(signin_server, pins, audit, qr):
+    url = f"http://127.0.0.1:{signin_server.server_port}"
+    auth = make_auth(BackendOperatorVerifier(make_client(url)), pins, audit)
+    with pytest.raises(SignInUnavailable, match="维护密码"):
+        auth.sign_in_with_qr(qr)
+
+
+def test_offline_platform_offers_the_pin(pins, audit):
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    auth = make_auth(BackendOperatorVerifier(make_client(f"http://127.0.0.1:{port}")), pins, audit)
+    with pytest.raises(SignInUnavailable, match="维护密码"):
+        auth.sign_in_with_qr("QR-OPERATOR")
+
+
+def test_no_platform_configured_offers_the_pin(pins, audit):
+    with pytest.raises(SignInUnavailable):
+        make_auth(None, pins, audit).sign_in_with_qr("QR-OPERATOR")
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        None,
+        [],
+        {"account": "a", "role": "root", "status": "active"},
+        {"account": "a", "role": "operator", "status": "frozen"},
+        {"account": "", "role": "operator", "status": "active"},
+        {"role": "operator", "status": "active"},
+        {"account": 5, "role": "operator", "status": "active"},
+    ],
+)
+def test_malformed_sign_in_answers_are_protocol_errors(data):
+    with pytest.raises(BackendProtocolError):
+        operator_account_from_json(data)
+
+
+# -- the offline PIN --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "pin", ["12345", "1234567890123", "12a456", "111111", "123456", "987654", "１２３４５６", ""]
+)
+def test_weak_or_malformed_pins_are_refused(pin):
+    with pytest.raises(PinPolicyError):
+        check_pin_policy(pin)
+
+
+@given(st.text(max_size=20))
+def test_pin_policy_never_crashes(text):
+    try:
+        check_pin_policy(text)
+    except PinPolicyError as exc:
+        assert exc.message
+    else:
+        assert text.isdigit() and 6 <= len(text) <= 12
+
+
+def test_pin_is_stored_only_as_a_private_argon2_hash(pins):
+    pins.set_pin(GOOD_PIN)
+    stored = pins.pin_path.read_text(encoding="ascii")
+    assert stored.startswith("$argon2id$") and GOOD_PIN not in stored
+    assert os.stat(pins.pin_path).st_mode & 0o077 == 0
+    pins.check(GOOD_PIN)
+
+
+def test_no_pin_set_is_a_typed_error(pins, audit):
+    assert not pins.is_set()
+    with pytest.raises(PinNotSet):
+        make_auth(None, pins, audit).sign_in_with_pin(GOOD_PIN)
+
+
+def test_five_wrong_pins_lock_for_fifteen_minutes_even_across_restarts(data_dir, audit):
+    wall = FakeClock(1_800_000_000.0)
+    pins = PinStore(data_dir, wall_clock=wall, hasher=FAST_HASHER)
+    pins.set_pin(GOOD_PIN)
+    auth = make_auth(None, pins, audit)
+    for left in (4, 3, 2, 1):
+        with pytest.raises(PinIncorrect) as info:
+            auth.sign_in_with_pin("000001")
+        assert info.value.tries_left == left and f"{left}次" in info.value.message
+    with pytest.raises(PinLocked):
+        auth.sign_in_with_pin("000001")
+    # the right PIN does not help while locked, nor does a "reboot" (a new store)
+    rebooted = PinStore(data_dir, wall_clock=wall, hasher=FAST_HASHER)
+    with pytest.raises(PinLocked) as info:
+        make_auth(None, rebooted, audit).sign_in_with_pin(GOOD_PIN)
+    assert "15分钟" in info.value.message
+    wall.advance(14 * 60)
+    with pytest.raises(PinLocked, match="1分钟"):
+        rebooted.check(GOOD_PIN)
+    wall.advance(61)
+    session = make_auth(None, rebooted, audit).sign_in_with_pin(GOOD_PIN)
+    assert session.role is Role.OPERATOR and session.account == "pin@test-kiosk-0001"
+    actions = [e.action for e in audit.entries()]
+    assert actions.count("sign_in.pin_wrong") == 4 and actions.count("sign_in.pin_locked") == 2
+    assert actions[-1] == "sign_in"
+    assert "000001" not in audit.path.read_text(encoding="utf-8")
+
+
+def test_a_right_pin_resets_the_failure_count(pins):
+    pins.set_pin(GOOD_PIN)
+    for _ in range(4):
+        with pytest.raises(PinIncorrect):
+            pins.check("000001")
+    pins.check(GOOD_PIN)
+    with pytest.raises(PinIncorrect) as info:
+        pins.check("000001")
+    assert info.value.tries_left == 4
+
+
+def test_a_damaged_lock_file_fails_closed(pins):
+    pins.set_pin(GOOD_PIN)
+    pins.lock_path.write_text("{not json", encoding="ascii")
+    with pytest.raises(PinLocked):
+        pins.check(GOOD_PIN)
+
+
+def test_clock_set_backwards_never_locks_longer_than_one_period(data_dir):
+    wall = FakeClock(1_800_000_000.0)
+    pins = PinStore(data_dir, wall_clock=wall, hasher=FAST_HASHER)
+    pins.set_pin(GOOD_PIN)
+    for _ in range(5):
+        with pytest.raises((PinIncorrect, PinLocked)):
+            pins.check("000001")
+    wall.advance(-86_400)  # the RTC lost a day
+    _, until = pins.lock_state()
+    assert until - wall() <= 15 * 60
+    wall.advance(15 * 60 + 1)
+    pins.check(GOOD_PIN)
+
+
+def test_configured_hash_is_used_and_the_set_pin_file_wins(data_dir):
+    configured = FAST_HASHER.hash("246813")
+    pins = PinStore(data_dir, configured_hash=configured, hasher=FAST_HASHER)
+    pins.check("246813")
+    pins.set_pin(GOOD_PIN)
+    pins.check(GOOD_PIN)
+    with pytest.raises(PinIncorrect):
+        pins.check("246813")
+
+
+def test_an_invalid_configured_hash_is_a_typed_error(data_dir):
+    pins = PinStore(data_dir, configured_hash="not-a-hash", hasher=FAST_HASHER)
+    with pytest.raises(PinNotSet, match="无效"):
+        pins.check(GOOD_PIN)
+
+
+# -- the maintenance session ------------------------------------------------------------------
+
+
+def test_session_times_out_after_two_idle_minutes_and_touch_extends(pins, audit):
+    pins.set_pin(GOOD_PIN)
+    clock = FakeClock()
+    session = make_auth(None, pins, audit, clock).sign_in_with_pin(GOOD_PIN)
+    clock.advance(100)
+    session.touch()
+    clock.advance(100)
+    assert not session.expired and session.seconds_left() == pytest.approx(20)
+    session.authorize(Permission.REPLACE_PAPER)
+    clock.advance(120)
+    assert session.expired
+    with pytest.raises(SessionExpired, match="超时"):
+        session.authorize(Permission.REPLACE_PAPER)
+    actions = [(e.action, dict(e.detail)) for e in audit.entries()]
+    assert actions[-2] == ("replace_paper", {})
+    assert actions[-1] == ("maintenance.end", {"reason": "idle_timeout"})
+
+
+def test_denied_actions_raise_and_are_audited(signin_server, pins, audit):
+    url = f"http://127.0.0.1:{signin_server.server_port}"
+    auth = make_auth(BackendOperatorVerifier(make_client(url)), pins, audit)
+    vendor = auth.sign_in_with_qr("QR-VENDOR")
+    assert not vendor.can(Permission.VIEW_OUTBOX)
+    with pytest.raises(PermissionDenied):
+        vendor.authorize(Permission.VIEW_OUTBOX)
+    vendor.authorize(Permission.RUN_DIAGNOSTICS, "diag.selftest", {"device": "printer"})
+    admin = auth.sign_in_with_qr("QR-SYSADMIN")
+    with pytest.raises(PermissionDenied):
+        admin.authorize(Permission.REPRINT_FOR_PRESENT_RESIDENT)
+    admin.authorize(Permission.EXIT_TO_DESKTOP)
+    admin.end()
+    admin.end()  # idempotent
+    rows = [(e.account, e.action) for e in audit.entries()]
+    assert rows == [
+        ("vd-0007", "sign_in"),
+        ("vd-0007", "denied"),
+        ("vd-0007", "diag.selftest"),
+        ("sa-0001", "sign_in"),
+        ("sa-0001", "denied"),
+        ("sa-0001", "exit_to_desktop"),
+        ("sa-0001", "maintenance.end"),
+    ]
+    assert audit.verify().ok
+
+
+def test_pin_session_is_an_operator_without_admin_rights(pins, audit):
+    pins.set_pin(GOOD_PIN)
+    session = make_auth(None, pins, audit).sign_in_with_pin(GOOD_PIN)
+    assert session.can(Permission.REPLACE_PAPER)
+    assert not session.can(Permission.EXIT_TO_DESKTOP)
+
+
+# -- `kiosk maintenance` ----------------------------------------------------------------------
+
+
+def run_cli(data_dir, *args, stdin=""):
+    env = {**os.environ, "KIOSK_DATA_DIR": str(data_dir)}
+    return subprocess.run(
+        [sys.executable, "-m", "kiosk", "maintenance", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+
+
+def test_cli_set_pin_from_stdin_writes_a_usable_hash_and_audits(data_dir):
+    done = run_cli(data_dir, "set-pin", "--pin-stdin", stdin="730519\n")
+    assert done.returncode == 0, done.stderr
+    PinStore(data_dir).check(GOOD_PIN)
+    (entry,) = AuditLog(data_dir).entries()
+    assert entry.action == "maintenance_pin.set" and entry.account.startswith("console:")
+    status = run_cli(data_dir, "pin-status")
+    assert "PIN set: yes" in status.stdout
+
+
+def test_cli_set_pin_refuses_a_weak_pin(data_dir):
+    done = run_cli(data_dir, "set-pin", "--pin-stdin", stdin="123456\n")
+    assert done.returncode == 2
+    assert "简单" in done.stderr
+    assert not PinStore(data_dir).is_set()
+
+
+def test_cli_set_pin_without_a_terminal_asks_for_pin_stdin(data_dir):
+    done = run_cli(data_dir, "set-pin", stdin="730519\n")
+    assert done.returncode == 2 and "--pin-stdin" in done.stderr
+
+
+# -- against the reference server (kiosk_backend, demo seed) ----------------------------------
+
+
+@pytest.fixture(scope="module")
+def reference_platform(tmp_path_factory):
+    """The real reference server on 127.0.0.1 with the demo seed, and a signed client."""
+    from kiosk.services.embedded_backend import start_embedded_backend
+
+    directory = tmp_path_factory.mktemp("reference-platform")
+    url, secret, handle = start_embedded_backend(directory, "test-kiosk-0001")
+    session = requests.Session()
+    client = BackendClient(session, url, "test-kiosk-0001", secret)
+    yield client
+    session.close()
+    handle.stop()
+
+
+@pytest.mark.parametrize(
+    ("qr", "role"),
+    [
+        ("ESSC-DEMO-OPERATOR-01", Role.OPERATOR),
+        ("ESSC-DEMO-OPERATOR-03", Role.VENDOR),
+        ("ESSC-DEMO-OPERATOR-04", Role.SYSTEM_ADMIN),
+        ("ESSC-DEMO-OPERATOR-05", Role.BUSINESS_ADMIN),
+    ],
+)
+def test_reference_server_active_accounts_sign_in_with_their_role(
+    reference_platform, pins, audit, qr, role
+):
+    auth = make_auth(BackendOperatorVerifier(reference_platform), pins, audit)
+    session = auth.sign_in_with_qr(qr)
+    assert session.role is role
+    assert session.operator.name_masked and "*" in session.operator.name_masked
+    assert audit.verify().ok
+
+
+@pytest.mark.parametrize(
+    ("qr", "status"),
+    [
+        ("ESSC-DEMO-OPERATOR-02", AccountStatus.LOCKED),
+        ("ESSC-DEMO-OPERATOR-06", AccountStatus.CANCELLED),
+    ],
+)
+def test_reference_server_locked_and_cancelled_are_refused(
+    reference_platform, pins, audit, qr, status
+):
+    auth = make_auth(BackendOperatorVerifier(reference_platform), pins, audit)
+    with pytest.raises(AccountRefused) as info:
+        auth.sign_in_with_qr(qr)
+    assert info.value.status is status
+
+
+def test_reference_server_unknown_qr_is_rejected(reference_platform, pins, audit):
+    auth = make_auth(BackendOperatorVerifier(reference_platform), pins, audit)
+    with pytest.raises(SignInRejected, match="无法识别"):
+        auth.sign_in_with_qr("ESSC-DEMO-NOBODY")
+
+
+def test_poll_ends_an_idle_session_once_and_menus_follow_the_role(pins, audit):
+    pins.set_pin(GOOD_PIN)
+    clock = FakeClock()
+    session = make_auth(None, pins, audit, clock).sign_in_with_pin(GOOD_PIN)
+    assert Permission.REPLACE_PAPER in session.allowed_permissions()
+    assert Permission.EXIT_TO_DESKTOP not in session.allowed_permissions()
+    assert session.poll() is True
+    clock.advance(121)
+    assert session.poll() is False and session.ended
+    assert session.poll() is False
+    assert session.allowed_permissions() == []
+    ends = [e for e in audit.entries() if e.action == "maintenance.end"]
+    assert len(ends) == 1 and ends[0].detail == {"reason": "idle_timeout"}
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=12),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
+    max_leaves=10,
+)
+
+
+@given(
+    st.one_of(
+        json_values,
+        st.fixed_dictionaries(
+            {
+                "account": st.one_of(st.text(max_size=12), st.integers()),
+                "role": st.sampled_from([r.value for r in Role] + ["root", ""]),
+                "status": st.sampled_from([s.value for s in AccountStatus] + ["frozen"]),
+            },
+            optional={"name_masked": st.one_of(st.text(max_size=4), st.none())},
+        ),
+    )
+)
+def test_any_sign_in_answer_parses_or_is_a_protocol_error(data):
+    try:
+        account = operator_account_from_json(data)
+    except BackendProtocolError:
+        return
+    assert account.account and isinstance(account.role, Role)
+    assert isinstance(account.status, AccountStatus)
