@@ -1,0 +1,50 @@
+"""The serial QR scanner: framing, driver, simulator, events.
+
+``open_scanner(section, publish)`` is the factory the composition root calls; with
+``url = "sim://"`` it also runs a :class:`ScannerSimulator` on a pty (demo mode scans with
+``runtime.simulator.scan(code)``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from kiosk.devices.scanner.driver import QrScanner
+from kiosk.devices.scanner.events import QrScanned, ScanRejected
+from kiosk.devices.scanner.simulator import ScannerSimulator
+
+__all__ = ["QrScanned", "QrScanner", "ScanRejected", "ScannerRuntime", "open_scanner"]
+
+SIM_URL = "sim://"
+
+
+@dataclass
+class ScannerRuntime:
+    driver: QrScanner
+    simulator: ScannerSimulator | None = None
+
+    def start(self) -> None:
+        if self.simulator is not None:
+            self.driver.url = self.simulator.start()
+        self.driver.open()
+
+    def stop(self) -> None:
+        self.driver.close()
+        if self.simulator is not None:
+            self.simulator.stop()
+
+
+def open_scanner(section: Any, publish: Callable[[Any], None]) -> ScannerRuntime:
+    """Build (not start) the scanner for a ``ScannerSection``."""
+    simulator = ScannerSimulator(section.terminator) if section.url == SIM_URL else None
+    driver = QrScanner(
+        "" if simulator else section.url,
+        baudrate=section.baudrate,
+        terminator=section.terminator,
+        max_length=section.max_length,
+        debounce_seconds=section.debounce_seconds,
+        publish=publish,
+    )
+    return ScannerRuntime(driver=driver, simulator=simulator)
