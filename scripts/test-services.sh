@@ -5,15 +5,24 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 : > .test-env
 
-# pcscd with the vsmartcard virtual reader (vpcd listens on 127.0.0.1:35963).
-if command -v pcscd >/dev/null; then
-	if ! pgrep -x pcscd >/dev/null; then
-		if [ "$(id -u)" -eq 0 ]; then
-			pcscd >/dev/null 2>&1 || true
-			sleep 1
-		fi
+# pcscd with the vsmartcard virtual reader (vpcd listens on 127.0.0.1:35963). A pcscd started
+# before vsmartcard-vpcd was installed has no virtual reader: restart it then.
+has_virtual_reader() {
+	.venv/bin/python -c "from smartcard.System import readers; import sys; sys.exit(0 if any('Virtual PCD' in str(r) for r in readers()) else 1)" >/dev/null 2>&1
+}
+if command -v pcscd >/dev/null && [ "$(id -u)" -eq 0 ]; then
+	if pgrep -x pcscd >/dev/null && ! has_virtual_reader; then
+		pkill -x pcscd; sleep 1
 	fi
-	pgrep -x pcscd >/dev/null && echo "KIOSK_TEST_PCSCD=1" >> .test-env
+	if ! pgrep -x pcscd >/dev/null; then
+		pcscd >/dev/null 2>&1 || true
+		for _ in 1 2 3 4 5 6 7 8 9 10; do has_virtual_reader && break; sleep 0.5; done
+	fi
+fi
+if has_virtual_reader; then
+	echo "KIOSK_TEST_PCSCD=1" >> .test-env
+	# The restart test stops and starts the system pcscd: only where we own it (root).
+	[ "$(id -u)" -eq 0 ] && echo "KIOSK_TEST_PCSCD_RESTART=1" >> .test-env
 fi
 
 # PostgreSQL: a throwaway cluster owned by the postgres user on a unix socket + 127.0.0.1:54329.

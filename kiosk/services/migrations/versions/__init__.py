@@ -1,0 +1,1 @@
+"""Alembic revision files of the kiosk store, oldest first by revision id."""
