@@ -13,8 +13,8 @@ from kiosk.devices.idcard import layout
 from kiosk.devices.idcard.cards import CardKind, IdCard, UnsupportedCard
 from kiosk.devices.idcard.demo_cards import demo_cards, resident_card
 from kiosk.devices.idcard.errors import CardDataError
-from kiosk.devices.idcard.nations import NATIONS, nation_name
 from kiosk.domain.identity import build_id_number
+from kiosk.domain.nations import NATIONS, nation_name
 
 TODAY = date(2026, 11, 29)
 CARDS = demo_cards()

@@ -1,7 +1,7 @@
 """Resident ID card reader (SAM module, GA 467 frames over serial), simulator, events.
 
 Pure modules first: :mod:`.errors` (the error tree), :mod:`.codec` (frames, checksum, deframer,
-SW3), :mod:`.nations` (GB 3304), :mod:`.cards` (the decoded card), :mod:`.layout` (text block
+SW3), :mod:`kiosk.domain.nations` (GB 3304), :mod:`.cards` (the decoded card), :mod:`.layout` (text block
 decoding), :mod:`.events`; then I/O: :mod:`.driver` (pyserial, polling thread) and
 :mod:`.simulator` (a scripted reader on a pty) with :mod:`.demo_cards`.
 

@@ -16,8 +16,8 @@ from datetime import date
 
 from kiosk.devices.idcard.cards import LONG_TERM, SEX_NAMES, CardKind, IdCard, UnsupportedCard
 from kiosk.devices.idcard.errors import CardDataError
-from kiosk.devices.idcard.nations import nation_name
 from kiosk.domain.identity import InvalidIdNumber, validate_id_number
+from kiosk.domain.nations import nation_name
 
 TEXT_LENGTH = 256
 PHOTO_LENGTH = 1024

@@ -15,8 +15,8 @@ from datetime import date
 from enum import IntEnum
 
 from kiosk.devices.sscard.errors import BadFieldValue, MissingField, UnsupportedCardVersion
-from kiosk.devices.sscard.nations import NATIONS
 from kiosk.domain.identity import InvalidIdNumber, mask_id_number, mask_name, validate_id_number
+from kiosk.domain.nations import NATIONS
 
 # (tag, value length in bytes) of every field, in reading order; lengths per the SSSE spec.
 EF05_FIELDS: tuple[tuple[int, int], ...] = (

@@ -1,4 +1,8 @@
-"""民族 codes of GB/T 3304-1991 as stored (BCD, two digits) in EF06 tag 0B; pure data."""
+"""民族 (ethnic group) codes of GB/T 3304-1991; pure data shared by both card readers.
+
+The ID card stores the two-digit code as UCS-2 text, the social security card as BCD (EF06
+tag 0B); the card face prints the name without "族".
+"""
 
 from __future__ import annotations
 
@@ -14,3 +18,11 @@ NATIONS: dict[str, str] = {
     "48": "裕固族", "49": "京族", "50": "塔塔尔族", "51": "独龙族", "52": "鄂伦春族", "53": "赫哲族",
     "54": "门巴族", "55": "珞巴族", "56": "基诺族", "97": "其他", "98": "外国血统中国籍人士",
 }  # fmt: skip
+
+
+def nation_name(code: str) -> str:
+    """The GB 3304 name for a two-digit code ("" if unknown); "1" and "01" are the same code."""
+    code = code.strip()
+    if code.isdigit() and len(code) == 1:
+        code = "0" + code
+    return NATIONS.get(code, "")
