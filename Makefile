@@ -11,10 +11,10 @@ XVFB := xvfb-run -a -s "-screen 0 1920x1920x24"
 
 # Runtime: GL for Kivy's SDL2 window, mtdev for touch panels, a CJK font, pcscd + headers and swig
 # for pyscard, the vsmartcard virtual reader for demo mode's virtual social security card.
-APT_RUN := libgl1 libgl1-mesa-dri libmtdev1 libsdl2-2.0-0 fonts-wqy-microhei \
+APT_RUN := libgl1 libgl1-mesa-dri libmtdev1 libsdl2-2.0-0 fonts-wqy-microhei fonts-hanazono \
 	pcscd libpcsclite1 libpcsclite-dev swig vsmartcard-vpcd python3-venv
 # Tests: a virtual X server, xauth for xvfb-run, PostgreSQL for the server tests.
-APT_TEST := xvfb xauth postgresql
+APT_TEST := xvfb xauth postgresql libzbar0
 
 .PHONY: run test lint format deps deps-test clean tour bench
 
