@@ -1,0 +1,439 @@
+"""The GUI's composition root: config → services → runtime components → screens → KioskApp.
+
+Imported only by :func:`kiosk.screens.bootstrap.start_gui`, after Kivy's environment and window
+size are set (this module imports Kivy). :func:`build_app` wires everything; the app itself only
+navigates, runs the idle timer and owns the overlays. Screens receive one services facade
+(:class:`KioskServices`, keyword-only) and never reach for globals.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from kivy.app import App
+from kivy.base import ExceptionHandler, ExceptionManager
+from kivy.cache import Cache
+from kivy.clock import Clock
+from kivy.core.text import DEFAULT_FONT, LabelBase
+from kivy.lang import Builder
+from kivy.properties import BooleanProperty, NumericProperty, StringProperty
+from kivy.uix.floatlayout import FloatLayout
+from kivy.uix.screenmanager import NoTransition, ScreenManager
+
+from kiosk.config import KioskConfig
+from kiosk.domain.catalogue import Catalogue, CatalogueError, ServiceItem, load_catalogue
+from kiosk.domain.idle import IdleState, IdleTimer
+from kiosk.screens import category, home, item, overlays, widgets
+from kiosk.screens.base import KioskScreen
+from kiosk.screens.bootstrap import EXIT_CONFIG, EXIT_NO_DISPLAY, GuiOptions, StartupError
+from kiosk.screens.dispatch import UiDispatcher
+from kiosk.services.bus import EventBus
+from kiosk.services.session import EndReason, Session, SessionManager
+
+log = logging.getLogger(__name__)
+
+# Kivy caches rendered TextInput text for a minute; a wipe must not leave a resident's typing.
+TEXT_CACHES = ("textinput.label", "textinput.width")
+KV_FILES = (widgets.KV_FILE, overlays.KV_FILE, home.KV_FILE, category.KV_FILE, item.KV_FILE)
+WEEKDAYS = "一二三四五六日"
+IDLE_POLL_SECONDS = 0.25
+
+
+class ItemFlows(Protocol):
+    """Runs an item's self-service flow (the resident-flows work provides it)."""
+
+    def start(self, item: ServiceItem) -> None: ...
+
+
+class RuntimeComponent(Protocol):
+    """Something that runs beside the UI for the app's lifetime (simulators, backend, outbox).
+
+    ``start()`` is called on the UI thread in :meth:`KioskApp.on_start` and must not block
+    (start your own thread); ``stop()`` is called once at exit, in reverse order, even after
+    a crash, and must be safe to call when ``start()`` failed half-way.
+    """
+
+    name: str
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+@dataclass(frozen=True, kw_only=True)
+class KioskServices:
+    """The one object screens talk to. Extend it here; screens must not import services."""
+
+    config: KioskConfig
+    catalogue: Catalogue
+    session: SessionManager
+    bus: EventBus
+    # None until the resident-flows work provides one: item screens then say the flow is not
+    # yet available on this kiosk and send residents to the counter, rather than pretend.
+    item_flows: ItemFlows | None = None
+
+
+class RecoverFromUiErrors(ExceptionHandler):
+    """Keeps the kiosk running when a UI callback raises: log it, wipe, go home.
+
+    A public kiosk must not drop to a desktop because one screen had a bug. The session is
+    ended (the error may have left a screen half-filled with a resident's data) on the next
+    frame. KeyboardInterrupt and SystemExit still stop the app, and so does an error storm
+    (:data:`ERROR_STORM` errors within :data:`ERROR_STORM_SECONDS`): a UI that fails every
+    frame cannot recover by itself; exiting lets the service manager restart it cleanly.
+    """
+
+    ERROR_STORM = 5
+    ERROR_STORM_SECONDS = 10.0
+
+    def __init__(self, app: KioskApp, clock=time.monotonic) -> None:
+        super().__init__()
+        self._app = app
+        self._clock = clock
+        self._recent: list[float] = []
+
+    def handle_exception(self, inst):
+        if isinstance(inst, KeyboardInterrupt | SystemExit):
+            return ExceptionManager.RAISE
+        now = self._clock()
+        self._recent = [t for t in self._recent if now - t < self.ERROR_STORM_SECONDS] + [now]
+        if len(self._recent) >= self.ERROR_STORM:
+            log.critical("UI errors keep repeating; stopping", extra={"event": "ui_error"})
+            return ExceptionManager.RAISE
+        log.error("unhandled UI error", exc_info=inst, extra={"event": "ui_error"})
+        Clock.schedule_once(lambda _dt: self._app.recover_from_error(), 0)
+        return ExceptionManager.PASS
+
+
+def build_runtime_components(config: KioskConfig, services: KioskServices) -> list:
+    """The components to run beside the UI, in start order.
+
+    Demo mode will add here, as their tasks land: the device simulators on their pty pairs /
+    virtual card, the device drivers and hub, the reference backend on 127.0.0.1 and the outbox
+    worker. Nothing is faked meanwhile: the list is simply empty.
+    """
+    return []
+
+
+def build_app(
+    config: KioskConfig,
+    *,
+    font: Path,
+    options: GuiOptions,
+    allow_short_timers: bool = False,
+) -> KioskApp:
+    """Wire services, components and the app. Raises StartupError for a bad catalogue/window."""
+    from kivy.core.window import Window
+
+    if Window is None:
+        raise StartupError(
+            "no display: the window could not be opened (see the log under the data directory)",
+            EXIT_NO_DISPLAY,
+        )
+    LabelBase.register(DEFAULT_FONT, str(font))
+    try:
+        catalogue = load_catalogue()
+    except CatalogueError as exc:
+        raise StartupError(f"事项目录错误 / catalogue error: {exc}", EXIT_CONFIG) from None
+    bus = EventBus(dispatcher=UiDispatcher())
+    services = KioskServices(
+        config=config,
+        catalogue=catalogue,
+        session=SessionManager(publish=bus.publish),
+        bus=bus,
+    )
+    idle = IdleTimer(
+        idle_seconds=config.session.idle_seconds,
+        prompt_seconds=config.session.prompt_seconds,
+        clock=options.idle_clock,
+        allow_short=allow_short_timers,
+    )
+    app = KioskApp(
+        services=services,
+        idle=idle,
+        components=build_runtime_components(config, services),
+        options=options,
+    )
+    ExceptionManager.add_handler(RecoverFromUiErrors(app))
+    return app
+
+
+class KioskApp(App):
+    """The kiosk's Kivy app: one ScreenManager, screens built once, overlays, idle handling.
+
+    UI state lives in Kivy properties the KV files bind to. ``allow_exit`` stays False outside
+    maintenance mode: Escape and window-close requests are then refused.
+    """
+
+    title = "就近办 自助服务"
+    scale = NumericProperty(1.0)
+    portrait = BooleanProperty(True)
+    service_point = StringProperty("")
+    counter_hours = StringProperty("")
+    operator_phone = StringProperty("")
+    clock_text = StringProperty("")
+    allow_exit = BooleanProperty(False)
+    idle_prompt_shown = BooleanProperty(False)
+    help_shown = BooleanProperty(False)
+
+    def __init__(
+        self,
+        *,
+        services: KioskServices,
+        idle: IdleTimer,
+        components: list,
+        options: GuiOptions,
+        **kwargs,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.services = services
+        self.idle = idle
+        self.components = components
+        self.options = options
+        self.exit_code = 0
+        self.ui_errors = 0
+        self.screens: dict[str, KioskScreen] = {}
+        self._history: list[tuple[str, object]] = []
+        self._started: list = []
+        self._first_frame_seen = False
+        kiosk = services.config.kiosk
+        self.service_point = kiosk.service_point
+        self.counter_hours = kiosk.counter_hours
+        self.operator_phone = kiosk.operator_phone
+
+    # ----------------------------------------------------------------- building
+    def build(self):
+        from kivy.core.window import Window
+
+        for kv_file in KV_FILES:
+            Builder.load_file(str(kv_file))
+        self._on_window_size(Window, Window.size)
+        Window.bind(size=self._on_window_size)
+        Window.bind(on_request_close=self._on_request_close)
+        Window.bind(on_keyboard=self._on_keyboard)
+        Window.bind(on_touch_down=self._on_window_touch)
+        Window.clearcolor = (1, 1, 1, 1)
+
+        self.manager = ScreenManager(transition=NoTransition())
+        for screen_class, name in (
+            (home.HomeScreen, "home"),
+            (category.CategoryScreen, "category"),
+            (item.ItemScreen, "item"),
+        ):
+            screen = screen_class(services=self.services, name=name)
+            self.screens[name] = screen
+            self.manager.add_widget(screen)
+        self.idle_prompt = overlays.IdlePrompt()
+        self.help_panel = overlays.HelpPanel()
+        self.root_layout = FloatLayout()
+        self.root_layout.add_widget(self.manager)
+        self.services.session.on_end(self._on_session_end)
+
+        self._tick_clock(0)
+        Clock.schedule_interval(self._tick_clock, 1.0)
+        Clock.schedule_interval(self._poll_idle, IDLE_POLL_SECONDS)
+        return self.root_layout
+
+    def on_start(self) -> None:
+        from kivy.core.window import Window
+
+        Window.bind(on_flip=self._on_flip)
+        for component in self.components:
+            log.info(
+                "starting component", extra={"event": "component_start", "device": component.name}
+            )
+            self._started.append(component)
+            component.start()
+        if self.options.on_start is not None:
+            self.options.on_start(self)
+
+    def shutdown_components(self) -> None:
+        """Stop started components in reverse order; errors are logged, never raised."""
+        while self._started:
+            component = self._started.pop()
+            try:
+                component.stop()
+            except Exception:
+                log.exception("component stop failed", extra={"device": component.name})
+
+    def on_stop(self) -> None:
+        self.services.session.end(EndReason.SHUTDOWN)
+        self.shutdown_components()
+
+    # --------------------------------------------------------------- navigation
+    @property
+    def current_screen(self) -> str:
+        return self.manager.current
+
+    def show_category(self, category_name: str) -> None:
+        """Open the list of *category_name* (starts a session if none is open)."""
+        self._begin_interaction()
+        self.screens["category"].show(category_name)
+        self._navigate("category", category_name)
+
+    def show_item(self, item_no: int) -> None:
+        """Open item *item_no*'s 一次性告知 screen."""
+        self._begin_interaction()
+        self.screens["item"].show(item_no)
+        self._navigate("item", item_no)
+
+    def go_back(self) -> None:
+        """Return to the previous screen; home when there is none."""
+        if self._history:
+            self._history.pop()
+        if not self._history:
+            self.go_home()
+            return
+        name, argument = self._history[-1]
+        self.screens[name].show(argument)
+        self.manager.current = name
+        log.info("back", extra={"event": "navigate", "screen": name})
+
+    def go_home(self) -> None:
+        """Home, ending the session (which wipes every screen) — a fresh start for the next."""
+        if not self.services.session.end(EndReason.RESIDENT_HOME):
+            self._reset_to_home()
+
+    def _navigate(self, name: str, argument: object) -> None:
+        self._history.append((name, argument))
+        self.manager.current = name
+        extra = {"event": "navigate", "screen": name}
+        if name == "item":
+            extra["item"] = argument
+        log.info("navigate", extra=extra)
+
+    def _begin_interaction(self) -> None:
+        if self.services.session.current is None:
+            self.services.session.ensure_started()
+            self.idle.restart()
+
+    def _on_session_end(self, _session: Session, reason: EndReason) -> None:
+        for screen in self.screens.values():
+            screen.clear()
+        for category_name in TEXT_CACHES:
+            Cache.remove(category_name)
+        self._reset_to_home()
+        log.info("screens wiped", extra={"event": "wipe", "state": reason.value})
+
+    def recover_from_error(self) -> None:
+        """After an unhandled UI error: end the session (wiping every screen) and go home."""
+        self.ui_errors += 1
+        if not self.services.session.end(EndReason.UI_ERROR):
+            for screen in self.screens.values():
+                screen.clear()
+            self._reset_to_home()
+
+    def _reset_to_home(self) -> None:
+        self._history.clear()
+        self._hide_idle_prompt()
+        self.close_help()
+        self.manager.current = "home"
+
+    # ---------------------------------------------------------------- overlays
+    def open_help(self) -> None:
+        """Show where to find staff (the flows work may add a call-staff service here)."""
+        if not self.help_shown:
+            self._begin_interaction()  # so the idle timeout also closes a forgotten panel
+            self.root_layout.add_widget(self.help_panel)
+            self.help_shown = True
+            log.info("help opened", extra={"event": "help"})
+
+    def close_help(self) -> None:
+        if self.help_shown:
+            self.root_layout.remove_widget(self.help_panel)
+            self.help_shown = False
+
+    def continue_session(self) -> None:
+        """The resident tapped during the prompt: keep everything, restart the idle period."""
+        self.idle.activity()
+        self._hide_idle_prompt()
+        log.info("idle prompt dismissed", extra={"event": "idle", "state": "continue"})
+
+    def end_session_from_prompt(self) -> None:
+        self.services.session.end(EndReason.RESIDENT_EXIT)
+
+    def _show_idle_prompt(self, seconds_left: int) -> None:
+        self.idle_prompt.seconds_left = seconds_left
+        if not self.idle_prompt_shown:
+            self.root_layout.add_widget(self.idle_prompt)
+            self.idle_prompt_shown = True
+            log.info("idle prompt shown", extra={"event": "idle", "state": "prompt"})
+
+    def _hide_idle_prompt(self) -> None:
+        if self.idle_prompt_shown:
+            self.root_layout.remove_widget(self.idle_prompt)
+            self.idle_prompt_shown = False
+
+    # ------------------------------------------------------------- idle timing
+    def _poll_idle(self, _dt: float) -> None:
+        if self.services.session.current is None:
+            return
+        status = self.idle.poll()
+        if status.state is IdleState.PROMPT:
+            self._show_idle_prompt(status.seconds_left)
+        elif status.state is IdleState.EXPIRED:
+            log.info("idle timeout", extra={"event": "idle", "state": "expired"})
+            self.services.session.end(EndReason.IDLE_TIMEOUT)
+        elif self.idle_prompt_shown:
+            self._hide_idle_prompt()
+
+    def _on_window_touch(self, _window, _touch) -> bool:
+        # The prompt decides itself what a touch on it means (continue, or 返回首页).
+        if not self.idle_prompt_shown:
+            self.idle.activity()
+        return False
+
+    def _on_keyboard(self, _window, key, *_args) -> bool:
+        if not self.idle_prompt_shown:
+            self.idle.activity()
+        # Consuming Escape means it never quits (nor pauses) outside maintenance mode.
+        return key == 27 and not self.allow_exit
+
+    def _on_request_close(self, *_args, **kwargs) -> bool:
+        if self.allow_exit:
+            return False
+        log.warning(
+            "close request refused", extra={"event": "close", "state": kwargs.get("source", "")}
+        )
+        return True
+
+    # -------------------------------------------------------------- the rest
+    def _on_window_size(self, _window, size) -> None:
+        width, height = size
+        self.scale = max(min(width, height) / 1080.0, 0.1)
+        self.portrait = height >= width
+
+    def _tick_clock(self, _dt: float) -> None:
+        now = datetime.datetime.now()
+        self.clock_text = f"{now.month}月{now.day}日 星期{WEEKDAYS[now.weekday()]}\n{now:%H:%M}"
+
+    def _on_flip(self, *_args) -> None:
+        if self._first_frame_seen or self.manager.current != "home":
+            return
+        greeting = self.screens["home"].ids.greeting
+        if not greeting.texture_size[0]:
+            return  # text not laid out yet: this frame is not the drawn home screen
+        self._first_frame_seen = True
+        from kivy.core.window import Window
+
+        Window.unbind(on_flip=self._on_flip)
+        elapsed = seconds_since_process_start()
+        log.info("first home frame", extra={"event": "first_frame", "ms": round(elapsed * 1000)})
+        if self.options.on_first_frame is not None:
+            self.options.on_first_frame(self, elapsed)
+
+
+def seconds_since_process_start() -> float:
+    """Seconds since this process was created (Linux /proc; 10 ms resolution)."""
+    import os
+
+    with open("/proc/self/stat", encoding="ascii") as fh:
+        fields = fh.read().rsplit(")", 1)[1].split()
+    start_ticks = int(fields[19])  # field 22 of stat(5); fields[0] is field 3
+    ticks_per_second = os.sysconf("SC_CLK_TCK")
+    return time.clock_gettime(time.CLOCK_BOOTTIME) - start_ticks / ticks_per_second

@@ -1,0 +1,177 @@
+"""Drive a running KioskApp from a script: real taps through Kivy's input path, waits, PNGs.
+
+Used by ``kiosk tour`` and by the GUI tests. A script is a generator run on the UI thread; it
+yields either a number (seconds to wait, letting frames render) or an :class:`Until` (poll a
+condition each frame until true, or fail after its timeout). Taps go through
+``EventLoop.post_dispatch_input`` like a real touch panel's events, with touch-down and touch-up
+in different frames (in one frame a button never fires).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Generator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kivy.base import EventLoop
+from kivy.clock import Clock
+from kivy.input.motionevent import MotionEvent
+
+log = logging.getLogger(__name__)
+
+Script = Generator[Any, None, None]
+POLL_SECONDS = 0.05
+TAP_HOLD_SECONDS = 0.12
+SETTLE_SECONDS = 0.15
+
+
+@dataclass(frozen=True)
+class Until:
+    """Wait until ``condition()`` is true; :class:`ScenarioTimeout` after ``timeout`` seconds."""
+
+    condition: Callable[[], bool]
+    timeout: float = 20.0
+    what: str = "condition"
+
+
+class ScenarioTimeout(AssertionError):
+    """An :class:`Until` condition stayed false for its whole timeout."""
+
+
+class ScriptTouch(MotionEvent):
+    """A single finger at window pixel (x, y), dispatched like a hardware touch."""
+
+    def __init__(self, x: float, y: float) -> None:
+        window = EventLoop.window
+        super().__init__(
+            "ScriptTouch",
+            1,
+            {"x": x / (window.width - 1.0), "y": y / (window.height - 1.0)},
+            is_touch=True,
+            type_id="touch",
+        )
+        self.profile = ["pos"]
+
+    def depack(self, args):
+        self.sx = args["x"]
+        self.sy = args["y"]
+        super().depack(args)
+
+
+def tap(widget, hold: float = TAP_HOLD_SECONDS) -> Script:
+    """Touch the centre of *widget* and lift after *hold* seconds (``yield from tap(w)``).
+
+    Waits a few frames first: a screen that just became current is laid out on the next
+    frame, and until then its widgets' window positions are stale.
+    """
+    yield SETTLE_SECONDS
+    x, y = widget.to_window(*widget.center)
+    touch = ScriptTouch(x, y)
+    EventLoop.post_dispatch_input("begin", touch)
+    yield hold
+    EventLoop.post_dispatch_input("end", touch)
+    yield 0.1
+
+
+def tap_at(x: float, y: float, hold: float = TAP_HOLD_SECONDS) -> Script:
+    """Touch window pixel (x, y) (``yield from tap_at(...)``), after the layout settles."""
+    yield SETTLE_SECONDS
+    touch = ScriptTouch(x, y)
+    EventLoop.post_dispatch_input("begin", touch)
+    yield hold
+    EventLoop.post_dispatch_input("end", touch)
+    yield 0.1
+
+
+def find_bar_button(screen, button_id: str):
+    """The top/bottom bar button *button_id* (back_button, home_button, help_button) of *screen*.
+
+    Raises LookupError when the screen has no bar holding that id.
+    """
+    from kiosk.screens.widgets import BottomBar, TopBar
+
+    for widget in screen.walk():
+        if isinstance(widget, TopBar | BottomBar) and button_id in widget.ids:
+            return widget.ids[button_id]
+    raise LookupError(f"{screen.name}: no bar button {button_id!r}")
+
+
+def export_png(widget, path: Path) -> Path:
+    """Write *widget* (usually the app's root layout, overlays included) to *path* as RGB PNG.
+
+    The alpha channel is dropped: Kivy's blending leaves the framebuffer's alpha below 1 under
+    translucent overlays, while the colour channels already hold what the screen shows.
+    """
+    from PIL import Image
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    widget.export_to_png(str(path))
+    with Image.open(path) as image:
+        opaque = image.convert("RGB")
+    opaque.save(path)
+    return path
+
+
+class ScenarioRunner:
+    """Runs *script* on the UI thread; calls ``on_finish(error_or_None)`` exactly once."""
+
+    def __init__(self, script: Script, on_finish: Callable[[BaseException | None], None]):
+        self._script = script
+        self._on_finish = on_finish
+        self._until: Until | None = None
+        self._deadline = 0.0
+        self._done = False
+
+    def start(self, delay: float = 0.5) -> None:
+        Clock.schedule_once(lambda _dt: self._advance(None), delay)
+
+    def _advance(self, error: BaseException | None) -> None:
+        try:
+            command = self._script.throw(error) if error else next(self._script)
+        except StopIteration:
+            self._finish(None)
+            return
+        except BaseException as exc:  # the scenario failed: report it, never hang the app
+            self._finish(exc)
+            return
+        if isinstance(command, Until):
+            self._until = command
+            self._deadline = time.monotonic() + command.timeout
+            self._schedule_poll(0)
+        elif isinstance(command, int | float):
+            Clock.schedule_once(lambda _dt: self._advance(None), float(command))
+        else:
+            self._advance(TypeError(f"scenario yielded {command!r}; expected seconds or Until"))
+
+    def _schedule_poll(self, delay: float) -> None:
+        # A lambda, not the bound method: Kivy's Clock holds bound methods weakly, and nothing
+        # else keeps this runner alive between frames.
+        Clock.schedule_once(lambda _dt: self._poll(), delay)
+
+    def _poll(self) -> None:
+        until = self._until
+        assert until is not None
+        try:
+            satisfied = bool(until.condition())
+        except Exception as exc:
+            self._advance(exc)
+            return
+        if satisfied:
+            self._until = None
+            self._advance(None)
+        elif time.monotonic() > self._deadline:
+            self._until = None
+            self._advance(ScenarioTimeout(f"timed out after {until.timeout:g} s: {until.what}"))
+        else:
+            self._schedule_poll(POLL_SECONDS)
+
+    def _finish(self, error: BaseException | None) -> None:
+        if self._done:
+            return
+        self._done = True
+        if error is not None:
+            log.error("scenario failed: %s", type(error).__name__, exc_info=error)
+        self._on_finish(error)
