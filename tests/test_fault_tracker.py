@@ -78,3 +78,15 @@ def test_never_two_open_tickets_for_one_fault(observations, threshold):
         else:
             assert decision is None
     assert (tracker.open_faults() != {}) == open_now
+
+
+def test_abandoned_close_is_retried_on_the_next_healthy_observation():
+    tracker = FaultTracker(default_rule=FaultRule(threshold=1))
+    tracker.observe("printer.paper_end", True, 0.0)
+    tracker.confirm_open("printer.paper_end", "T-3")
+    assert isinstance(tracker.observe("printer.paper_end", False, 1.0), CloseTicket)
+    assert tracker.observe("printer.paper_end", False, 2.0) is None
+    tracker.abandon_close("printer.paper_end")
+    assert tracker.observe("printer.paper_end", False, 3.0) == CloseTicket(
+        "printer.paper_end", "T-3"
+    )

@@ -155,6 +155,10 @@ class MaintenanceSection:
 class FaultsSection:
     consecutive_failures: int = 3
     backend_unreachable_seconds: int = 300
+    # Card read failures in a row (no good read between) before a reader ticket opens.
+    read_failures: int = 5
+    # How often device states are re-checked; a state fault counts once per check.
+    check_interval_seconds: float = 10.0
 
 
 @dataclass(frozen=True)

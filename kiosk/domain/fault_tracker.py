@@ -102,6 +102,12 @@ class FaultTracker:
         state = self._states.setdefault(fault_key, _FaultState())
         state.pending_open = False
 
+    def abandon_close(self, fault_key: str) -> None:
+        """The close request could not be stored: the next healthy observation tries again."""
+        state = self._states.get(fault_key)
+        if state is not None:
+            state.pending_close = False
+
     def confirm_closed(self, fault_key: str) -> None:
         self._states.pop(fault_key, None)
 
