@@ -12,7 +12,11 @@ county's to change. An answer itself carries its own deadline (反馈时限) for
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
+from dataclasses import dataclass
+
+from kiosk.domain.workdays import DueDate, WorkingCalendar, due_date
 
 
 class Level(enum.StrEnum):
@@ -53,3 +57,82 @@ def next_level(level: Level) -> Level:
         return _NEXT_LEVEL[level]
     except KeyError:
         raise CannotEscalate(f"{LEVEL_LABELS[level]}已是最高一级，不能再上报") from None
+
+
+# --- ledger states, deadlines and overdue flags (pure; the ledger module stores them) -----------
+
+
+class TicketState(enum.StrEnum):
+    SUBMITTED = "submitted"  # 已提交 (recorded, not yet routed)
+    ASSIGNED = "assigned"  # 已分派 to the first level
+    ESCALATED = "escalated"  # 已上报 to the next level, which now holds it
+    ANSWERED = "answered"  # 已答复: result + 反馈时限 given
+    CLOSED = "closed"  # 已关闭 (solved, or the device recovered)
+
+
+STATE_LABELS = {
+    TicketState.SUBMITTED: "已提交",
+    TicketState.ASSIGNED: "已分派",
+    TicketState.ESCALATED: "已上报上级",
+    TicketState.ANSWERED: "已答复",
+    TicketState.CLOSED: "已关闭",
+}
+
+# States in which the holding level still owes an answer.
+AWAITING_ANSWER = frozenset({TicketState.SUBMITTED, TicketState.ASSIGNED, TicketState.ESCALATED})
+OPEN_STATES = AWAITING_ANSWER | {TicketState.ANSWERED}
+
+
+class TransitionRefused(ValueError):
+    """The action does not apply to a ticket in its state (message in Chinese)."""
+
+
+def check_can_answer(state: TicketState) -> None:
+    """An open ticket can be answered (again: a revised answer replaces the last one)."""
+    if state not in OPEN_STATES:
+        raise TransitionRefused("工单已关闭，不能再答复")
+
+
+def check_can_escalate(state: TicketState, level: Level) -> Level:
+    """The level an open ticket escalates to; CannotEscalate at the province, TransitionRefused
+    for a closed ticket. An answered ticket may still escalate (the answer did not solve it)."""
+    if state not in OPEN_STATES:
+        raise TransitionRefused("工单已关闭，不能再上报")
+    return next_level(level)
+
+
+def answer_due(
+    level: Level, assigned_on: dt.date, calendar: WorkingCalendar | None = None
+) -> DueDate:
+    """The date by which *level* must answer a ticket it received on *assigned_on* (working days
+    per :data:`ANSWER_WORKING_DAYS`, counted by :func:`kiosk.domain.workdays.due_date`)."""
+    return due_date(assigned_on, ANSWER_WORKING_DAYS[level], calendar)
+
+
+@dataclass(frozen=True)
+class Overdue:
+    """answer: the holding level is past its answer date; feedback: an answer was given but
+    its 反馈时限 passed without the ticket being closed."""
+
+    answer: bool
+    feedback: bool
+
+    @property
+    def any(self) -> bool:
+        return self.answer or self.feedback
+
+
+def overdue(
+    state: TicketState,
+    answer_due_on: dt.date | None,
+    feedback_deadline: dt.date | None,
+    today: dt.date,
+) -> Overdue:
+    """Overdue flags of a ticket as of *today* (a deadline day itself is still on time)."""
+    answer_late = state in AWAITING_ANSWER and answer_due_on is not None and today > answer_due_on
+    feedback_late = (
+        state is TicketState.ANSWERED
+        and feedback_deadline is not None
+        and today > feedback_deadline
+    )
+    return Overdue(answer_late, feedback_late)

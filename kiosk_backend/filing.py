@@ -1,0 +1,126 @@
+"""Filing applications (我的办件): numbers, due dates in working days, queue numbers, receipts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from kiosk.domain.workdays import due_date
+from kiosk_backend import catalogue, rules
+from kiosk_backend.errors import ApiError
+from kiosk_backend.models import Application, Kiosk, Person, QueueCounter
+from kiosk_backend.people import facts_of
+from kiosk_backend.schemas import Receipt
+
+STATUS_LABELS = {
+    "submitted": "已受理",
+    "in_review": "审核中",
+    "approved": "已通过",
+    "rejected": "未通过",
+    "completed": "已办结",
+    "waiting_counter": "待柜面办理",
+    "cancelled": "已撤销",
+}
+
+
+def enforce_rules(session: Session, person: Person, item_no: int, today: dt.date) -> None:
+    """Refuse (422 ``not_eligible``) when the person misses a condition of the item."""
+    conditions = rules.check(item_no, facts_of(session, person), today)
+    message = rules.missing_message(conditions)
+    if message:
+        raise ApiError(422, "not_eligible", message)
+
+
+def file_application(
+    session: Session,
+    *,
+    person: Person,
+    item_no: int,
+    kind: str,
+    details: dict[str, Any],
+    kiosk: Kiosk | None,
+    today: dt.date,
+    status: str = "submitted",
+    queue: bool = False,
+    result: str = "",
+) -> Application:
+    """Create an application with its number and due date (caller commits)."""
+    item = catalogue.item(item_no)
+    due = due_date(today, item.time_limit_days) if item.time_limit_days else None
+    application = Application(
+        number=f"TMP{uuid.uuid4().hex[:24]}",
+        person_id=person.id,
+        item_no=item_no,
+        kind=kind,
+        status=status,
+        details=details,
+        kiosk_id=kiosk.id if kiosk else "",
+        service_point=kiosk.service_point if kiosk else "",
+        submitted_at=dt.datetime.now(dt.UTC),
+        due_date=due.date if due else today if status == "completed" else None,
+        due_estimated=due.estimated if due else False,
+        result=result,
+    )
+    session.add(application)
+    session.flush()
+    application.number = f"BJ{today:%Y%m%d}{application.id:06d}"
+    if queue:
+        application.queue_no = next_queue_number(
+            session,
+            application.service_point or "未知服务点",
+            today,
+            catalogue.QUEUE_LETTERS.get(item.category, "A"),
+        )
+    return application
+
+
+def next_queue_number(session: Session, service_point: str, day: dt.date, letter: str) -> str:
+    """The next queue number of a service point for a local day, like ``A012``.
+
+    One counter per service point and day (letters only tell the counter which desk); the row
+    update is atomic on both SQLite and PostgreSQL.
+    """
+    for _attempt in range(3):
+        result = session.execute(
+            update(QueueCounter)
+            .where(QueueCounter.service_point == service_point, QueueCounter.day == day)
+            .values(last_number=QueueCounter.last_number + 1)
+        )
+        if result.rowcount:
+            number = session.scalar(
+                select(QueueCounter.last_number).where(
+                    QueueCounter.service_point == service_point, QueueCounter.day == day
+                )
+            )
+            return f"{letter}{number:03d}"
+        try:
+            with session.begin_nested():
+                session.add(QueueCounter(service_point=service_point, day=day, last_number=0))
+        except IntegrityError:
+            continue
+    raise ApiError(503, "queue_busy", "取号繁忙，请稍后再试")
+
+
+def receipt_of(application: Application, message: str = "") -> Receipt:
+    item = catalogue.item(application.item_no)
+    note = ""
+    if application.due_date and application.due_estimated:
+        note = "办结期限按周末推算（节假日安排尚未公布），以经办机构通知为准"
+    return Receipt(
+        number=application.number,
+        item_no=item.no,
+        item_name=item.name,
+        status=application.status,
+        status_label=STATUS_LABELS.get(application.status, "已受理"),
+        submitted_at=application.submitted_at,
+        due_date=application.due_date,
+        due_estimated=application.due_estimated,
+        due_note=note,
+        queue_no=application.queue_no,
+        message=message or application.result,
+    )

@@ -1,0 +1,416 @@
+"""SQLAlchemy 2.0 models of the reference platform (SQLite and PostgreSQL).
+
+The schema itself is created by the Alembic migrations in ``kiosk_backend/migrations``; a test
+proves the migrations produce exactly these models. Times are timezone-aware UTC; calendar dates
+(posted_on, due dates, queue dates) are local dates of the county (Asia/Shanghai).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class UtcDateTime(TypeDecorator[dt.datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite hands back naive values)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None and value.tzinfo is not None:
+            value = value.astimezone(dt.UTC)
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=dt.UTC)
+        return value
+
+
+# --- kiosks and the signing / idempotency contract -------------------------------------------
+
+
+class Kiosk(Base):
+    __tablename__ = "kiosks"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    secret_hex: Mapped[str] = mapped_column(String(128))
+    service_point: Mapped[str] = mapped_column(String(200), default="")
+    region_code: Mapped[str] = mapped_column(String(12), default="")
+    version: Mapped[str] = mapped_column(String(40), default="")
+    capabilities: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    registered_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=_utcnow)
+    announced_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+    last_heartbeat_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+    last_devices: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    paper_level: Mapped[str] = mapped_column(String(20), default="unknown")
+    outbox_depth: Mapped[int] = mapped_column(Integer, default=0)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class SeenNonce(Base):
+    """A nonce accepted from a kiosk; kept until it can no longer be replayed."""
+
+    __tablename__ = "seen_nonces"
+
+    kiosk_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    nonce: Mapped[str] = mapped_column(String(32), primary_key=True)
+    expires_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), index=True)
+
+
+class IdempotencyRecord(Base):
+    """The first answer to a POST with a given Idempotency-Key (status None while in flight)."""
+
+    __tablename__ = "idempotency_records"
+
+    kiosk_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    method_path: Mapped[str] = mapped_column(String(300))
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    response_body: Mapped[bytes | None] = mapped_column(LargeBinary)
+    content_type: Mapped[str] = mapped_column(String(100), default="application/json")
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=_utcnow, index=True)
+
+
+# --- people, employers, jobs --------------------------------------------------------------------
+
+
+class Person(Base):
+    __tablename__ = "persons"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id_number: Mapped[str] = mapped_column(String(18), unique=True)
+    name: Mapped[str] = mapped_column(String(50))
+    gender: Mapped[str] = mapped_column(String(6))  # male / female
+    birth_date: Mapped[dt.date] = mapped_column(Date)
+    phone: Mapped[str] = mapped_column(String(20), default="")
+    town: Mapped[str] = mapped_column(String(20), default="")
+    village: Mapped[str] = mapped_column(String(40), default="")
+    is_student: Mapped[bool] = mapped_column(Boolean, default=False)
+    employment_status: Mapped[str] = mapped_column(String(20), default="employed")
+    # enterprise employee pension (企业职工基本养老保险)
+    enterprise_pension_status: Mapped[str] = mapped_column(String(20), default="none")
+    enterprise_pension_since: Mapped[dt.date | None] = mapped_column(Date)
+    receiving_enterprise_pension: Mapped[bool] = mapped_column(Boolean, default=False)
+    # unemployment insurance
+    ui_insured_months: Mapped[int] = mapped_column(Integer, default=0)
+    separation_reason: Mapped[str] = mapped_column(String(20), default="")
+    registered_unemployed: Mapped[bool] = mapped_column(Boolean, default=False)
+    seeking_work: Mapped[bool] = mapped_column(Boolean, default=False)
+    receiving_ui_benefit: Mapped[bool] = mapped_column(Boolean, default=False)
+    # resident pension (城乡居民养老保险)
+    resident_basic_enrolled: Mapped[bool] = mapped_column(Boolean, default=False)
+    resident_supplementary_enrolled: Mapped[bool] = mapped_column(Boolean, default=False)
+    receiving_resident_basic: Mapped[bool] = mapped_column(Boolean, default=False)
+    receiving_resident_supplementary: Mapped[bool] = mapped_column(Boolean, default=False)
+    essc_qr: Mapped[str | None] = mapped_column(String(200), unique=True)
+
+
+class Employer(Base):
+    __tablename__ = "employers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    industry: Mapped[str] = mapped_column(String(40))
+    town: Mapped[str] = mapped_column(String(20))
+    contact_phone: Mapped[str] = mapped_column(String(20))
+
+
+class JobPosting(Base):
+    """A fixed job (固定工) or odd job (零工). search_text is what the n-gram index covers."""
+
+    __tablename__ = "job_postings"
+    __table_args__ = (
+        Index("ix_job_postings_kind_posted", "kind", "posted_on"),
+        Index("ix_job_postings_town", "town"),
+        Index("ix_job_postings_occupation", "occupation"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))  # fixed / odd
+    title: Mapped[str] = mapped_column(String(100))
+    occupation: Mapped[str] = mapped_column(String(40))
+    employer_name: Mapped[str] = mapped_column(String(100))
+    town: Mapped[str] = mapped_column(String(20))
+    village: Mapped[str] = mapped_column(String(40), default="")
+    salary_min: Mapped[int] = mapped_column(Integer)
+    salary_max: Mapped[int] = mapped_column(Integer)
+    salary_unit: Mapped[str] = mapped_column(String(10))  # month / day
+    headcount: Mapped[int] = mapped_column(Integer, default=1)
+    description: Mapped[str] = mapped_column(Text, default="")
+    requirements: Mapped[str] = mapped_column(Text, default="")
+    contact_phone: Mapped[str] = mapped_column(String(20), default="")
+    posted_on: Mapped[dt.date] = mapped_column(Date)
+    valid_until: Mapped[dt.date] = mapped_column(Date)
+    search_text: Mapped[str] = mapped_column(Text)
+
+
+class PostingGram(Base):
+    """Unigram/bigram index of job_postings.search_text (Chinese substring search)."""
+
+    __tablename__ = "posting_grams"
+    __table_args__ = (Index("ix_posting_grams_posting", "posting_id"),)
+
+    gram: Mapped[str] = mapped_column(String(2), primary_key=True)
+    posting_id: Mapped[int] = mapped_column(
+        ForeignKey("job_postings.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class JobSeeker(Base):
+    """A registered job seeker (item 1: fixed, item 4: odd)."""
+
+    __tablename__ = "job_seekers"
+    __table_args__ = (UniqueConstraint("person_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"))
+    kind: Mapped[str] = mapped_column(String(10))
+    occupations: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    towns: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    salary_min: Mapped[int | None] = mapped_column(Integer)
+    salary_max: Mapped[int | None] = mapped_column(Integer)
+    phone: Mapped[str] = mapped_column(String(20))
+    skills: Mapped[str] = mapped_column(String(200), default="")
+    available_from: Mapped[dt.date | None] = mapped_column(Date)
+    registered_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=_utcnow)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class OddJobDemand(Base):
+    """An odd-job hiring registration (item 7)."""
+
+    __tablename__ = "odd_job_demands"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"))
+    employer_name: Mapped[str] = mapped_column(String(100))
+    occupation: Mapped[str] = mapped_column(String(40))
+    town: Mapped[str] = mapped_column(String(20))
+    village: Mapped[str] = mapped_column(String(40), default="")
+    workers_needed: Mapped[int] = mapped_column(Integer)
+    pay_per_day: Mapped[int] = mapped_column(Integer)
+    work_date: Mapped[dt.date] = mapped_column(Date)
+    days: Mapped[int] = mapped_column(Integer, default=1)
+    description: Mapped[str] = mapped_column(String(500), default="")
+    contact_phone: Mapped[str] = mapped_column(String(20))
+    registered_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=_utcnow)
+
+
+# --- applications, records ----------------------------------------------------------------------
+
+
+class Application(Base):
+    """Anything a resident filed (registrations, applications, pre-applications): 我的办件."""
+
+    __tablename__ = "applications"
+    __table_args__ = (Index("ix_applications_person", "person_id", "submitted_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"))
+    item_no: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(20), default="submitted")
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    kiosk_id: Mapped[str] = mapped_column(String(64), default="")
+    service_point: Mapped[str] = mapped_column(String(200), default="")
+    submitted_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=_utcnow)
+    due_date: Mapped[dt.date | None] = mapped_column(Date)
+    due_estimated: Mapped[bool] = mapped_column(Boolean, default=False)
+    queue_no: Mapped[str | None] = mapped_column(String(8))
+    result: Mapped[str] = mapped_column(String(300), default="")
+
+
+class QueueCounter(Base):
+    """Last queue number handed out per service point per local day."""
+
+    __tablename__ = "queue_counters"
+
+    service_point: Mapped[str] = mapped_column(String(200), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    last_number: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Contribution(Base):
+    """One paid (or owed) contribution: enterprise pension / unemployment / resident pension."""
+
+    __tablename__ = "contributions"
+    __table_args__ = (Index("ix_contributions_person_scheme", "person_id", "scheme", "period"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"))
+    scheme: Mapped[str] = mapped_column(String(30))
+    period: Mapped[str] = mapped_column(String(7))  # YYYY-MM or YYYY
+    contribution_type: Mapped[str] = mapped_column(String(20), default="normal")
+    base: Mapped[float | None] = mapped_column(Numeric(12, 2))
+    amount: Mapped[float] = mapped_column(Numeric(12, 2))
+    subsidy: Mapped[float] = mapped_column(Numeric(12, 2), default=0)
+    employer_name: Mapped[str] = mapped_column(String(100), default="")
+    credited: Mapped[bool] = mapped_column(Boolean, default=True)
+    paid_on: Mapped[dt.date | None] = mapped_column(Date)
+
+
+class Payment(Base):
+    """One benefit payout; failed ones carry the reason."""
+
+    __tablename__ = "payments"
+    __table_args__ = (Index("ix_payments_person_scheme", "person_id", "scheme", "period"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"))
+    scheme: Mapped[str] = mapped_column(String(30))
+    period: Mapped[str] = mapped_column(String(7))
+    amount: Mapped[float] = mapped_column(Numeric(12, 2))
+    components: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(10))  # paid / failed / pending
+    failure_reason: Mapped[str] = mapped_column(String(200), default="")
+    bank: Mapped[str] = mapped_column(String(60), default="")
+    account_tail: Mapped[str] = mapped_column(String(4), default="")
+    paid_on: Mapped[dt.date | None] = mapped_column(Date)
+
+
+class EmploymentCertificate(Base):
+    """《就业创业证》."""
+
+    __tablename__ = "employment_certificates"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), unique=True)
+    cert_no: Mapped[str] = mapped_column(String(30), unique=True)
+    issued_on: Mapped[dt.date] = mapped_column(Date)
+    issuer: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(20))
+    employment_state: Mapped[str] = mapped_column(String(40))
+
+
+# --- public information --------------------------------------------------------------------------
+
+
+class PolicyDocument(Base):
+    __tablename__ = "policy_documents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    doc_no: Mapped[str] = mapped_column(String(60), default="")
+    issuer: Mapped[str] = mapped_column(String(100))
+    published_on: Mapped[dt.date] = mapped_column(Date)
+    category: Mapped[str] = mapped_column(String(20))
+    summary: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+
+
+class JobFair(Base):
+    __tablename__ = "job_fairs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    starts_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    ends_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    venue: Mapped[str] = mapped_column(String(200))
+    town: Mapped[str] = mapped_column(String(20))
+    audience: Mapped[str] = mapped_column(String(200))
+    organiser: Mapped[str] = mapped_column(String(100))
+    employers_count: Mapped[int] = mapped_column(Integer)
+    positions_count: Mapped[int] = mapped_column(Integer)
+    contact_phone: Mapped[str] = mapped_column(String(20))
+
+
+class ArchiveAgency(Base):
+    __tablename__ = "archive_agencies"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str] = mapped_column(String(200))
+    phone: Mapped[str] = mapped_column(String(20))
+    hours: Mapped[str] = mapped_column(String(100))
+    scope: Mapped[str] = mapped_column(String(300))
+
+
+class PersonArchive(Base):
+    """Where a mobile worker's personnel file (档案) is kept."""
+
+    __tablename__ = "person_archives"
+
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("archive_agencies.id"))
+    received_on: Mapped[dt.date] = mapped_column(Date)
+
+
+# --- operators, tickets, help ---------------------------------------------------------------------
+
+
+class Operator(Base):
+    __tablename__ = "operators"
+
+    account: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(50))
+    id_number: Mapped[str] = mapped_column(String(18))
+    phone: Mapped[str] = mapped_column(String(20))
+    role: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20))
+    region: Mapped[str] = mapped_column(String(100))
+    essc_qr: Mapped[str] = mapped_column(String(200), unique=True)
+    last_signin_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+
+
+class Ticket(Base):
+    """A device fault or a problem report (附件5); routing is added by the fault workflow."""
+
+    __tablename__ = "tickets"
+    __table_args__ = (Index("ix_tickets_kiosk_state", "kiosk_id", "state"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kiosk_id: Mapped[str] = mapped_column(String(64))
+    category: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[str] = mapped_column(String(20))
+    fault_key: Mapped[str] = mapped_column(String(100), default="")
+    description: Mapped[str] = mapped_column(Text)
+    suggestion: Mapped[str] = mapped_column(Text, default="")
+    state: Mapped[str] = mapped_column(String(20), default="open")
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=_utcnow)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+    resolution: Mapped[str] = mapped_column(Text, default="")
+
+
+class HelpRequest(Base):
+    __tablename__ = "help_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kiosk_id: Mapped[str] = mapped_column(String(64))
+    screen: Mapped[str] = mapped_column(String(60))
+    item_no: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=_utcnow)
+    state: Mapped[str] = mapped_column(String(20), default="open")
+
+
+# The fault workflow's ledger tables live in their own module; importing it here keeps them in
+# Base.metadata wherever the models are used (migrations, schema tests).
+from kiosk_backend import ledger_models  # noqa: E402, F401

@@ -1,0 +1,374 @@
+"""Eligibility, applications with status and due date (10, 11, 22, 23), 我的办件, work orders."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, Field, StringConstraints
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from kiosk_backend import catalogue, rules
+from kiosk_backend.answers import commit_with_answer
+from kiosk_backend.deps import calling_kiosk, db_session, local_today
+from kiosk_backend.errors import ApiError
+from kiosk_backend.filing import STATUS_LABELS, enforce_rules, file_application, receipt_of
+from kiosk_backend.models import Application
+from kiosk_backend.people import facts_of, person_for_registration, require_person
+from kiosk_backend.schemas import IdNumber, Phone, Receipt, Strict
+
+router = APIRouter(tags=["applications"])
+
+ItemNo = Annotated[int, Field(ge=1, le=40, description="附件2 事项序号")]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=30, strip_whitespace=True)]
+Note = Annotated[str, StringConstraints(max_length=300)]
+
+
+class EligibilityQuery(Strict):
+    id_number: IdNumber
+    item_no: ItemNo
+
+
+class ConditionOut(BaseModel):
+    key: str
+    label: str
+    met: bool
+    detail: str
+
+
+class Eligibility(BaseModel):
+    item_no: int
+    item_name: str
+    eligible: bool
+    conditions: list[ConditionOut]
+    message: str
+
+
+class FlexibleEmployment(Strict):
+    """Item 10 灵活就业登记."""
+
+    id_number: IdNumber
+    name: Name | None = None
+    phone: Phone
+    employment_type: Literal["self_employed", "part_time", "new_forms", "other"] = Field(
+        description="个体经营 / 非全日制 / 新就业形态 / 其他"
+    )
+    started_on: dt.date
+    description: Note = ""
+
+
+class UnemploymentRegistration(Strict):
+    """Item 11 失业登记."""
+
+    id_number: IdNumber
+    name: Name | None = None
+    phone: Phone
+    lost_job_on: dt.date
+    separation_reason: Literal["involuntary", "voluntary", "never_employed"]
+    last_employer: Annotated[str, StringConstraints(max_length=100)] = ""
+    seeking_work: bool = True
+
+
+class SkillSubsidy(Strict):
+    """Item 22 技能提升补贴申领."""
+
+    id_number: IdNumber
+    phone: Phone
+    certificate_kind: Literal["vocational_qualification", "skill_level"]
+    certificate_no: Annotated[
+        str, StringConstraints(min_length=4, max_length=40, pattern=r"^[0-9A-Za-z-]+$")
+    ]
+    certificate_level: Literal["1", "2", "3", "4", "5"] = Field(description="1 高级技师 … 5 初级工")
+    occupation: Annotated[str, StringConstraints(min_length=1, max_length=40)]
+    issued_on: dt.date
+
+
+class UnemploymentBenefit(Strict):
+    """Item 23 失业保险金申领."""
+
+    id_number: IdNumber
+    phone: Phone
+    seeking_work: bool = Field(description="本人有求职要求")
+
+
+class PersonQueryBody(Strict):
+    id_number: IdNumber
+
+
+class MyApplication(BaseModel):
+    number: str
+    item_no: int
+    item_name: str
+    status: str
+    status_label: str
+    submitted_at: dt.datetime
+    due_date: dt.date | None
+    due_estimated: bool
+    queue_no: str | None
+    service_point: str
+    result: str
+
+
+class MyApplications(BaseModel):
+    items: list[MyApplication]
+
+
+class WorkOrder(Strict):
+    """A pre-application for one of the 18 counter-only items (柜面 only)."""
+
+    id_number: IdNumber
+    name: Name | None = None
+    item_no: ItemNo
+    phone: Phone
+    note: Note = ""
+
+
+def _eligibility(item_no: int, conditions: list[rules.Condition]) -> Eligibility:
+    item = catalogue.item(item_no)
+    eligible = all(c.met for c in conditions)
+    return Eligibility(
+        item_no=item_no,
+        item_name=item.name,
+        eligible=eligible,
+        conditions=[
+            ConditionOut(key=c.key, label=c.label, met=c.met, detail=c.detail) for c in conditions
+        ],
+        message="符合办理条件" if eligible else rules.missing_message(conditions),
+    )
+
+
+@router.post(
+    "/eligibility",
+    response_model=Eligibility,
+    summary="办理条件预检（逐条满足/缺少）",
+    openapi_extra={"x-idempotent": True},
+)
+def eligibility(
+    body: EligibilityQuery,
+    session: Annotated[Session, Depends(db_session)],
+    today: Annotated[dt.date, Depends(local_today)],
+) -> Eligibility:
+    person = require_person(session, body.id_number)
+    return _eligibility(body.item_no, rules.check(body.item_no, facts_of(session, person), today))
+
+
+def _not_future(day: dt.date, today: dt.date, field: str, label: str) -> None:
+    if day > today:
+        raise ApiError(422, "invalid_field", f"{label}不能晚于今天", field)
+    if day.year < 1950:
+        raise ApiError(422, "invalid_field", f"{label}不正确", field)
+
+
+@router.post(
+    "/applications/flexible-employment", response_model=Receipt, summary="灵活就业登记（10）"
+)
+def flexible_employment(
+    body: FlexibleEmployment,
+    request: Request,
+    session: Annotated[Session, Depends(db_session)],
+    today: Annotated[dt.date, Depends(local_today)],
+) -> Response:
+    _not_future(body.started_on, today, "started_on", "开始灵活就业日期")
+    person = person_for_registration(session, body.id_number, body.name)
+    enforce_rules(session, person, 10, today)
+    application = file_application(
+        session,
+        person=person,
+        item_no=10,
+        kind="flexible_employment",
+        details={"employment_type": body.employment_type, "started_on": str(body.started_on)},
+        kiosk=calling_kiosk(request, session),
+        today=today,
+    )
+    person.phone = body.phone
+    return commit_with_answer(session, request, receipt_of(application))
+
+
+@router.post(
+    "/applications/unemployment-registration", response_model=Receipt, summary="失业登记（11）"
+)
+def unemployment_registration(
+    body: UnemploymentRegistration,
+    request: Request,
+    session: Annotated[Session, Depends(db_session)],
+    today: Annotated[dt.date, Depends(local_today)],
+) -> Response:
+    _not_future(body.lost_job_on, today, "lost_job_on", "失业日期")
+    person = person_for_registration(session, body.id_number, body.name)
+    enforce_rules(session, person, 11, today)
+    if person.registered_unemployed:
+        raise ApiError(409, "already_registered", "您已办理失业登记，无需重复登记")
+    pending = session.scalar(
+        select(Application.id).where(
+            Application.person_id == person.id,
+            Application.item_no == 11,
+            Application.status.in_(("submitted", "in_review")),
+        )
+    )
+    if pending:
+        raise ApiError(409, "already_submitted", "您的失业登记正在办理中，请在“我的办件”查看进度")
+    application = file_application(
+        session,
+        person=person,
+        item_no=11,
+        kind="unemployment_registration",
+        details={"lost_job_on": str(body.lost_job_on), "separation_reason": body.separation_reason},
+        kiosk=calling_kiosk(request, session),
+        today=today,
+    )
+    person.phone = body.phone
+    person.employment_status = "unemployed"
+    person.separation_reason = (
+        body.separation_reason if body.separation_reason != "never_employed" else ""
+    )
+    person.seeking_work = body.seeking_work
+    return commit_with_answer(session, request, receipt_of(application))
+
+
+@router.post(
+    "/applications/skill-subsidy", response_model=Receipt, summary="技能提升补贴申领（22）"
+)
+def skill_subsidy(
+    body: SkillSubsidy,
+    request: Request,
+    session: Annotated[Session, Depends(db_session)],
+    today: Annotated[dt.date, Depends(local_today)],
+) -> Response:
+    _not_future(body.issued_on, today, "issued_on", "发证日期")
+    if (today - body.issued_on).days > 366:
+        raise ApiError(422, "not_eligible", "证书须在发证之日起12个月内申领", "issued_on")
+    person = require_person(session, body.id_number)
+    enforce_rules(session, person, 22, today)
+    duplicate = session.scalar(
+        select(Application.id).where(
+            Application.person_id == person.id,
+            Application.item_no == 22,
+            Application.status != "rejected",
+        )
+    )
+    if duplicate and any(
+        a.details.get("certificate_no") == body.certificate_no
+        for a in session.scalars(
+            select(Application).where(Application.person_id == person.id, Application.item_no == 22)
+        )
+    ):
+        raise ApiError(409, "already_submitted", "该证书已申领过技能提升补贴", "certificate_no")
+    application = file_application(
+        session,
+        person=person,
+        item_no=22,
+        kind="skill_subsidy",
+        details={
+            "certificate_kind": body.certificate_kind,
+            "certificate_no": body.certificate_no,
+            "certificate_level": body.certificate_level,
+            "occupation": body.occupation,
+            "issued_on": str(body.issued_on),
+        },
+        kiosk=calling_kiosk(request, session),
+        today=today,
+    )
+    return commit_with_answer(session, request, receipt_of(application))
+
+
+@router.post(
+    "/applications/unemployment-benefit", response_model=Receipt, summary="失业保险金申领（23）"
+)
+def unemployment_benefit(
+    body: UnemploymentBenefit,
+    request: Request,
+    session: Annotated[Session, Depends(db_session)],
+    today: Annotated[dt.date, Depends(local_today)],
+) -> Response:
+    person = require_person(session, body.id_number)
+    if not body.seeking_work:
+        raise ApiError(422, "not_eligible", "不符合办理条件：有求职要求", "seeking_work")
+    enforce_rules(session, person, 23, today)
+    pending = session.scalar(
+        select(Application.id).where(
+            Application.person_id == person.id,
+            Application.item_no == 23,
+            Application.status.in_(("submitted", "in_review")),
+        )
+    )
+    if pending:
+        raise ApiError(
+            409, "already_submitted", "您的失业保险金申领正在办理中，请在“我的办件”查看进度"
+        )
+    application = file_application(
+        session,
+        person=person,
+        item_no=23,
+        kind="unemployment_benefit",
+        details={},
+        kiosk=calling_kiosk(request, session),
+        today=today,
+    )
+    return commit_with_answer(session, request, receipt_of(application))
+
+
+@router.post(
+    "/applications/mine",
+    response_model=MyApplications,
+    summary="我的办件",
+    openapi_extra={"x-idempotent": True},
+)
+def my_applications(
+    body: PersonQueryBody, session: Annotated[Session, Depends(db_session)]
+) -> MyApplications:
+    person = require_person(session, body.id_number)
+    rows = session.scalars(
+        select(Application)
+        .where(Application.person_id == person.id)
+        .order_by(Application.submitted_at.desc(), Application.id.desc())
+        .limit(100)
+    ).all()
+    return MyApplications(
+        items=[
+            MyApplication(
+                number=a.number,
+                item_no=a.item_no,
+                item_name=catalogue.item(a.item_no).name,
+                status=a.status,
+                status_label=STATUS_LABELS.get(a.status, a.status),
+                submitted_at=a.submitted_at,
+                due_date=a.due_date,
+                due_estimated=a.due_estimated,
+                queue_no=a.queue_no,
+                service_point=a.service_point,
+                result=a.result,
+            )
+            for a in rows
+        ]
+    )
+
+
+@router.post("/work-orders", response_model=Receipt, summary="柜面事项预申请（取号）")
+def work_order(
+    body: WorkOrder,
+    request: Request,
+    session: Annotated[Session, Depends(db_session)],
+    today: Annotated[dt.date, Depends(local_today)],
+) -> Response:
+    if not catalogue.is_counter_only(body.item_no):
+        raise ApiError(422, "not_counter_item", "该事项可在自助机直接办理，无需预申请", "item_no")
+    person = person_for_registration(session, body.id_number, body.name)
+    enforce_rules(session, person, body.item_no, today)
+    materials = catalogue.materials_label(catalogue.item(body.item_no))
+    application = file_application(
+        session,
+        person=person,
+        item_no=body.item_no,
+        kind="work_order",
+        details={"note": body.note},
+        kiosk=calling_kiosk(request, session),
+        today=today,
+        status="waiting_counter",
+        queue=True,
+        result=f"请携带{materials}到柜面办理",
+    )
+    answer = receipt_of(application, f"已预约，请携带{materials}到柜面，凭号办理")
+    return commit_with_answer(session, request, answer)

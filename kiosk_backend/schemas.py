@@ -1,0 +1,100 @@
+"""Pydantic types shared by the routers: validated ID numbers and phones, paging, receipts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
+
+from kiosk_backend.identity import InvalidIdNumber, is_valid_phone, normalize_id_number
+
+# Query-string texts: no control characters (PostgreSQL cannot store NUL; none belong in text).
+NO_CONTROL_CHARS = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+_CONTROL = {c for c in range(0x20) if c not in (0x09, 0x0A, 0x0D)} | {0x7F}
+
+
+def _has_control(value: Any) -> bool:
+    if isinstance(value, str):
+        return any(ord(ch) in _CONTROL for ch in value)
+    if isinstance(value, dict):
+        return any(_has_control(k) or _has_control(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_control(v) for v in value)
+    return False
+
+
+def _id_number(value: str) -> str:
+    try:
+        return normalize_id_number(value)
+    except InvalidIdNumber as exc:
+        raise ValueError(str(exc)) from None
+
+
+def _phone(value: str) -> str:
+    if not is_valid_phone(value):
+        raise ValueError("应为11位手机号码或带区号的固定电话")
+    return value
+
+
+IdNumber = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=30, strip_whitespace=True),
+    AfterValidator(_id_number),
+]
+Phone = Annotated[
+    str,
+    StringConstraints(min_length=7, max_length=13, strip_whitespace=True),
+    AfterValidator(_phone),
+]
+ShortText = Annotated[str, StringConstraints(min_length=1, max_length=40, strip_whitespace=True)]
+Occupation = Annotated[str, StringConstraints(min_length=1, max_length=20, strip_whitespace=True)]
+
+
+class Strict(BaseModel):
+    """Request bodies reject unknown fields (a typo must not silently drop data) and control
+    characters anywhere in their text (tab and newlines allowed)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_control_characters(cls, data: Any) -> Any:
+        if _has_control(data):
+            raise ValueError("不能包含控制字符")
+        return data
+
+
+class PersonQuery(Strict):
+    """Body of read-only person lookups (ID number kept out of URLs and access logs)."""
+
+    id_number: IdNumber
+
+
+class Page(BaseModel):
+    page: int
+    page_size: int
+    total: int
+
+
+class Receipt(BaseModel):
+    """What the kiosk prints/shows after a submission (no full personal data)."""
+
+    number: str = Field(description="办件编号")
+    item_no: int
+    item_name: str
+    status: str
+    status_label: str
+    submitted_at: dt.datetime
+    due_date: dt.date | None = Field(None, description="办结期限（工作日推算）")
+    due_estimated: bool = Field(False, description="节假日安排未公布，按周末推算")
+    due_note: str = ""
+    queue_no: str | None = None
+    message: str = ""

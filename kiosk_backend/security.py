@@ -1,0 +1,344 @@
+"""ASGI middleware enforcing the contract's request signing, replay window and idempotency.
+
+Order of checks for every request except the unsigned ones (health, OpenAPI, docs):
+headers present and well-formed → body read (bounded) → timestamp within the skew → kiosk known
+→ HMAC over the raw bytes matches → nonce not seen before (stored until it cannot be replayed).
+Any failure answers 401 ``unauthenticated`` without the body ever being parsed.
+
+Then every POST needs an ``Idempotency-Key`` (a UUID): the first answer (2xx/4xx) is stored per
+(kiosk, key) and replayed for a repeat with the same body; a different body gets 409
+``idempotency_key_reused``; a repeat while the first is still running gets 503 with Retry-After
+(the client retries). 5xx answers are not stored, so a retry is processed again.
+Routes that create things store their answer in the same transaction as their rows
+(:mod:`kiosk_backend.answers`), so a server dying between commit and answer cannot make a retry
+run them twice. For other routes an "in flight" record older than ``STALE_IN_FLIGHT_SECONDS``
+(the server died mid-request) is processed again on retry.
+
+Database work runs in the thread pool; the middleware itself never blocks the event loop.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import time
+import uuid
+from collections.abc import Callable
+
+from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from kiosk_backend import signing
+from kiosk_backend.answers import CLAIM_STATE_KEY
+from kiosk_backend.errors import error_response
+from kiosk_backend.models import IdempotencyRecord, Kiosk, SeenNonce
+
+log = logging.getLogger(__name__)
+
+UNSIGNED_PATHS = frozenset({"/api/v1/health", "/openapi.json", "/docs", "/docs/oauth2-redirect"})
+STALE_IN_FLIGHT_SECONDS = 120
+PURGE_EVERY_SECONDS = 60
+
+
+class _Reject(Exception):
+    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None):
+        super().__init__(code)
+        self.status, self.code, self.message, self.headers = status, code, message, headers
+
+
+def _unauthenticated(reason: str) -> _Reject:
+    log.info("request rejected: %s", reason)
+    return _Reject(401, "unauthenticated", "设备认证失败，请联系工作人员")
+
+
+class SignedRequestMiddleware:
+    """Verify signatures, reject replays, and make POSTs idempotent (see module docstring)."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        sessions: sessionmaker[Session],
+        clock_skew_seconds: int = 300,
+        nonce_ttl_seconds: int = 600,
+        max_body_bytes: int = 1_000_000,
+        idempotency_ttl_days: int = 30,
+        now: Callable[[], float] = time.time,
+    ):
+        self.app = app
+        self.sessions = sessions
+        self.clock_skew = clock_skew_seconds
+        self.nonce_ttl = nonce_ttl_seconds
+        self.max_body = max_body_bytes
+        self.idempotency_ttl = dt.timedelta(days=idempotency_ttl_days)
+        self.now = now
+        self._last_purge = 0.0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in UNSIGNED_PATHS:
+            await self.app(scope, receive, send)
+            return
+        try:
+            headers = {
+                k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]
+            }
+            kiosk_id, timestamp, nonce, signature = self._signature_headers(headers)
+            body = await self._read_body(receive)
+            await run_in_threadpool(
+                self._authenticate, scope, kiosk_id, timestamp, nonce, signature, body
+            )
+        except _Reject as rejection:
+            await error_response(
+                rejection.status, rejection.code, rejection.message, headers=rejection.headers
+            )(scope, receive, send)
+            return
+        scope.setdefault("state", {})["kiosk_id"] = kiosk_id
+        replay_receive = _replaying(body, receive)
+        if scope["method"] != "POST":
+            await self.app(scope, replay_receive, send)
+            return
+        await self._idempotent(scope, headers, kiosk_id, body, replay_receive, send)
+
+    # --- authentication ---------------------------------------------------------------------
+
+    @staticmethod
+    def _signature_headers(headers: dict[str, str]) -> tuple[str, str, str, str]:
+        kiosk_id = headers.get("x-kiosk-id", "")
+        timestamp = headers.get("x-kiosk-timestamp", "")
+        nonce = headers.get("x-kiosk-nonce", "")
+        signature = headers.get("x-kiosk-signature", "")
+        if not (kiosk_id and timestamp and nonce and signature):
+            raise _unauthenticated("missing signature headers")
+        if not timestamp.isdigit() or len(timestamp) > 12:
+            raise _unauthenticated("malformed timestamp")
+        if not signing.NONCE_RE.match(nonce) or not signing.SIGNATURE_RE.match(signature):
+            raise _unauthenticated("malformed nonce or signature")
+        if len(kiosk_id) > 64:
+            raise _unauthenticated("kiosk id too long")
+        return kiosk_id, timestamp, nonce, signature
+
+    async def _read_body(self, receive: Receive) -> bytes:
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                break
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body:
+                raise _Reject(413, "payload_too_large", "请求内容太大")
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        return b"".join(chunks)
+
+    def _authenticate(
+        self, scope: Scope, kiosk_id: str, timestamp: str, nonce: str, signature: str, body: bytes
+    ) -> None:
+        now = self.now()
+        if abs(now - int(timestamp)) > self.clock_skew:
+            raise _unauthenticated("timestamp outside the allowed skew")
+        raw_path = scope.get("raw_path") or scope["path"].encode("utf-8")
+        path = raw_path.decode("latin-1")
+        query = scope.get("query_string", b"").decode("latin-1")
+        with self.sessions() as session:
+            kiosk = session.get(Kiosk, kiosk_id)
+            if kiosk is None or not kiosk.enabled:
+                raise _unauthenticated("unknown or disabled kiosk")
+            secret = bytes.fromhex(kiosk.secret_hex)
+            if not signing.signature_matches(
+                secret, signature, scope["method"], path, query, timestamp, nonce, body
+            ):
+                raise _unauthenticated("bad signature")
+            expires = dt.datetime.fromtimestamp(now + self.nonce_ttl, dt.UTC)
+            session.add(SeenNonce(kiosk_id=kiosk_id, nonce=nonce, expires_at=expires))
+            try:
+                session.commit()
+            except IntegrityError:
+                session.rollback()
+                raise _unauthenticated("replayed nonce") from None
+            self._maybe_purge(session, now)
+
+    def _maybe_purge(self, session: Session, now: float) -> None:
+        if now - self._last_purge < PURGE_EVERY_SECONDS:
+            return
+        self._last_purge = now
+        current = dt.datetime.fromtimestamp(now, dt.UTC)
+        session.execute(delete(SeenNonce).where(SeenNonce.expires_at < current))
+        session.execute(
+            delete(IdempotencyRecord).where(
+                IdempotencyRecord.created_at < current - self.idempotency_ttl
+            )
+        )
+        session.commit()
+
+    # --- idempotency ----------------------------------------------------------------------
+
+    async def _idempotent(
+        self,
+        scope: Scope,
+        headers: dict[str, str],
+        kiosk_id: str,
+        body: bytes,
+        receive: Receive,
+        send: Send,
+    ) -> None:
+        key = headers.get("idempotency-key", "")
+        try:
+            uuid.UUID(key)
+        except ValueError:
+            message = "缺少 Idempotency-Key" if not key else "Idempotency-Key 应为 UUID"
+            await error_response(400, "idempotency_key_required", message)(scope, receive, send)
+            return
+        key = key.lower()
+        scope.setdefault("state", {})[CLAIM_STATE_KEY] = (kiosk_id, key)
+        method_path = f"POST {scope['path']}"
+        request_hash = hashlib.sha256(
+            method_path.encode("utf-8") + b"\n" + scope.get("query_string", b"") + b"\n" + body
+        ).hexdigest()
+        try:
+            stored = await run_in_threadpool(self._claim, kiosk_id, key, request_hash, method_path)
+        except _Reject as rejection:
+            await error_response(
+                rejection.status, rejection.code, rejection.message, headers=rejection.headers
+            )(scope, receive, send)
+            return
+        if stored is not None:
+            await _send_stored(send, stored)
+            return
+        captured: list[Message] = []
+
+        async def capture(message: Message) -> None:
+            captured.append(message)
+
+        try:
+            await self.app(scope, receive, capture)
+        except BaseException:
+            await run_in_threadpool(self._release, kiosk_id, key)
+            raise
+        start = next((m for m in captured if m["type"] == "http.response.start"), None)
+        status = start["status"] if start else 500
+        payload = b"".join(
+            m.get("body", b"") for m in captured if m["type"] == "http.response.body"
+        )
+        if status < 500:
+            content_type = _header(start, b"content-type") if start else "application/json"
+            await run_in_threadpool(self._store, kiosk_id, key, status, payload, content_type)
+        else:
+            await run_in_threadpool(self._release, kiosk_id, key)
+        for message in captured:
+            await send(message)
+
+    def _claim(
+        self, kiosk_id: str, key: str, request_hash: str, method_path: str
+    ) -> IdempotencyRecord | None:
+        """Insert an in-flight record; return the stored record if the key was seen before."""
+        with self.sessions() as session:
+            for _attempt in range(2):
+                session.add(
+                    IdempotencyRecord(
+                        kiosk_id=kiosk_id,
+                        key=key,
+                        request_hash=request_hash,
+                        method_path=method_path,
+                        created_at=dt.datetime.now(dt.UTC),
+                    )
+                )
+                try:
+                    session.commit()
+                    return None
+                except IntegrityError:
+                    session.rollback()
+                existing = session.get(IdempotencyRecord, (kiosk_id, key))
+                if existing is None:  # released meanwhile; claim again
+                    continue
+                if existing.request_hash != request_hash:
+                    raise _Reject(
+                        409, "idempotency_key_reused", "同一个请求编号已用于不同的内容，请重新提交"
+                    )
+                if existing.status_code is not None:
+                    session.expunge(existing)
+                    return existing
+                created = existing.created_at
+                if created.tzinfo is None:
+                    created = created.replace(tzinfo=dt.UTC)
+                age = (dt.datetime.now(dt.UTC) - created).total_seconds()
+                if age < STALE_IN_FLIGHT_SECONDS:
+                    raise _Reject(
+                        503,
+                        "request_in_progress",
+                        "该请求正在处理中，请稍后再试",
+                        headers={"Retry-After": "2"},
+                    )
+                session.delete(existing)
+                session.commit()
+            raise _Reject(
+                503,
+                "request_in_progress",
+                "该请求正在处理中，请稍后再试",
+                headers={"Retry-After": "2"},
+            )
+
+    def _store(self, kiosk_id: str, key: str, status: int, body: bytes, content_type: str) -> None:
+        with self.sessions() as session:
+            record = session.get(IdempotencyRecord, (kiosk_id, key))
+            if record is None or record.status_code is not None:
+                return  # released, or the route already stored its answer atomically
+            record.status_code = status
+            record.response_body = body
+            record.content_type = content_type or "application/json"
+            session.commit()
+
+    def _release(self, kiosk_id: str, key: str) -> None:
+        with self.sessions() as session:
+            session.execute(
+                delete(IdempotencyRecord).where(
+                    IdempotencyRecord.kiosk_id == kiosk_id,
+                    IdempotencyRecord.key == key,
+                    IdempotencyRecord.status_code.is_(None),
+                )
+            )
+            session.commit()
+
+
+def _header(start: Message, name: bytes) -> str:
+    for key, value in start.get("headers", []):
+        if key.lower() == name:
+            return value.decode("latin-1")
+    return ""
+
+
+async def _send_stored(send: Send, record: IdempotencyRecord) -> None:
+    body = record.response_body or b""
+    await send(
+        {
+            "type": "http.response.start",
+            "status": record.status_code,
+            "headers": [
+                (b"content-type", record.content_type.encode("latin-1")),
+                (b"content-length", str(len(body)).encode()),
+                (b"idempotent-replayed", b"true"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+def _replaying(body: bytes, original: Receive) -> Receive:
+    """A receive callable that hands the already-read body to the app once, then waits for the
+    client's disconnect on the original channel (as a server would)."""
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await original()
+
+    return receive
