@@ -32,6 +32,7 @@ test: deps-test lint
 lint: deps-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/python -m kiosk_backend.export_openapi --check
 
 format: deps-test
 	$(BIN)/ruff check --fix .

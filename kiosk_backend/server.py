@@ -33,7 +33,9 @@ def serve_in_thread(
     app, host: str = "127.0.0.1", port: int = 0, start_timeout: float = 30.0
 ) -> ServerHandle:
     """Start *app* on host:port (0 = a free port) and return once it accepts connections."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY on accepted connections only when the listening
+    # socket names its protocol; with 0 every small response waits ~40 ms for a delayed ACK.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     bound_port = sock.getsockname()[1]
