@@ -18,6 +18,7 @@ from kiosk_backend.openapi_doc import build_openapi
 from kiosk_backend.provision import upsert_kiosk
 from kiosk_backend.routes import ROUTERS
 from kiosk_backend.security import SignedRequestMiddleware
+from kiosk_backend.seed.places import REGION_CODE
 from kiosk_backend.settings import DEMO_SERVICE_POINT, ServerSettings
 
 log = logging.getLogger(__name__)
@@ -74,9 +75,18 @@ def _cached_openapi(app: FastAPI):
 def _prepare_demo(settings: ServerSettings, sessions) -> None:
     if settings.demo_kiosk_secret_hex:
         with sessions() as session:
-            upsert_kiosk(
+            kiosk = upsert_kiosk(
                 session, settings.demo_kiosk_id, settings.demo_kiosk_secret_hex, DEMO_SERVICE_POINT
             )
+            # Until it announces itself the demo kiosk sits in the demo county, so its tickets
+            # and applications reach the demo desks.
+            kiosk.region_code = kiosk.region_code or REGION_CODE
+            session.commit()
+    if settings.seed_demo:
+        from kiosk_backend.seed.desks import ensure_demo_desks
+
+        with sessions() as session:
+            ensure_demo_desks(session)
             session.commit()
     if settings.seed_demo:
         with sessions() as session:

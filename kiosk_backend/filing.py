@@ -10,18 +10,21 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from kiosk.domain.identity import mask_id_number, mask_name
 from kiosk.domain.workdays import due_date
 from kiosk_backend import catalogue, rules
 from kiosk_backend.errors import ApiError
 from kiosk_backend.models import Application, Kiosk, Person, QueueCounter
 from kiosk_backend.people import facts_of
-from kiosk_backend.schemas import Receipt
+from kiosk_backend.schemas import RELATION_LABELS, Agent, AgentOut, Receipt
 
+# Statuses: submitted 已受理 → in_review 审核中 → completed 已办结 / rejected 不予受理
+# (see kiosk_backend.progression); waiting_counter for work orders; approved kept for old rows.
 STATUS_LABELS = {
     "submitted": "已受理",
     "in_review": "审核中",
     "approved": "已通过",
-    "rejected": "未通过",
+    "rejected": "不予受理",
     "completed": "已办结",
     "waiting_counter": "待柜面办理",
     "cancelled": "已撤销",
@@ -48,8 +51,17 @@ def file_application(
     status: str = "submitted",
     queue: bool = False,
     result: str = "",
+    agent: Agent | None = None,
 ) -> Application:
-    """Create an application with its number and due date (caller commits)."""
+    """Create an application with its number and due date (caller commits).
+
+    *agent*: the 代办人 recorded beside the resident (422 ``invalid_field`` on
+    ``agent.id_number`` when it is the resident themself).
+    """
+    if agent is not None and agent.id_number == person.id_number:
+        raise ApiError(
+            422, "invalid_field", "代办人不能是本人，本人办理无需填写代办人", "agent.id_number"
+        )
     item = catalogue.item(item_no)
     due = due_date(today, item.time_limit_days) if item.time_limit_days else None
     application = Application(
@@ -65,6 +77,9 @@ def file_application(
         due_date=due.date if due else today if status == "completed" else None,
         due_estimated=due.estimated if due else False,
         result=result,
+        agent_id_number=agent.id_number if agent else "",
+        agent_name=agent.name if agent else "",
+        agent_relation=(agent.relation or "") if agent else "",
     )
     session.add(application)
     session.flush()
@@ -106,6 +121,19 @@ def next_queue_number(session: Session, service_point: str, day: dt.date, letter
     raise ApiError(503, "queue_busy", "取号繁忙，请稍后再试")
 
 
+def agent_of(application: Application) -> AgentOut | None:
+    """The application's 代办人, masked (None when the resident came in person)."""
+    if not application.agent_id_number:
+        return None
+    relation = application.agent_relation or None
+    return AgentOut(
+        name_masked=mask_name(application.agent_name),
+        id_number_masked=mask_id_number(application.agent_id_number),
+        relation=relation,
+        relation_label=RELATION_LABELS.get(relation or "", ""),
+    )
+
+
 def receipt_of(application: Application, message: str = "") -> Receipt:
     item = catalogue.item(application.item_no)
     note = ""
@@ -123,4 +151,5 @@ def receipt_of(application: Application, message: str = "") -> Receipt:
         due_note=note,
         queue_no=application.queue_no,
         message=message or application.result,
+        agent=agent_of(application),
     )

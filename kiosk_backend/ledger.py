@@ -33,7 +33,7 @@ from kiosk.domain.workdays import WorkingCalendar
 from kiosk_backend.db import make_engine, make_session_factory, migrate
 from kiosk_backend.errors import ApiError
 from kiosk_backend.ledger_models import LedgerEvent, LedgerTicket, Responder
-from kiosk_backend.models import Kiosk
+from kiosk_backend.models import PRINCIPAL_DESK, Kiosk
 from kiosk_backend.provision import upsert_kiosk
 from kiosk_backend.ticket_routing import (
     LEVEL_LABELS,
@@ -81,9 +81,13 @@ def open_ticket(
     now: dt.datetime,
     today: dt.date,
     calendar: WorkingCalendar | None = None,
+    commit: bool = True,
 ) -> tuple[LedgerTicket, bool]:
     """Record and route a ticket; return ``(ticket, created)``. A repeat (same client_ref, or a
-    device fault already open for this kiosk) returns the existing ticket unchanged."""
+    device fault already open for this kiosk) returns the existing ticket unchanged.
+
+    ``commit=False`` leaves the commit to the caller (the HTTP route commits the ticket together
+    with its idempotent answer, :func:`kiosk_backend.answers.commit_with_answer`)."""
     existing = _existing_open(session, kiosk_id, new)
     if existing is not None:
         return existing, False
@@ -124,7 +128,10 @@ def open_ticket(
     ticket.number = f"WT{today:%Y%m%d}{ticket.id:06d}"
     _event(session, ticket, "submitted", kiosk_id, now, text=new.reporter)
     _assign(session, ticket, Level(ticket.level), today, now, calendar, from_level="")
-    session.commit()
+    if commit:
+        session.commit()
+    else:
+        session.flush()
     log.info(
         "ledger ticket opened",
         extra={"event": "ledger_open", "category": ticket.category, "level": ticket.level},
@@ -468,12 +475,15 @@ def upsert_responder(
     """Create or update a responder desk and its signing credentials (caller commits).
 
     The desk signs requests exactly like a kiosk (X-Kiosk-Id = *account*), so it is also stored
-    in ``kiosks`` with *secret_hex*. Raises ProvisionError / ValueError for bad values.
+    in ``kiosks`` with *secret_hex* and kind ``desk`` (kiosk endpoints refuse it).
+    Raises ProvisionError / ValueError for bad values (also for an id that is a kiosk).
     """
     level = Level(level)
     if not region_prefix.isdigit() and region_prefix:
         raise ValueError("region prefix must be digits (e.g. 140431, 1404, 14) or empty")
-    upsert_kiosk(session, account, secret_hex, f"{LEVEL_LABELS[level]} {role}".strip())
+    upsert_kiosk(
+        session, account, secret_hex, f"{LEVEL_LABELS[level]} {role}".strip(), PRINCIPAL_DESK
+    )
     responder = session.get(Responder, account)
     if responder is None:
         responder = Responder(account=account)

@@ -1,5 +1,6 @@
 """Command line for the 问题台账 of the reference server: provision responder desks, and let a
-desk work its tickets without a desk application (the same rules as the HTTP API).
+desk work its tickets — and a county desk its applications — without a desk application (the
+same rules as the HTTP API).
 
     python -m kiosk_backend.ledger_admin add-responder --db URL --account county-140431 \\
         --level county --region 140431 --name 张三 --role 县人社局就业股 --secret-file PATH
@@ -9,6 +10,10 @@ desk work its tickets without a desk application (the same rules as the HTTP API
     python -m kiosk_backend.ledger_admin escalate --db URL --account ... --ticket 7 --reason ...
     python -m kiosk_backend.ledger_admin close --db URL --account ... --ticket 7 --resolution ...
     python -m kiosk_backend.ledger_admin responsibility --db URL --account province
+    python -m kiosk_backend.ledger_admin applications --db URL --account county-140431 \
+        [--status submitted]
+    python -m kiosk_backend.ledger_admin move-application --db URL --account county-140431 \
+        --number BJ20261201000042 --status rejected --reason "材料不全"
 
 add-responder writes a fresh 32-byte secret (0600) to --secret-file unless it already holds one;
 the desk signs HTTP requests with it exactly like a kiosk (X-Kiosk-Id = the account).
@@ -23,9 +28,10 @@ import sys
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from kiosk_backend import ledger
+from kiosk_backend import ledger, progression
 from kiosk_backend.db import make_engine, make_session_factory, migrate
 from kiosk_backend.errors import ApiError
+from kiosk_backend.filing import STATUS_LABELS
 from kiosk_backend.provision import (
     ProvisionError,
     new_secret_hex,
@@ -43,6 +49,8 @@ def main(argv: list[str] | None = None, out=None) -> int:
     try:
         if args.command == "add-responder":
             return _add_responder(args, out)
+        if args.command in ("applications", "move-application"):
+            return _application_command(args, out)
         return _desk_command(args, out)
     except (ProvisionError, ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -81,6 +89,12 @@ def _parser() -> argparse.ArgumentParser:
     close.add_argument("--ticket", required=True, type=int)
     close.add_argument("--resolution", required=True)
     command("responsibility", "责任清单: who holds each open ticket of the desk's region")
+    apps = command("applications", "applications filed at the region's kiosks (county desks)")
+    apps.add_argument("--status", choices=sorted(STATUS_LABELS), default=None)
+    move = command("move-application", "受理 / 审核中 / 已办结 / 不予受理 (county desks)")
+    move.add_argument("--number", required=True, help="办件编号, e.g. BJ20261201000042")
+    move.add_argument("--status", required=True, choices=progression.TARGETS)
+    move.add_argument("--reason", default="", help="result or reason (required for rejected)")
     return parser
 
 
@@ -139,6 +153,42 @@ def _desk_command(args, out) -> int:
     finally:
         engine.dispose()
     return 0
+
+
+def _application_command(args, out) -> int:
+    engine = make_engine(args.db)
+    try:
+        migrate(engine)
+        with make_session_factory(engine)() as session:
+            desk = progression.require_county_desk(session, args.account)
+            if args.command == "applications":
+                rows = progression.region_applications(session, desk, args.status, 500)
+            else:
+                now = dt.datetime.now(dt.UTC)
+                rows = [
+                    progression.move_application(
+                        session, desk, args.number, args.status, args.reason, now=now
+                    )
+                ]
+                session.commit()
+            for application in rows:
+                print(_application_line(application), file=out)
+    finally:
+        engine.dispose()
+    return 0
+
+
+def _application_line(application) -> str:
+    """One application as a tab-separated line (no resident data: number, item, status)."""
+    fields = [
+        application.number,
+        str(application.item_no),
+        STATUS_LABELS.get(application.status, application.status),
+        application.due_date.isoformat() if application.due_date else "",
+        application.service_point,
+        application.result.replace("\n", " "),
+    ]
+    return "\t".join(fields)
 
 
 def _line(ticket, today: dt.date) -> str:

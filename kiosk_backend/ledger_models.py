@@ -7,7 +7,8 @@
 - ``ledger_events``: the history (submitted, assigned, answered, escalated, closed) — nothing is
   overwritten without a trace.
 - ``ledger_responders``: the desks of the county / city / province that answer tickets. A desk
-  signs its requests like a kiosk (it is provisioned with its own HMAC secret in ``kiosks``, see
+  signs its requests like a kiosk (it is provisioned with its own HMAC secret in ``kiosks``, with
+  kind ``desk`` so that kiosk endpoints refuse it, see
   :func:`kiosk_backend.ledger.add_responder`); this table says which level and region it holds.
 
 Created by migration 0002_ticket_ledger. Imported by :mod:`kiosk_backend.models` so that

@@ -56,10 +56,20 @@ class UtcDateTime(TypeDecorator[dt.datetime]):
 # --- kiosks and the signing / idempotency contract -------------------------------------------
 
 
+PRINCIPAL_KIOSK = "kiosk"
+PRINCIPAL_DESK = "desk"
+PRINCIPAL_KINDS = (PRINCIPAL_KIOSK, PRINCIPAL_DESK)
+
+
 class Kiosk(Base):
+    """A signing principal: a service-point kiosk, or a responder desk of the county / city /
+    province (``kind``). Desks sign like kiosks but may only use the desk endpoints, and kiosks
+    only the kiosk endpoints (enforced by :mod:`kiosk_backend.security`)."""
+
     __tablename__ = "kiosks"
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10), default=PRINCIPAL_KIOSK)
     secret_hex: Mapped[str] = mapped_column(String(128))
     service_point: Mapped[str] = mapped_column(String(200), default="")
     region_code: Mapped[str] = mapped_column(String(12), default="")
@@ -247,6 +257,27 @@ class Application(Base):
     due_estimated: Mapped[bool] = mapped_column(Boolean, default=False)
     queue_no: Mapped[str | None] = mapped_column(String(8))
     result: Mapped[str] = mapped_column(String(300), default="")
+    # 代办: who submitted on the resident's behalf ("" when the resident came in person).
+    agent_id_number: Mapped[str] = mapped_column(String(18), default="")
+    agent_name: Mapped[str] = mapped_column(String(50), default="")
+    agent_relation: Mapped[str] = mapped_column(String(20), default="")
+    updated_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+
+
+class ApplicationEvent(Base):
+    """One step of an application's back-office progression (受理 → 审核中 → 已办结 / 不予受理):
+    who moved it, from which status to which, and why. Nothing is overwritten without a trace."""
+
+    __tablename__ = "application_events"
+    __table_args__ = (Index("ix_application_events_application", "application_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"))
+    at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=_utcnow)
+    actor: Mapped[str] = mapped_column(String(64))
+    from_status: Mapped[str] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    text: Mapped[str] = mapped_column(String(300), default="")
 
 
 class QueueCounter(Base):
@@ -364,7 +395,7 @@ class PersonArchive(Base):
     received_on: Mapped[dt.date] = mapped_column(Date)
 
 
-# --- operators, tickets, help ---------------------------------------------------------------------
+# --- operators, help calls -----------------------------------------------------------------------
 
 
 class Operator(Base):
@@ -379,25 +410,6 @@ class Operator(Base):
     region: Mapped[str] = mapped_column(String(100))
     essc_qr: Mapped[str] = mapped_column(String(200), unique=True)
     last_signin_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
-
-
-class Ticket(Base):
-    """A device fault or a problem report (附件5); routing is added by the fault workflow."""
-
-    __tablename__ = "tickets"
-    __table_args__ = (Index("ix_tickets_kiosk_state", "kiosk_id", "state"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    kiosk_id: Mapped[str] = mapped_column(String(64))
-    category: Mapped[str] = mapped_column(String(20))
-    kind: Mapped[str] = mapped_column(String(20))
-    fault_key: Mapped[str] = mapped_column(String(100), default="")
-    description: Mapped[str] = mapped_column(Text)
-    suggestion: Mapped[str] = mapped_column(Text, default="")
-    state: Mapped[str] = mapped_column(String(20), default="open")
-    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=_utcnow)
-    closed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
-    resolution: Mapped[str] = mapped_column(Text, default="")
 
 
 class HelpRequest(Base):

@@ -7,7 +7,7 @@ import secrets
 from pathlib import Path
 
 from kiosk_backend.db import make_engine, make_session_factory, migrate
-from kiosk_backend.models import Kiosk
+from kiosk_backend.models import PRINCIPAL_KINDS, PRINCIPAL_KIOSK, Kiosk
 
 SECRET_BYTES = 32
 
@@ -46,14 +46,27 @@ def _check_secret(secret_hex: str) -> None:
         raise ProvisionError("secret must be at least 16 bytes")
 
 
-def upsert_kiosk(session, kiosk_id: str, secret_hex: str, service_point: str = "") -> Kiosk:
-    """Create or re-key a kiosk in an open session (caller commits)."""
+def upsert_kiosk(
+    session, kiosk_id: str, secret_hex: str, service_point: str = "", kind: str = PRINCIPAL_KIOSK
+) -> Kiosk:
+    """Create or re-key a signing principal in an open session (caller commits).
+
+    *kind* is ``kiosk`` (a service point) or ``desk`` (a responder desk). An existing id keeps
+    its kind: re-keying a desk as a kiosk (or the reverse) raises ProvisionError, so one
+    credential can never serve both sides.
+    """
     if not kiosk_id or len(kiosk_id) > 64 or not kiosk_id.isascii() or not kiosk_id.isprintable():
         raise ProvisionError("kiosk id must be 1-64 printable ASCII characters")
+    if kind not in PRINCIPAL_KINDS:
+        raise ProvisionError(f"kind must be one of {', '.join(PRINCIPAL_KINDS)}")
     _check_secret(secret_hex)
     kiosk = session.get(Kiosk, kiosk_id)
+    if kiosk is not None and kiosk.kind != kind:
+        raise ProvisionError(f"{kiosk_id} is already provisioned as a {kiosk.kind}, not a {kind}")
     if kiosk is None:
-        kiosk = Kiosk(id=kiosk_id, secret_hex=secret_hex.lower(), service_point=service_point)
+        kiosk = Kiosk(
+            id=kiosk_id, kind=kind, secret_hex=secret_hex.lower(), service_point=service_point
+        )
         session.add(kiosk)
     else:
         kiosk.secret_hex = secret_hex.lower()

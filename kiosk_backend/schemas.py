@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -72,6 +72,43 @@ class Strict(BaseModel):
         return data
 
 
+AgentRelation = Literal[
+    "spouse", "child", "parent", "sibling", "relative", "village_cadre", "other"
+]
+RELATION_LABELS = {
+    "spouse": "配偶",
+    "child": "子女",
+    "parent": "父母",
+    "sibling": "兄弟姐妹",
+    "relative": "其他亲属",
+    "village_cadre": "村（社区）干部",
+    "other": "其他",
+}
+PersonName = Annotated[str, StringConstraints(min_length=1, max_length=30, strip_whitespace=True)]
+
+
+class Agent(Strict):
+    """代办人: who submits on the resident's behalf (identified by their own ID card).
+
+    Recorded beside the resident on the application; never the resident themself."""
+
+    id_number: IdNumber
+    name: PersonName
+    relation: AgentRelation | None = Field(None, description="与本人关系")
+
+
+class AgentOut(BaseModel):
+    """The 代办人 of an application as kiosks see it: masked, never the full values."""
+
+    name_masked: str
+    id_number_masked: str
+    relation: AgentRelation | None
+    relation_label: str
+
+
+AgentField = Annotated[Agent | None, Field(description="代办人；本人办理时省略")]
+
+
 class PersonQuery(Strict):
     """Body of read-only person lookups (ID number kept out of URLs and access logs)."""
 
@@ -98,3 +135,4 @@ class Receipt(BaseModel):
     due_note: str = ""
     queue_no: str | None = None
     message: str = ""
+    agent: AgentOut | None = Field(None, description="代办人（脱敏）；本人办理时为空")

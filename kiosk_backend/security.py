@@ -5,6 +5,12 @@ headers present and well-formed → body read (bounded) → timestamp within the
 → HMAC over the raw bytes matches → nonce not seen before (stored until it cannot be replayed).
 Any failure answers 401 ``unauthenticated`` without the body ever being parsed.
 
+Principals are of two kinds (``kiosks.kind``): service-point kiosks and responder desks of the
+county / city / province. Desk endpoints (:func:`is_desk_path`) answer 403 ``forbidden`` to a
+kiosk, and every other signed endpoint — person lookups included — answers 403 to a desk, so a
+desk's credentials can never read a resident's records the way a kiosk does. New routes are
+kiosk-only unless they live under a desk prefix.
+
 Then every POST needs an ``Idempotency-Key`` (a UUID): the first answer (2xx/4xx) is stored per
 (kiosk, key) and replayed for a repeat with the same body; a different body gets 409
 ``idempotency_key_reused``; a repeat while the first is still running gets 503 with Retry-After
@@ -35,11 +41,20 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from kiosk_backend import signing
 from kiosk_backend.answers import CLAIM_STATE_KEY
 from kiosk_backend.errors import error_response
-from kiosk_backend.models import IdempotencyRecord, Kiosk, SeenNonce
+from kiosk_backend.models import (
+    PRINCIPAL_DESK,
+    PRINCIPAL_KIOSK,
+    IdempotencyRecord,
+    Kiosk,
+    SeenNonce,
+)
 
 log = logging.getLogger(__name__)
 
 UNSIGNED_PATHS = frozenset({"/api/v1/health", "/openapi.json", "/docs", "/docs/oauth2-redirect"})
+DESK_PATH_PREFIXES = ("/api/v1/desk/", "/api/v1/ledger/desk/")
+DESK_PATHS = frozenset({"/api/v1/ledger/responsibility"})
+PRINCIPAL_STATE_KEY = "principal_kind"
 STALE_IN_FLIGHT_SECONDS = 120
 PURGE_EVERY_SECONDS = 60
 
@@ -48,6 +63,21 @@ class _Reject(Exception):
     def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None):
         super().__init__(code)
         self.status, self.code, self.message, self.headers = status, code, message, headers
+
+
+def is_desk_path(path: str) -> bool:
+    """True for endpoints only responder desks may call (everything else signed is kiosk-only)."""
+    return path in DESK_PATHS or path.startswith(DESK_PATH_PREFIXES)
+
+
+def _check_principal(kind: str, path: str) -> None:
+    if is_desk_path(path):
+        if kind != PRINCIPAL_DESK:
+            log.info("request refused: kiosk on a desk endpoint")
+            raise _Reject(403, "forbidden", "仅县、市、省级责任人可以办理")
+    elif kind != PRINCIPAL_KIOSK:
+        log.info("request refused: %s on a kiosk endpoint", kind)
+        raise _Reject(403, "forbidden", "责任人账号不能使用服务点设备的接口")
 
 
 def _unauthenticated(reason: str) -> _Reject:
@@ -88,15 +118,17 @@ class SignedRequestMiddleware:
             }
             kiosk_id, timestamp, nonce, signature = self._signature_headers(headers)
             body = await self._read_body(receive)
-            await run_in_threadpool(
+            kind = await run_in_threadpool(
                 self._authenticate, scope, kiosk_id, timestamp, nonce, signature, body
             )
+            _check_principal(kind, scope["path"])
         except _Reject as rejection:
             await error_response(
                 rejection.status, rejection.code, rejection.message, headers=rejection.headers
             )(scope, receive, send)
             return
         scope.setdefault("state", {})["kiosk_id"] = kiosk_id
+        scope["state"][PRINCIPAL_STATE_KEY] = kind
         replay_receive = _replaying(body, receive)
         if scope["method"] != "POST":
             await self.app(scope, replay_receive, send)
@@ -139,7 +171,8 @@ class SignedRequestMiddleware:
 
     def _authenticate(
         self, scope: Scope, kiosk_id: str, timestamp: str, nonce: str, signature: str, body: bytes
-    ) -> None:
+    ) -> str:
+        """Check the signature and spend the nonce; return the principal's kind."""
         now = self.now()
         if abs(now - int(timestamp)) > self.clock_skew:
             raise _unauthenticated("timestamp outside the allowed skew")
@@ -151,6 +184,7 @@ class SignedRequestMiddleware:
             if kiosk is None or not kiosk.enabled:
                 raise _unauthenticated("unknown or disabled kiosk")
             secret = bytes.fromhex(kiosk.secret_hex)
+            kind = kiosk.kind
             if not signing.signature_matches(
                 secret, signature, scope["method"], path, query, timestamp, nonce, body
             ):
@@ -163,6 +197,7 @@ class SignedRequestMiddleware:
                 session.rollback()
                 raise _unauthenticated("replayed nonce") from None
             self._maybe_purge(session, now)
+        return kind
 
     def _maybe_purge(self, session: Session, now: float) -> None:
         if now - self._last_purge < PURGE_EVERY_SECONDS:

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import requests
+from test_client_support import free_port
+
 from kiosk.config import load_config
 from kiosk.services import api_models as m
 from kiosk.services.backend_runtime import BackendReachabilityChanged, BackendRuntime
 from kiosk.services.outbox import OutboxStatus
+from kiosk.services.signing import create_secret_file
 
-PROBLEM = {"category": "system", "kind": "problem_report", "description": "字太小，看不清"}
+PROBLEM = {
+    "client_ref": "runtime-test-0001",
+    "category": "system",
+    "kind": "problem_report",
+    "reporter": "resident",
+    "description": "字太小，看不清",
+}
 
 
 def test_demo_mode_starts_the_embedded_platform_and_delivers(data_dir):
@@ -54,3 +64,43 @@ def test_a_site_without_a_provisioned_secret_keeps_accepting_submissions(data_di
         assert runtime.outbox.entry(entry.local_ref).status is OutboxStatus.PENDING
     finally:
         runtime.stop()
+
+
+class _TrackedSession(requests.Session):
+    def __init__(self):
+        super().__init__()
+        self.closed = False
+
+    def close(self):
+        self.closed = True
+        super().close()
+
+
+def test_stop_closes_the_platform_connections(data_dir):
+    """GIVEN a provisioned site kiosk whose platform refuses connections WHEN the runtime stops
+    THEN both clients' sessions (the UI's and the outbox worker's) are closed."""
+    secret_file = data_dir / "device.secret"
+    create_secret_file(secret_file)
+    config = load_config(
+        environ={
+            "KIOSK_DATA_DIR": str(data_dir),
+            "KIOSK__KIOSK__MODE": "site",
+            "KIOSK__BACKEND__URL": f"http://127.0.0.1:{free_port()}",
+            "KIOSK__BACKEND__SECRET_FILE": str(secret_file),
+        }
+    )
+    sessions: list[_TrackedSession] = []
+
+    def factory():
+        sessions.append(_TrackedSession())
+        return sessions[-1]
+
+    runtime = BackendRuntime(config, data_dir, session_factory=factory)
+    runtime.start()
+    try:
+        assert runtime.wait_ready(timeout=60), runtime.setup_error
+        assert not runtime.beat()  # nothing listens: offline, not an error
+    finally:
+        runtime.stop()
+    assert len(sessions) == 2
+    assert all(session.closed for session in sessions)

@@ -443,8 +443,10 @@ def test_an_agent_is_on_the_receipt_and_on_the_work_order(fresh_session):
     result = rig.flows.work_order(34, {"phone": "13812345678"})
     assert result.accepted, result.message
     assert result.receipt.agent == helper.masked
-    note = rig.server_rows("select details from applications where number = ?", result.reference)
-    assert json.loads(note[0][0])["note"] == f"代办人：李春梅（{helper.masked_id_number}）"
+    stored = rig.server_rows(
+        "select agent_id_number, agent_name from applications where number = ?", result.reference
+    )
+    assert stored == [(helper.id_number, "李春梅")]  # recorded beside the resident
 
 
 def test_help_request_reaches_the_operator_without_personal_data(fresh_session):

@@ -26,9 +26,11 @@ from kiosk.services.outbox import (
 )
 from kiosk.services.store import KEY_FILE_NAME, PayloadCipher, open_store
 
-PROBLEM = {
+PROBLEM = {  # a 问题反映 for the 问题台账 (client_ref: the kiosk's own reference)
+    "client_ref": "outbox-test-0001",
     "category": "guidance",
     "kind": "problem_report",
+    "reporter": "resident",
     "description": "不会操作零工登记，希望有语音提示",
 }
 
@@ -113,7 +115,10 @@ def test_offline_submissions_are_kept_and_delivered_once_the_platform_is_back(
     try:
         entries = [
             outbox.submit_and_wait(
-                "problem_report", m.PATH_TICKETS, {**PROBLEM, "suggestion": str(i)}, timeout=0.5
+                "problem_report",
+                m.PATH_TICKETS,
+                {**PROBLEM, "client_ref": f"outbox-test-{i:04d}", "suggestion": str(i)},
+                timeout=0.5,
             )
             for i in range(3)
         ]
@@ -129,7 +134,7 @@ def test_offline_submissions_are_kept_and_delivered_once_the_platform_is_back(
             server.handle.stop()
     assert sorted(t.suggestion for t in tickets) == ["0", "1", "2"]
     assert all(outbox.entry(e.local_ref).status is OutboxStatus.DELIVERED for e in entries)
-    assert {outbox.entry(e.local_ref).reference_no for e in entries} == {str(t.id) for t in tickets}
+    assert {outbox.entry(e.local_ref).reference_no for e in entries} == {t.number for t in tickets}
 
 
 def test_a_refused_submission_fails_for_good_with_the_platforms_chinese_message(
@@ -205,7 +210,7 @@ def test_a_resend_after_a_lost_acknowledgement_is_answered_from_the_first_time(
     outbox.run_once()
     after = outbox.entry(entry.local_ref)
     assert after.status is OutboxStatus.DELIVERED
-    assert after.reference_no == str(first["id"])
+    assert after.reference_no == first["number"]
     assert len(client.tickets()) == 1
 
 
@@ -239,16 +244,20 @@ def test_a_device_fault_ticket_is_opened_and_closed_through_the_outbox(
     client = reference_server.client()
     outbox = _outbox(store, cipher, client)
     fault = {
+        "client_ref": "fault-printer-paper-end-1",
         "category": "device",
         "kind": "device_fault",
+        "reporter": "kiosk",
         "fault_key": "printer.paper_end",
-        "description": "打印机缺纸",
+        "description": "paper_end",
     }
     opened = outbox.submit("fault", m.PATH_TICKETS, fault)
     outbox.run_once()
     ticket_ref = outbox.entry(opened.local_ref).reference_no
-    closed = outbox.submit("fault", m.ticket_close_path(ticket_ref), {"resolution": "已装纸"})
+    close = {"client_ref": fault["client_ref"], "resolution": "已装纸"}
+    closed = outbox.submit("fault", m.PATH_TICKET_CLOSE, close)
     outbox.run_once()
     assert outbox.entry(closed.local_ref).status is OutboxStatus.DELIVERED
     (ticket,) = client.tickets()
-    assert (str(ticket.id), ticket.state, ticket.resolution) == (ticket_ref, "closed", "已装纸")
+    assert (ticket.number, ticket.state, ticket.resolution) == (ticket_ref, "closed", "已装纸")
+    assert client.tickets("open") == []

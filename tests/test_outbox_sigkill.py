@@ -36,7 +36,7 @@ import pytest
 from fastapi import Request  # module level: FastAPI resolves the route's annotations here
 
 SUBMIT_PATH = "/api/v1/test-submissions"
-TICKETS_PATH = "/api/v1/tickets"
+TICKETS_PATH = "/api/v1/ledger/tickets"
 KIND = "problem_report"
 LINE_TIMEOUT = 120.0
 
@@ -90,8 +90,10 @@ def child_main(argv: list[str]) -> int:
 def _payload(path: str, marker: int) -> dict:
     if path == TICKETS_PATH:
         return {
+            "client_ref": f"sigkill-marker-{marker:06d}",
             "category": "guidance",
             "kind": "problem_report",
+            "reporter": "resident",
             "description": "自助机问题反映（断电测试）",
             "suggestion": f"marker-{marker}",
         }
@@ -305,7 +307,7 @@ def assert_tickets_exactly_once(kiosk: Kiosk, server_db: Path) -> None:
     rows = kiosk.rows()
     assert {status for _ref, _key, status in rows} == {"delivered"}
     with sqlite3.connect(server_db) as conn:
-        suggestions = [s for (s,) in conn.execute("SELECT suggestion FROM tickets")]
+        suggestions = [s for (s,) in conn.execute("SELECT suggestion FROM ledger_tickets")]
         keys = {k for (k,) in conn.execute("SELECT key FROM idempotency_records")}
     assert len(suggestions) == len(rows), "tickets created != submissions committed"
     assert keys == {key for _ref, key, _status in rows}

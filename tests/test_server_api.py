@@ -527,40 +527,61 @@ def test_unrecognised_qr_is_404(client):
         assert response.status_code == 404 and response.json()["code"] == "qr_not_recognised"
 
 
-def test_heartbeat_records_health_and_reports_open_tickets(client, backend):
-    ticket = client.post(
-        f"{API}/tickets",
-        {
-            "category": "device",
-            "kind": "device_fault",
-            "fault_key": "printer.paper_out",
-            "description": "打印机缺纸",
-        },
+def test_heartbeat_records_health_and_reports_open_ledger_tickets(client, backend):
+    """The heartbeat counts this kiosk's open tickets in the 问题台账 (the one ticket system)."""
+    fault = {
+        "client_ref": "api-test-paper-out",
+        "category": "device",
+        "kind": "device_fault",
+        "reporter": "kiosk",
+        "fault_key": "printer.paper_out",
+        "description": "paper_end",
+    }
+
+    def beat() -> int:
+        response = client.post(
+            f"{API}/kiosks/heartbeat",
+            {
+                "version": "0.1.0",
+                "paper_level": "out",
+                "outbox_depth": 3,
+                "devices": [{"name": "printer", "state": "fault", "last_error": "paper out"}],
+            },
+        )
+        assert response.status_code == 200, response.text
+        return response.json()["open_tickets"]
+
+    before = beat()
+    ticket = client.post(f"{API}/ledger/tickets", fault)
+    assert ticket.status_code == 200, ticket.text
+    assert beat() == before + 1
+    closed = client.post(
+        f"{API}/ledger/tickets/close", {"client_ref": fault["client_ref"], "resolution": "已换纸"}
     ).json()
-    beat = client.post(
-        f"{API}/kiosks/heartbeat",
-        {
-            "version": "0.1.0",
-            "paper_level": "out",
-            "outbox_depth": 3,
-            "devices": [{"name": "printer", "state": "fault", "last_error": "paper out"}],
-        },
-    )
-    assert beat.status_code == 200, beat.text
-    assert beat.json()["open_tickets"] >= 1
-    closed = client.post(f"{API}/tickets/{ticket['id']}/close", {"resolution": "已换纸"}).json()
     assert closed["state"] == "closed" and closed["closed_at"]
-    listed = client.get(f"{API}/tickets", params={"state": "open"}).json()["items"]
-    assert ticket["id"] not in {t["id"] for t in listed}
-    other = client.get(f"{API}/tickets", params={"kiosk": "someone-else"})
-    assert other.status_code == 403
+    assert beat() == before
+
+
+def test_the_old_ticket_endpoints_are_gone(client):
+    """One ticket system: /api/v1/tickets was folded into the ledger (migration 0003)."""
+    body = {"category": "device", "kind": "device_fault", "description": "打印机缺纸"}
+    assert client.post(f"{API}/tickets", body).status_code == 404
+    assert client.get(f"{API}/tickets").status_code == 404
+    assert client.post(f"{API}/tickets/1/close", {"resolution": ""}).status_code == 404
 
 
 def test_device_fault_must_be_in_the_device_category(client):
     response = client.post(
-        f"{API}/tickets", {"category": "system", "kind": "device_fault", "description": "x"}
+        f"{API}/ledger/tickets",
+        {
+            "client_ref": "api-test-wrong-category",
+            "category": "system",
+            "kind": "device_fault",
+            "reporter": "kiosk",
+            "fault_key": "printer.paper_out",
+        },
     )
-    assert response.status_code == 422 and response.json()["field"] == "category"
+    assert response.status_code == 422 and "device" in response.json()["message"]
 
 
 def test_help_request_carries_no_personal_data(client):
@@ -604,8 +625,14 @@ def test_no_personal_data_reaches_the_logs(client, caplog):
 
 
 def test_control_characters_are_refused_in_bodies_and_queries(client):
-    body = {"category": "device", "kind": "device_fault", "description": "打印机\x00缺纸"}
-    response = client.post(f"{API}/tickets", body)
+    body = {
+        "client_ref": "api-test-control",
+        "category": "functional",
+        "kind": "problem_report",
+        "reporter": "resident",
+        "description": "打印机\x00缺纸",
+    }
+    response = client.post(f"{API}/ledger/tickets", body)
     assert response.status_code == 422 and "控制字符" in response.json()["message"]
     beat = client.post(
         f"{API}/kiosks/heartbeat",
@@ -620,7 +647,7 @@ def test_my_applications_show_history_with_statuses(client):
     items = client.post(f"{API}/applications/mine", {"id_number": _resident(client, 7)}).json()
     by_status = {a["status"]: a for a in items["items"]}
     assert {"rejected", "in_review"} <= set(by_status)
-    assert by_status["rejected"]["status_label"] == "未通过"
+    assert by_status["rejected"]["status_label"] == "不予受理"
     assert by_status["rejected"]["result"]
     submitted = [a["submitted_at"] for a in items["items"]]
     assert submitted == sorted(submitted, reverse=True)

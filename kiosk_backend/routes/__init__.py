@@ -5,7 +5,9 @@ from __future__ import annotations
 from kiosk_backend.routes import (
     applications,
     catalogue,
+    desk,
     essc,
+    help_requests,
     info,
     jobs,
     kiosks,
@@ -13,7 +15,6 @@ from kiosk_backend.routes import (
     records,
     seekers,
     system,
-    tickets,
 )
 
 ROUTERS = [
@@ -25,7 +26,8 @@ ROUTERS = [
     applications.router,
     records.router,
     info.router,
-    tickets.router,
+    help_requests.router,
     ledger.router,
+    desk.router,
     essc.router,
 ]

@@ -15,10 +15,16 @@ from kiosk_backend import catalogue, rules
 from kiosk_backend.answers import commit_with_answer
 from kiosk_backend.deps import calling_kiosk, db_session, local_today
 from kiosk_backend.errors import ApiError
-from kiosk_backend.filing import STATUS_LABELS, enforce_rules, file_application, receipt_of
+from kiosk_backend.filing import (
+    STATUS_LABELS,
+    agent_of,
+    enforce_rules,
+    file_application,
+    receipt_of,
+)
 from kiosk_backend.models import Application
 from kiosk_backend.people import facts_of, person_for_registration, require_person
-from kiosk_backend.schemas import IdNumber, Phone, Receipt, Strict
+from kiosk_backend.schemas import AgentField, AgentOut, IdNumber, Phone, Receipt, Strict
 
 router = APIRouter(tags=["applications"])
 
@@ -58,6 +64,7 @@ class FlexibleEmployment(Strict):
     )
     started_on: dt.date
     description: Note = ""
+    agent: AgentField = None
 
 
 class UnemploymentRegistration(Strict):
@@ -70,6 +77,7 @@ class UnemploymentRegistration(Strict):
     separation_reason: Literal["involuntary", "voluntary", "never_employed"]
     last_employer: Annotated[str, StringConstraints(max_length=100)] = ""
     seeking_work: bool = True
+    agent: AgentField = None
 
 
 class SkillSubsidy(Strict):
@@ -84,6 +92,7 @@ class SkillSubsidy(Strict):
     certificate_level: Literal["1", "2", "3", "4", "5"] = Field(description="1 高级技师 … 5 初级工")
     occupation: Annotated[str, StringConstraints(min_length=1, max_length=40)]
     issued_on: dt.date
+    agent: AgentField = None
 
 
 class UnemploymentBenefit(Strict):
@@ -92,6 +101,7 @@ class UnemploymentBenefit(Strict):
     id_number: IdNumber
     phone: Phone
     seeking_work: bool = Field(description="本人有求职要求")
+    agent: AgentField = None
 
 
 class PersonQueryBody(Strict):
@@ -110,6 +120,8 @@ class MyApplication(BaseModel):
     queue_no: str | None
     service_point: str
     result: str
+    agent: AgentOut | None = Field(None, description="代办人（脱敏）；本人办理时为空")
+    updated_at: dt.datetime | None = Field(None, description="最近一次状态变更时间")
 
 
 class MyApplications(BaseModel):
@@ -124,6 +136,7 @@ class WorkOrder(Strict):
     item_no: ItemNo
     phone: Phone
     note: Note = ""
+    agent: AgentField = None
 
 
 def _eligibility(item_no: int, conditions: list[rules.Condition]) -> Eligibility:
@@ -181,6 +194,7 @@ def flexible_employment(
         kind="flexible_employment",
         details={"employment_type": body.employment_type, "started_on": str(body.started_on)},
         kiosk=calling_kiosk(request, session),
+        agent=body.agent,
         today=today,
     )
     person.phone = body.phone
@@ -217,6 +231,7 @@ def unemployment_registration(
         kind="unemployment_registration",
         details={"lost_job_on": str(body.lost_job_on), "separation_reason": body.separation_reason},
         kiosk=calling_kiosk(request, session),
+        agent=body.agent,
         today=today,
     )
     person.phone = body.phone
@@ -269,6 +284,7 @@ def skill_subsidy(
             "issued_on": str(body.issued_on),
         },
         kiosk=calling_kiosk(request, session),
+        agent=body.agent,
         today=today,
     )
     return commit_with_answer(session, request, receipt_of(application))
@@ -305,6 +321,7 @@ def unemployment_benefit(
         kind="unemployment_benefit",
         details={},
         kiosk=calling_kiosk(request, session),
+        agent=body.agent,
         today=today,
     )
     return commit_with_answer(session, request, receipt_of(application))
@@ -340,6 +357,8 @@ def my_applications(
                 queue_no=a.queue_no,
                 service_point=a.service_point,
                 result=a.result,
+                agent=agent_of(a),
+                updated_at=a.updated_at,
             )
             for a in rows
         ]
@@ -365,6 +384,7 @@ def work_order(
         kind="work_order",
         details={"note": body.note},
         kiosk=calling_kiosk(request, session),
+        agent=body.agent,
         today=today,
         status="waiting_counter",
         queue=True,

@@ -12,8 +12,9 @@ from sqlalchemy.orm import Session
 
 from kiosk_backend.deps import calling_kiosk, db_session
 from kiosk_backend.errors import ApiError
-from kiosk_backend.models import Ticket
+from kiosk_backend.ledger_models import LedgerTicket
 from kiosk_backend.schemas import Strict
+from kiosk_backend.ticket_routing import OPEN_STATES
 
 router = APIRouter(prefix="/kiosks", tags=["kiosks"])
 
@@ -56,7 +57,7 @@ class Heartbeat(Strict):
 
 class HeartbeatAck(BaseModel):
     server_time: dt.datetime
-    open_tickets: int
+    open_tickets: int = Field(description="本机在问题台账中未关闭的工单数")
 
 
 @router.post(
@@ -101,7 +102,10 @@ def heartbeat(
     session.commit()
     open_tickets = session.scalar(
         select(func.count())
-        .select_from(Ticket)
-        .where(Ticket.kiosk_id == kiosk.id, Ticket.state != "closed")
+        .select_from(LedgerTicket)
+        .where(
+            LedgerTicket.kiosk_id == kiosk.id,
+            LedgerTicket.state.in_([s.value for s in OPEN_STATES]),
+        )
     )
     return HeartbeatAck(server_time=now, open_tickets=open_tickets or 0)

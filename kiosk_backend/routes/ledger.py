@@ -13,11 +13,13 @@ import datetime as dt
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import Response
 from pydantic import BaseModel, Field, StringConstraints, field_validator, model_validator
 from sqlalchemy.orm import Session
 
 from kiosk.domain.problems import CATEGORY_LABELS, ProblemCategory
 from kiosk_backend import ledger
+from kiosk_backend.answers import commit_with_answer
 from kiosk_backend.deps import calling_kiosk_id, db_session, local_today
 from kiosk_backend.errors import ApiError
 from kiosk_backend.ledger_models import LedgerEvent, LedgerTicket, Responder
@@ -310,7 +312,7 @@ def open_ticket(
     body: LedgerTicketCreate,
     request: Request,
     session: Annotated[Session, Depends(db_session)],
-) -> LedgerTicketOut:
+) -> Response:
     caller = _kiosk_caller(request, session)
     new = ledger.NewTicket(
         client_ref=body.client_ref,
@@ -325,9 +327,10 @@ def open_ticket(
         occurred_at=body.occurred_at,
     )
     ticket, created = ledger.open_ticket(
-        session, caller, new, now=_now(), today=local_today(request)
+        session, caller, new, now=_now(), today=local_today(request), commit=False
     )
-    return _one(session, ticket, request, full_phone=False, duplicate=not created)
+    view = _one(session, ticket, request, full_phone=False, duplicate=not created)
+    return commit_with_answer(session, request, view)
 
 
 @router.post(

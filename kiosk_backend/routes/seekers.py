@@ -23,6 +23,7 @@ from kiosk_backend.routes.jobs import Posting, posting_out
 from kiosk_backend.rules import age_on
 from kiosk_backend.schemas import (
     NO_CONTROL_CHARS,
+    AgentField,
     IdNumber,
     Occupation,
     Page,
@@ -56,6 +57,7 @@ class SeekerRegistration(Strict):
     salary_max: int | None = Field(None, ge=0, le=1_000_000)
     skills: Annotated[str, StringConstraints(max_length=200)] = ""
     available_from: dt.date | None = None
+    agent: AgentField = None
 
     @model_validator(mode="after")
     def _salary_order(self):
@@ -100,6 +102,7 @@ class DemandRegistration(Strict):
     days: int = Field(1, ge=1, le=365)
     description: Annotated[str, StringConstraints(max_length=300)] = ""
     contact_phone: Phone
+    agent: AgentField = None
 
 
 class DemandReceipt(BaseModel):
@@ -172,6 +175,7 @@ def register_seeker(
         kind="fixed_job_seeker" if body.kind == "fixed" else "odd_job_seeker",
         details={"occupations": seeker.occupations, "towns": seeker.towns},
         kiosk=calling_kiosk(request, session),
+        agent=body.agent,
         today=today,
         status="completed",
         result="求职登记已完成，可查看为您推荐的岗位",
@@ -271,6 +275,7 @@ def register_demand(
         kind="odd_job_demand",
         details={"demand_id": demand.id, "posting_id": posting.id},
         kiosk=calling_kiosk(request, session),
+        agent=body.agent,
         today=today,
         status="completed",
         result="招聘信息已发布，可查看为您推荐的零工求职者",

@@ -52,6 +52,7 @@ from kiosk_backend.models import (
     PostingGram,
 )
 from kiosk_backend.search import grams_of_text, normalize
+from kiosk_backend.seed.desks import ensure_demo_desks
 from kiosk_backend.seed.places import REGION_CODE, TOWN_NAMES, TOWNS
 
 SEED = 20210305
@@ -996,6 +997,7 @@ def seed_demo_data(
                 "applications",
             ],
         )
+        ensure_demo_desks(session)
         session.commit()
 
 
