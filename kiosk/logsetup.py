@@ -10,7 +10,9 @@ from __future__ import annotations
 import json
 import logging
 import logging.handlers
+import os
 import re
+import traceback
 from pathlib import Path
 
 LOG_FILE_NAME = "kiosk.log"
@@ -30,13 +32,46 @@ def scrub(text: str) -> str:
     return text
 
 
+def failure_summary(exc: BaseException) -> str:
+    """Where *exc* came from, without its message: ``KeyError at form.py:88 in fill <- ...``.
+
+    For failures of code that handles residents' records (event handlers, session wipes): the
+    message may quote a name or address, which the digit-based scrub cannot recognise. Frames
+    are listed innermost first; only file names, line numbers and function names appear.
+    """
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = " <- ".join(f"{Path(f.filename).name}:{f.lineno} in {f.name}" for f in reversed(frames))
+    return f"{type(exc).__qualname__} at {where}" if where else type(exc).__qualname__
+
+
 class PersonalDataFilter(logging.Filter):
+    """Masks personal data in a record's message; a malformed call is logged, never raised.
+
+    Filters run outside logging's own error handling, so a format/argument mismatch in a log
+    call would otherwise propagate into (and crash) the caller.
+    """
+
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
+        try:
+            message = record.getMessage()
+        except Exception as exc:  # any formatting error in the caller's call
+            record.msg, record.args = f"unformattable log call ({type(exc).__name__})", None
+            return True
         cleaned = scrub(message)
         if cleaned != message or record.args:
             record.msg, record.args = cleaned, None
         return True
+
+
+class ScrubbingFormatter(logging.Formatter):
+    """A plain-text formatter that scrubs the whole line, traceback included.
+
+    Exception messages can hold what a caller never meant to log, and another handler may
+    already have cached the unscrubbed traceback on the record, so the finished text is scrubbed.
+    """
+
+    def format(self, record: logging.LogRecord) -> str:
+        return scrub(super().format(record))
 
 
 class JsonFormatter(logging.Formatter):
@@ -59,6 +94,20 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
+class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """A rotating log file readable by the kiosk user only (0600), whatever the umask, also
+    after a rollover and for a file an older version left with a wider mode."""
+
+    def _open(self):
+        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        try:
+            os.fchmod(fd, 0o600)
+            return open(fd, self.mode, encoding=self.encoding, errors=self.errors)
+        except BaseException:
+            os.close(fd)
+            raise
+
+
 def setup_logging(
     log_dir: Path,
     level: str = "INFO",
@@ -73,7 +122,7 @@ def setup_logging(
     for handler in list(root.handlers):
         if getattr(handler, "_kiosk", False):
             root.removeHandler(handler)
-    handler = logging.handlers.RotatingFileHandler(
+    handler = PrivateRotatingFileHandler(
         path, maxBytes=max_bytes, backupCount=backup_count, encoding="utf-8"
     )
     handler.setFormatter(JsonFormatter())
@@ -82,7 +131,7 @@ def setup_logging(
     root.addHandler(handler)
     if console:
         stream = logging.StreamHandler()
-        stream.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        stream.setFormatter(ScrubbingFormatter("%(levelname)s %(name)s: %(message)s"))
         stream.addFilter(PersonalDataFilter())
         stream._kiosk = True  # type: ignore[attr-defined]
         root.addHandler(stream)

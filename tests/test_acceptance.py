@@ -13,7 +13,7 @@ import time
 
 import pytest
 import requests
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from kiosk.devices.base import DeviceHealth, DeviceState
@@ -66,6 +66,8 @@ def test_standard_lines_match_the_seed_numbering_and_points():
     assert [line.no for line in STANDARD if line.check] == [2, 3, 5, 9]
 
 
+@example("0\u0e5c\u1f46000000\r", 4)  # a trailing line of only whitespace was dropped
+@example("一二三四五六 ", 12)
 @given(st.text(max_size=200), st.integers(4, 60))
 def test_wrap_never_exceeds_the_width_and_loses_nothing(text, width):
     lines = wrap(text, width)

@@ -58,3 +58,36 @@ def test_invalid_toml_is_a_config_error(tmp_path):
     path.write_text("[kiosk\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_config(path, environ={})
+
+
+@pytest.mark.parametrize(
+    ("variable", "raw"),
+    [
+        ("KIOSK__SESSION__IDLE_SECONDS", "-5"),
+        ("KIOSK__DEVICES__IDCARD__POLL_INTERVAL", "-0.3"),
+        ("KIOSK__DEVICES__IDCARD__POLL_INTERVAL", "nan"),
+        ("KIOSK__DEVICES__SSCARD__READ_TIMEOUT", "inf"),
+    ],
+)
+def test_environment_numbers_are_range_checked_like_file_numbers(variable, raw):
+    with pytest.raises(ConfigError, match=variable):
+        load_config(environ={variable: raw})
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf"])
+def test_a_non_finite_number_in_the_file_is_refused(tmp_path, value):
+    path = tmp_path / "site.toml"
+    path.write_text(f"[devices.idcard]\npoll_interval = {value}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="devices.idcard.poll_interval"):
+        load_config(path, environ={})
+
+
+def test_an_unreadable_config_file_is_a_config_error(tmp_path):
+    not_utf8 = tmp_path / "latin1.toml"
+    not_utf8.write_bytes('[kiosk]\nservice_point = "\xe9"\n'.encode("latin-1"))
+    with pytest.raises(ConfigError, match="not UTF-8"):
+        load_config(not_utf8, environ={})
+    directory = tmp_path / "dir.toml"
+    directory.mkdir()
+    with pytest.raises(ConfigError, match="cannot read config file"):
+        load_config(directory, environ={})

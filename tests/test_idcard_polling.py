@@ -295,3 +295,40 @@ def test_stop_ends_the_thread(simulator: IdCardSimulator, events: Events) -> Non
     driver.stop()
     assert not any(t.name == "idcard-poll" for t in threading.enumerate())
     assert not driver.connected
+
+
+def test_a_bug_while_publishing_does_not_end_polling(
+    simulator: IdCardSimulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    """GIVEN a subscriber chain that fails on the first card read WHEN a card is laid THEN the
+    polling thread reports a fault (not the card's data), recovers, and reads the next card."""
+    events = Events()
+    failed = []
+
+    def publish(event: object) -> None:
+        if isinstance(event, IdCardRead) and not failed:
+            failed.append(event)
+            raise RuntimeError(f"handler bug with {event.card.name}")
+        events.publish(event)
+
+    driver = IdCardReader(
+        simulator.url,
+        publish=publish,
+        poll_interval=0.05,
+        timeouts=StepTimeouts(sam=0.5, card=0.5, read=3.5),
+        today=lambda: date(2026, 11, 29),
+    )
+    driver.start()
+    try:
+        simulator.place("resident")
+        with caplog.at_level(logging.ERROR):
+            fault = events.get(ReaderFault)
+        assert fault.code == "idcard_error"
+        events.get(ReaderRecovered)
+        simulator.lift()  # the reader finds a card once per presentation
+        simulator.place("long_term")
+        assert events.get(IdCardRead).card.name == "李秀兰"
+        assert driver._thread is not None and driver._thread.is_alive()
+    finally:
+        driver.stop()
+    assert "RuntimeError" in caplog.text and "王建军" not in caplog.text

@@ -88,6 +88,13 @@ def test_every_local_picker_source_exists_and_places_come_from_the_server_api(de
           'call = "POST /persons/employment-certificate"\nidentity = { id_number = "id_number" }',
           'no = 13\npattern = "certificate"\nsummary = "x"\ncall = "POST /persons/employment-certificate"'),
          "item 13"),
+        # identity in a GET would put the ID number in the URL (access logs)
+        (('call = "POST /persons/employment-certificate"\nidentity = { id_number = "id_number" }',
+          'call = "GET /persons/employment-certificate"\nidentity = { id_number = "id_number" }'),
+         "item 13: identity"),
+        (('call = "POST /work-orders"\nidentity = { id_number = "id_number", name = "name" }',
+          'call = "GET /work-orders"\nidentity = { id_number = "id_number", name = "name" }'),
+         "work_order.identity"),
     ],
 )  # fmt: skip
 def test_a_broken_definition_file_names_the_item_and_key(tmp_path, mutation, message):
@@ -116,6 +123,10 @@ def test_a_missing_item_or_unreadable_file_is_refused(tmp_path):
     bad.write_text("[[item]\n", encoding="utf-8")
     with pytest.raises(ItemDataError, match="invalid TOML"):
         load_definitions(bad)
+    gbk = tmp_path / "gbk.toml"  # saved by a Windows editor: a typed error, not UnicodeDecodeError
+    gbk.write_bytes('[[item]]\nno = 1\nsummary = "求职登记"\n'.encode("gbk"))
+    with pytest.raises(ItemDataError, match="not UTF-8"):
+        load_definitions(gbk)
 
 
 # -- views ---------------------------------------------------------------------------------------

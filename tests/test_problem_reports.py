@@ -91,6 +91,18 @@ def test_operator_form_checks_description_and_accepts_device_problems():
     assert control.value.field == "suggestion"
 
 
+@pytest.mark.parametrize(
+    ("category", "code", "message"),
+    [("system", "guide-how", "不属于该类别"), ("guidance", "no-such-problem", "请选择遇到的问题")],
+)
+def test_operator_form_checks_a_picked_problem_like_the_resident_pick(category, code, message):
+    with pytest.raises(FieldInvalid) as refused:
+        operator_report(category, "界面卡住不动了", problem_code=code)
+    assert refused.value.field == "problem_code" and message in refused.value.message
+    report = operator_report("guidance", "不知道怎么办理", problem_code="guide-how")
+    assert report.problem_code == "guide-how" and report.reporter == "operator"
+
+
 # --- through the outbox to the real server ---------------------------------------------------
 
 

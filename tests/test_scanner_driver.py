@@ -135,6 +135,34 @@ def test_reopens_after_unplug(tmp_path, events):
     assert driver.counters.snapshot()["opens"] == 2
 
 
+def test_a_bug_while_publishing_a_scan_does_not_end_scanning(events, caplog):
+    """GIVEN a subscriber chain that fails on the first scan THEN the failure is recorded
+    (without the code) and the next scan still arrives."""
+    failed = []
+
+    def publish(event):
+        if isinstance(event, QrScanned) and not failed:
+            failed.append(event)
+            raise RuntimeError(f"handler bug with {event.code}")
+        events.put(event)
+
+    sim = ScannerSimulator("CR")
+    sim.start()
+    driver = QrScanner(sim.port, terminator="CR", publish=publish)
+    driver.open()
+    try:
+        _wait(lambda: driver.health().state is DeviceState.OK)
+        sim.scan(ESSC)
+        _wait(lambda: failed)
+        sim.scan("AFTER")
+        assert next_event(events) == QrScanned("AFTER")
+        assert "internal error (RuntimeError)" in driver.health().last_error
+    finally:
+        driver.close()
+        sim.stop()
+    assert "RuntimeError" in caplog.text and ESSC not in caplog.text
+
+
 def test_open_scanner_factory_runs_the_simulator(events):
     runtime = open_scanner(ScannerSection(url="sim://", terminator="LF"), events.put)
     runtime.start()

@@ -27,6 +27,40 @@ def test_end_runs_every_listener_even_if_one_fails(caplog):
     assert manager.current is None
 
 
+def test_a_failing_listener_is_logged_without_its_message(caplog):
+    """The wipe handles the resident's data: a failure's message may quote it, so only the
+    exception type and where it happened are logged."""
+    manager = SessionManager()
+
+    def broken_wipe(session, reason):
+        raise ValueError("cannot clear 王建军 山西省沁源县沁河镇东关村12号")
+
+    manager.on_end(broken_wipe)
+    manager.ensure_started()
+    with caplog.at_level(logging.ERROR):
+        manager.end(EndReason.RESIDENT_HOME)
+    assert "ValueError" in caplog.text and "broken_wipe" in caplog.text
+    assert "王建军" not in caplog.text and "东关村" not in caplog.text
+    assert all(record.exc_info is None for record in caplog.records)
+
+
+def test_a_failing_bus_handler_is_logged_without_its_message_and_others_still_run(caplog):
+    bus = EventBus()
+    seen = []
+
+    def broken_handler(event):
+        raise KeyError("王建军")
+
+    bus.subscribe(SessionEnded, broken_handler)
+    bus.subscribe(SessionEnded, seen.append)
+    with caplog.at_level(logging.ERROR):
+        bus.publish(SessionEnded(1, EndReason.IDLE_TIMEOUT))
+    assert seen == [SessionEnded(1, EndReason.IDLE_TIMEOUT)]
+    assert "KeyError" in caplog.text and "broken_handler" in caplog.text
+    assert "王建军" not in caplog.text
+    assert all(record.exc_info is None for record in caplog.records)
+
+
 def test_end_without_a_session_does_nothing():
     manager = SessionManager()
     calls = []

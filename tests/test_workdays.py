@@ -212,6 +212,11 @@ def test_malformed_holiday_files_name_file_year_and_field(tmp_path, text, patter
 def test_unreadable_holiday_file(tmp_path):
     with pytest.raises(HolidayDataError, match="cannot read"):
         load_year_schedules(tmp_path / "absent.toml")
+    gbk = tmp_path / "gbk.toml"
+    gbk.write_bytes('[[year]]\nyear = 2027\nsource = "国务院办公厅通知"\n'.encode("gbk"))
+    with pytest.raises(HolidayDataError, match="not UTF-8") as info:
+        load_year_schedules(gbk)
+    assert str(gbk) in str(info.value)
 
 
 # ---- properties --------------------------------------------------------------------------------

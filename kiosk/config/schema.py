@@ -12,6 +12,7 @@ transport" (a pty pair for serial devices); anything else is a pyserial URL or d
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import tomllib
 import types
@@ -203,6 +204,10 @@ def _read_toml(path: Path) -> dict[str, Any]:
             return tomllib.load(fh)
     except FileNotFoundError:
         raise ConfigError(f"{path}: config file not found") from None
+    except OSError as exc:  # a directory, no permission, an I/O error
+        raise ConfigError(f"{path}: cannot read config file ({exc.strerror or exc})") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not valid TOML: the file is not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
 
@@ -284,7 +289,7 @@ def _coerce(hint: Any, value: Any, dotted: str, source: str) -> Any:
     if hint is int:
         if from_env:
             try:
-                return int(value)
+                value = int(value)
             except ValueError:
                 raise bad("an integer") from None
         if isinstance(value, int) and not isinstance(value, bool):
@@ -295,12 +300,13 @@ def _coerce(hint: Any, value: Any, dotted: str, source: str) -> Any:
     if hint is float:
         if from_env:
             try:
-                return float(value)
+                value = float(value)
             except ValueError:
                 raise bad("a number") from None
         if isinstance(value, int | float) and not isinstance(value, bool):
-            if value < 0:
-                raise bad("a non-negative number")
+            # nan slips through "< 0" and would reach timers and Event.wait(); inf never ends
+            if not math.isfinite(value) or value < 0:
+                raise bad("a finite, non-negative number")
             return float(value)
         raise bad("a number")
     if hint is str:

@@ -9,7 +9,10 @@ from __future__ import annotations
 import enum
 import threading
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
+
+# A device url that means "run the simulator on a pty and point the driver at it" (demo mode).
+SIM_URL = "sim://"
 
 
 class DeviceState(enum.StrEnum):
@@ -56,3 +59,35 @@ class Counters:
     def snapshot(self) -> dict[str, int]:
         with self._lock:
             return dict(self._values)
+
+
+class SimulatedSerialRuntime:
+    """Start/stop for a serial driver and, in demo mode, the simulator it talks to.
+
+    A mixin for the dataclasses the ``open_*`` factories return; they define ``driver`` (with
+    ``url``, ``open()``, ``close()``) and ``simulator`` (None, or with ``start() -> port``
+    and ``stop()``). Neither call leaves a simulator's pty open behind a failed driver.
+    """
+
+    driver: Any
+    simulator: Any
+
+    def start(self) -> None:
+        """Start the simulator (if any) and point the driver at its pty, then open the driver."""
+        if self.simulator is None:
+            self.driver.open()
+            return
+        self.driver.url = self.simulator.start()
+        try:
+            self.driver.open()
+        except BaseException:
+            self.simulator.stop()
+            raise
+
+    def stop(self) -> None:
+        """Close the driver, then stop the simulator (even if closing the driver failed)."""
+        try:
+            self.driver.close()
+        finally:
+            if self.simulator is not None:
+                self.simulator.stop()

@@ -167,7 +167,7 @@ def wrap(text: str, width: int = RECEIPT_WIDTH, indent: str = "") -> list[str]:
             body, carried = body[:-1], body[-1]
         lines.append(body)
         current = indent + carried + ch
-    if current.strip() or not lines:
+    if current or not lines:  # a last line of only spaces or a CR is still part of the text
         lines.append(current)
     return lines
 

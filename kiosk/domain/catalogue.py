@@ -11,12 +11,13 @@ Pure apart from reading that one file; safe to call from any thread.
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
+
+from kiosk.domain.tomlfile import TomlFileError, load_toml_file
 
 CATEGORIES = ("我要找工作", "我要学技能", "我要办社保", "我要办社保卡")
 CHANNELS = ("柜面", "自助机")
@@ -148,15 +149,9 @@ def load_catalogue(path: str | Path | None = None) -> Catalogue:
     """
     path = Path(path) if path is not None else default_catalogue_path()
     try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise CatalogueError(path, f"cannot read file: {exc.strerror or exc}") from exc
-    try:
-        document = tomllib.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise CatalogueError(path, f"not UTF-8 text: {exc}") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise CatalogueError(path, f"invalid TOML: {exc}") from exc
+        document = load_toml_file(path)
+    except TomlFileError as exc:
+        raise CatalogueError(path, str(exc)) from None
     return parse_catalogue(document, path)
 
 

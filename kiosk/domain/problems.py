@@ -138,6 +138,17 @@ def _category(value: str | ProblemCategory, allowed: tuple[ProblemCategory, ...]
     return category
 
 
+def _problem_in(category: ProblemCategory, code: str) -> CommonProblem:
+    """The common problem *code*, which must belong to *category*; raises FieldInvalid."""
+    try:
+        problem = common_problem(code)
+    except KeyError:
+        raise FieldInvalid("problem_code", "请选择遇到的问题") from None
+    if problem.category is not category:
+        raise FieldInvalid("problem_code", "所选问题不属于该类别，请重新选择")
+    return problem
+
+
 def _optional_phone(phone: str | None) -> str:
     if phone is None or not str(phone).strip():
         return ""
@@ -152,12 +163,7 @@ def resident_report(
     message, never echoing the phone) for a device category, an unknown problem, a problem of
     another category or a malformed phone."""
     chosen = _category(category, RESIDENT_CATEGORIES)
-    try:
-        problem = common_problem(problem_code)
-    except KeyError:
-        raise FieldInvalid("problem_code", "请选择遇到的问题") from None
-    if problem.category is not chosen:
-        raise FieldInvalid("problem_code", "所选问题不属于该类别，请重新选择")
+    problem = _problem_in(chosen, problem_code)
     return ProblemReport(
         reporter="resident",
         category=chosen,
@@ -182,12 +188,7 @@ def operator_report(
         raise FieldInvalid("description", "请把“问题描述”写清楚（至少4个字）")
     advice = validate_text(suggestion or "", "suggestion", "建议解决办法", SUGGESTION_MAX)
     if problem_code:
-        try:
-            problem = common_problem(problem_code)
-        except KeyError:
-            raise FieldInvalid("problem_code", "请选择遇到的问题") from None
-        if problem.category is not chosen:
-            raise FieldInvalid("problem_code", "所选问题不属于该类别，请重新选择")
+        _problem_in(chosen, problem_code)
     return ProblemReport(
         reporter="operator",
         category=chosen,

@@ -18,7 +18,6 @@ gives the filing date itself. Pure apart from reading the TOML files given; thre
 from __future__ import annotations
 
 import functools
-import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -27,6 +26,8 @@ from pathlib import Path
 from typing import Any
 
 import chinese_calendar
+
+from kiosk.domain.tomlfile import TomlFileError, load_toml_file
 
 MAX_WORKING_DAYS = 1000  # far above any item's limit; bounds the loop on bad input
 
@@ -165,11 +166,9 @@ def load_year_schedules(path: str | Path) -> dict[int, YearSchedule]:
     """
     path = Path(path)
     try:
-        document = tomllib.loads(path.read_bytes().decode("utf-8"))
-    except OSError as exc:
-        raise HolidayDataError(path, f"cannot read file: {exc.strerror or exc}") from exc
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise HolidayDataError(path, f"invalid TOML: {exc}") from exc
+        document = load_toml_file(path)
+    except TomlFileError as exc:
+        raise HolidayDataError(path, str(exc)) from None
     unknown = set(document) - {"year"}
     if unknown:
         raise HolidayDataError(path, f"unknown top-level key(s): {', '.join(sorted(unknown))}")

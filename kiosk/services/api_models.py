@@ -28,13 +28,9 @@ PATH_UNEMPLOYMENT_REGISTRATION = "/api/v1/applications/unemployment-registration
 PATH_SKILL_SUBSIDY = "/api/v1/applications/skill-subsidy"  # item 22
 PATH_UNEMPLOYMENT_BENEFIT = "/api/v1/applications/unemployment-benefit"  # item 23
 PATH_WORK_ORDERS = "/api/v1/work-orders"  # the 18 counter-only items
-PATH_TICKETS = "/api/v1/tickets"  # device faults and problem reports
-PATH_TICKET_CLOSE = "/api/v1/tickets/{ticket_id}/close"  # a fault that cleared itself
-
-
-def ticket_close_path(ticket_id: int | str) -> str:
-    """The path to close ticket *ticket_id* (its 办件编号 from the outbox's reference_no)."""
-    return PATH_TICKET_CLOSE.format(ticket_id=int(ticket_id))
+# Device faults and problem reports go to the 问题台账 (the platform's one ticket system).
+PATH_TICKETS = "/api/v1/ledger/tickets"
+PATH_TICKET_CLOSE = "/api/v1/ledger/tickets/close"  # by client_ref / fault_key in the body
 
 
 @dataclass(frozen=True)
@@ -218,6 +214,16 @@ class Eligibility:
 
 
 @dataclass(frozen=True)
+class ApplicationAgent:
+    """Who submitted on the resident's behalf (代办), as the platform shows it: masked."""
+
+    name_masked: str
+    id_number_masked: str
+    relation: str | None
+    relation_label: str
+
+
+@dataclass(frozen=True)
 class MyApplication:
     number: str
     item_no: int
@@ -230,6 +236,8 @@ class MyApplication:
     queue_no: str | None
     service_point: str
     result: str
+    agent: ApplicationAgent | None = None  # 代办人, masked by the platform
+    updated_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -391,17 +399,24 @@ class OperatorSignin:
 
 @dataclass(frozen=True)
 class ResidentIdentity:
-    """A resident identified by e-SSC QR: personal data, keep only for the session."""
+    """A resident identified by e-SSC QR: personal data, keep only for the session.
 
-    id_number: str
-    name: str
-    gender: str
-    birth_date: dt.date
+    Every field is hidden from ``repr`` (tracebacks and logs must not carry it).
+    """
+
+    id_number: str = field(repr=False)
+    name: str = field(repr=False)
+    gender: str = field(repr=False)
+    birth_date: dt.date = field(repr=False)
 
 
 @dataclass(frozen=True)
 class Ticket:
+    """A ticket of this kiosk in the 问题台账 (answers: kiosk.services.problem_reports)."""
+
     id: int
+    number: str
+    client_ref: str
     kiosk_id: str
     category: str
     kind: str
@@ -409,6 +424,7 @@ class Ticket:
     description: str
     suggestion: str
     state: str
+    state_label: str
     created_at: dt.datetime
     closed_at: dt.datetime | None
     resolution: str

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kiosk.logsetup import scrub
+from kiosk.services.durable_files import fsync_dir, write_private_file
 
 AUDIT_FILE_NAME = "audit.jsonl"
 HEAD_FILE_NAME = "audit.head"
@@ -197,16 +198,8 @@ class AuditLog:
         return _FlockedAppend(self.path)
 
     def _write_head(self, entry: AuditEntry) -> None:
-        tmp = self.head_path.with_suffix(".tmp")
         data = json.dumps({"seq": entry.seq, "hash": entry.hash}).encode("ascii")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        try:
-            os.write(fd, data)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, self.head_path)
-        _fsync_dir(self.head_path.parent)
+        write_private_file(self.head_path, data)
 
     def _read_head(self) -> dict | None:
         try:
@@ -231,7 +224,7 @@ class _FlockedAppend:
         self._fd = os.open(self._path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
         fcntl.flock(self._fd, fcntl.LOCK_EX)
         if created:
-            _fsync_dir(self._path.parent)
+            fsync_dir(self._path.parent)
         return self._fd
 
     def __exit__(self, *exc) -> None:
@@ -292,11 +285,3 @@ def _check_text(name: str, value: object, *, allow_empty: bool = False) -> None:
         raise AuditDataError(f"{name} must be one line of at most {MAX_TEXT} characters")
     if name.startswith("detail") and scrub(value) != value:
         raise AuditDataError(f"{name} looks like personal data (ID/phone/card number)")
-
-
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

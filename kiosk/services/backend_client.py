@@ -143,6 +143,10 @@ class BackendClient:
     def base_url(self) -> str:
         return self._base
 
+    def close(self) -> None:
+        """Close the pooled connections of the underlying session (the client is done)."""
+        self._session.close()
+
     # -- the generic core -----------------------------------------------------------------------
 
     def get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
@@ -314,9 +318,11 @@ class BackendClient:
         body = {"screen": screen, "item_no": item_no}
         return m.parse(m.HelpAck, self.post_command("/help-requests", body))
 
-    def tickets(self, state: str | None = None) -> list[m.Ticket]:
-        """This kiosk's fault tickets and problem reports (for maintenance)."""
-        answer = self.get("/tickets", params={"state": state} if state else None)
+    def tickets(self, state: str = "all") -> list[m.Ticket]:
+        """This kiosk's fault tickets and problem reports in the 问题台账, newest first.
+
+        *state*: ``open``, ``closed`` or ``all``."""
+        answer = self.get("/ledger/tickets", params={"state": state})
         return m.parse(list[m.Ticket], (answer or {}).get("items"))
 
     # -- public information (cacheable: see kiosk.services.cache.PublicInfo) ---------------------

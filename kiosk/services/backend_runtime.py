@@ -95,10 +95,15 @@ class BackendRuntime:
         self._thread.start()
 
     def stop(self) -> None:
+        """Stop the worker and the heartbeat; close the connections, the platform (demo) and
+        the store."""
         self._stop.set()
         self.outbox.stop()
         if self._thread is not None:
             self._thread.join(timeout=60)
+        for client in (self._client, self._outbox_client):
+            if client is not None:
+                client.close()
         if self._handle is not None:
             self._handle.stop()
         self.store.close()

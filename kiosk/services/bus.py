@@ -15,6 +15,8 @@ from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
+from kiosk.logsetup import failure_summary
+
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Any], None]
@@ -57,5 +59,10 @@ class EventBus:
     def _call(handler: Handler, event: Any) -> None:
         try:
             handler(event)
-        except Exception:
-            log.exception("event handler failed", extra={"event": type(event).__name__})
+        except Exception as exc:
+            # Events carry card reads: the exception's message may quote what was on the card.
+            log.error(
+                "event handler failed: %s",
+                failure_summary(exc),
+                extra={"event": type(event).__name__},
+            )

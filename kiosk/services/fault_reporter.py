@@ -27,12 +27,9 @@ outbox is written from the reporter's thread (or from :meth:`check` in tests).
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
 import logging
-import os
-import tempfile
 import threading
 import time
 import uuid
@@ -48,6 +45,7 @@ from kiosk.devices.sscard import events as sscard_events
 from kiosk.domain.fault_tracker import Decision, FaultRule, FaultTracker, OpenTicket
 from kiosk.domain.problems import fault_label
 from kiosk.services.backend_runtime import BackendReachabilityChanged
+from kiosk.services.durable_files import write_private_file
 from kiosk.services.outbox import SubmissionKind
 
 log = logging.getLogger(__name__)
@@ -364,14 +362,4 @@ def _write_state(path: Path, open_faults: dict[str, str]) -> None:
     """Replace the state file atomically (write, fsync, rename)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps({"version": 1, "open": open_faults}, sort_keys=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".fault_tracker.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    write_private_file(path, text.encode("utf-8"))

@@ -49,7 +49,13 @@ from kiosk.devices.sscard.events import CardReadFailed, SsCardRead
 from kiosk.domain import eligibility as rules
 from kiosk.domain.catalogue import Catalogue, ServiceItem
 from kiosk.domain.items import Definitions, FieldDef, ItemDefinition, WorkOrderDefinition
-from kiosk.domain.items.requests import phone_of, put_value, request_body, submission_item_no
+from kiosk.domain.items.requests import (
+    agent_body,
+    phone_of,
+    put_value,
+    request_body,
+    submission_item_no,
+)
 from kiosk.domain.items.results import (
     CounterNotice,
     FormField,
@@ -570,6 +576,9 @@ class FlowsService:
         body.update(definition.call.fixed_dict())
         for request_key, person_key in definition.identity_body:
             body[request_key] = person.prefill(person_key)
+        agent = self._session.agent
+        if agent is not None:  # recorded beside the resident on the platform (代办)
+            body["agent"] = agent_body(agent)
         return self._submit(
             item=self._catalogue.item(item_no),
             kind=definition.submission_kind,
@@ -592,7 +601,7 @@ class FlowsService:
         body["item_no"] = item_no
         agent = self._session.agent
         if agent is not None:  # the counter must know who came on the resident's behalf
-            body["note"] = f"代办人：{agent.name}（{agent.masked_id_number}）"
+            body["agent"] = agent_body(agent)
         return self._submit(
             item=item,
             kind=order.submission_kind,

@@ -27,7 +27,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-import os
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -46,6 +45,7 @@ from kiosk.domain.roles import (
     require,
 )
 from kiosk.services.audit import AuditLog
+from kiosk.services.durable_files import write_private_file
 from kiosk.services.errors import (
     BackendAuthError,
     BackendError,
@@ -220,7 +220,7 @@ class PinStore:
         """Check the policy, store the new hash (0600, atomic) and clear any lockout."""
         check_pin_policy(pin)
         with self._lock:
-            _write_atomic(self.pin_path, (self._hasher.hash(pin) + "\n").encode("ascii"))
+            write_private_file(self.pin_path, (self._hasher.hash(pin) + "\n").encode("ascii"))
             self._save_lock(0, 0.0)
 
     def check(self, pin: str) -> None:
@@ -280,23 +280,7 @@ class PinStore:
 
     def _save_lock(self, failures: int, locked_until: float) -> None:
         data = json.dumps({"failures": failures, "locked_until": locked_until})
-        _write_atomic(self.lock_path, data.encode("ascii"))
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.write(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+        write_private_file(self.lock_path, data.encode("ascii"))
 
 
 # -- the session ------------------------------------------------------------------------------

@@ -29,6 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from kiosk.domain.person import IdentitySource, Person
+from kiosk.logsetup import failure_summary
 
 log = logging.getLogger(__name__)
 
@@ -196,8 +197,12 @@ class SessionManager:
             for listener in list(self._listeners):
                 try:
                     listener(session, reason)
-                except Exception:
-                    log.exception("session end listener failed", extra={"event": "session_end"})
+                except Exception as exc:  # its message may quote what was being wiped
+                    log.error(
+                        "session end listener failed: %s",
+                        failure_summary(exc),
+                        extra={"event": "session_end"},
+                    )
         finally:
             session.identity.wipe()
         log.info(

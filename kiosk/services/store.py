@@ -25,6 +25,8 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy.engine import Engine
 
+from kiosk.services.durable_files import fsync_dir
+
 DB_FILE_NAME = "kiosk.sqlite3"
 KEY_FILE_NAME = "store.key"
 NONCE_BYTES = 12
@@ -185,7 +187,7 @@ def load_or_create_key(path: Path) -> bytes:
                 os.link(tmp, path)
         finally:
             tmp.unlink(missing_ok=True)
-        _fsync_dir(path.parent)
+        fsync_dir(path.parent)
     try:
         mode = path.stat().st_mode
         key = path.read_bytes()
@@ -196,11 +198,3 @@ def load_or_create_key(path: Path) -> bytes:
     if len(key) != 32:
         raise StoreKeyError(f"{path}: key file must hold 32 bytes, holds {len(key)}")
     return key
-
-
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kiosk.config.schema import IdCardSection
-from kiosk.devices.base import DeviceHealth, DeviceState
+from kiosk.devices.base import SIM_URL, DeviceHealth, DeviceState, SimulatedSerialRuntime
 from kiosk.devices.idcard.cards import CardKind, IdCard, UnsupportedCard
 from kiosk.devices.idcard.driver import IdCardReader, StepTimeouts
 from kiosk.devices.idcard.events import (
@@ -44,11 +44,9 @@ __all__ = [
     "open_reader",
 ]
 
-SIM_URL = "sim://"
-
 
 @dataclass
-class IdCardRuntime:
+class IdCardRuntime(SimulatedSerialRuntime):
     """What :func:`open_reader` builds: the driver and, in demo mode, its simulator."""
 
     driver: IdCardReader
@@ -57,16 +55,8 @@ class IdCardRuntime:
 
     def start(self) -> None:
         """Start the simulator (if any), then the driver's polling thread (no-op if disabled)."""
-        if not self.enabled:
-            return
-        if self.simulator is not None:
-            self.driver.url = self.simulator.start()
-        self.driver.start()
-
-    def stop(self) -> None:
-        self.driver.stop()
-        if self.simulator is not None:
-            self.simulator.stop()
+        if self.enabled:
+            super().start()
 
     def health(self) -> DeviceHealth:
         if not self.enabled:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import termios
 import threading
 import time
 from collections.abc import Callable
@@ -41,6 +40,8 @@ from kiosk.devices.idcard.events import (
     ReaderRecovered,
 )
 from kiosk.devices.idcard.layout import decode_appended_addresses, decode_card, split_base_info
+from kiosk.devices.serial_errors import PORT_FAILURES
+from kiosk.logsetup import failure_summary
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +53,6 @@ REPEAT_FAILURE_QUIET = 5.0  # the same failure again within this many seconds is
 FRAME_REJECTED_SW3 = (0x10, 0x11)  # the reader got our frame corrupted: send it again
 
 # pyserial's POSIX backend lets termios.error (not an OSError) out of tcflush / tcsetattr.
-PORT_FAILURES = (serial.SerialException, OSError, termios.error)
 
 
 @dataclass(frozen=True)
@@ -378,6 +378,15 @@ class IdCardReader:
         )
 
     def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self._poll_until_stopped()
+            except Exception as exc:  # a bug must not end polling while health() says OK
+                self._crashed(exc)
+                self._stop.wait(MAX_REOPEN_DELAY)
+        self.disconnect()
+
+    def _poll_until_stopped(self) -> None:
         delay = FIRST_REOPEN_DELAY
         while not self._stop.is_set():
             if self._state is not DeviceState.OK:
@@ -399,7 +408,18 @@ class IdCardReader:
                 self._note_error(exc)
                 pause = self.poll_interval
             self._stop.wait(pause)
-        self.disconnect()
+
+    def _crashed(self, exc: Exception) -> None:
+        """Report an unexpected error of the polling thread as a fault, then start afresh.
+
+        Only the error's type and place are logged: it arose while handling card data.
+        """
+        log.error("idcard: polling failed: %s", failure_summary(exc), extra={"device": self.name})
+        try:
+            self._enter_fault(errors.IdCardError(f"internal error ({type(exc).__name__})"))
+        except Exception:  # publishing the fault failed too: at least health() tells the truth
+            self._state = DeviceState.OFFLINE
+            self._card_present = False
 
     def _bring_up(self) -> None:
         """Open the port if needed and check the SAM (one reset if it reports a fault)."""

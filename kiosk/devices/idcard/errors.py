@@ -6,7 +6,7 @@
     ├── FrameError                   bytes on the wire are not a valid frame
     │   ├── ChecksumMismatch         CHK byte does not match (line noise)      retryable
     │   ├── BadLength                length field impossible for the frame     retryable
-│   ├── Truncated                a frame cut short, a new one began        retryable
+    │   ├── Truncated                a frame cut short, a new one began        retryable
     │   └── UnexpectedFrame          a command frame where a response was due  retryable
     ├── CardDataError                the card's answer does not decode          retryable
     ├── PortError                    the serial port cannot be opened / vanished

@@ -28,33 +28,28 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kiosk.devices.base import SIM_URL, SimulatedSerialRuntime
+
 if TYPE_CHECKING:
     from kiosk.devices.printer.driver import EscPosPrinter
     from kiosk.devices.printer.profile import PrinterProfile
     from kiosk.devices.printer.simulator import PrinterSimulator
 
-SIM_URL = "sim://"
+__all__ = ["SIM_OUTPUT_DIR", "SIM_URL", "PrinterRuntime", "open_printer"]
+
 SIM_OUTPUT_DIR = "printer-sim"
 
 
 @dataclass
-class PrinterRuntime:
-    """What the composition root holds: the driver, its profile and the simulator (or None)."""
+class PrinterRuntime(SimulatedSerialRuntime):
+    """What the composition root holds: the driver, its profile and the simulator (or None).
+
+    ``start()`` starts the simulator (if any), then opens the driver and its status monitor.
+    """
 
     driver: EscPosPrinter
     profile: PrinterProfile
     simulator: PrinterSimulator | None = None
-
-    def start(self) -> None:
-        """Start the simulator (if any), then open the driver and its status monitor."""
-        if self.simulator is not None:
-            self.driver.url = self.simulator.start()
-        self.driver.open()
-
-    def stop(self) -> None:
-        self.driver.close()
-        if self.simulator is not None:
-            self.simulator.stop()
 
 
 def open_printer(

@@ -35,12 +35,13 @@ from kiosk.devices.printer.status import (
     is_realtime_reply,
     parse_offline_cause,
 )
+from kiosk.devices.serial_errors import PORT_FAILURES
 
 log = logging.getLogger(__name__)
 
 PRINT_ALLOWANCE_SECONDS = 8.0  # paper movement for a long receipt at a slow 50 mm/s
-PROGRESS_POLL_SECONDS = 0.5
-UNCONFIRMED_SETTLE_SECONDS = 1.0  # confirm_printed off: wait this long before the status after  # while waiting for the barrier, ask DLE EOT 2 this often
+PROGRESS_POLL_SECONDS = 0.5  # while waiting for the barrier, ask DLE EOT 2 this often
+UNCONFIRMED_SETTLE_SECONDS = 1.0  # confirm_printed off: wait this long before the status after
 
 
 class PrinterError(Exception):
@@ -167,7 +168,7 @@ class EscPosPrinter:
         except StatusReplyError as exc:  # unreachable: _query filters; kept as a guard
             self._note_error(f"bad status reply: {exc}")
             return UNKNOWN
-        except (serial.SerialException, OSError) as exc:
+        except PORT_FAILURES as exc:
             self._note_error(f"port error: {exc}")
             self._drop_port()
             return UNKNOWN
@@ -209,7 +210,7 @@ class EscPosPrinter:
                     # No barrier: real-time status is answered before the job is printed, so
                     # give the printer time to print it (or to stop) before asking.
                     time.sleep(UNCONFIRMED_SETTLE_SECONDS + len(data) * 10 / self.baudrate)
-            except (serial.SerialException, OSError) as exc:
+            except PORT_FAILURES as exc:
                 self._note_error(f"port error while printing: {exc}")
                 self._drop_port()
                 self._remember(UNKNOWN)
@@ -279,13 +280,13 @@ class EscPosPrinter:
             )
             self.counters.add("opens")
             return True
-        except (serial.SerialException, OSError, ValueError) as exc:
+        except (*PORT_FAILURES, ValueError) as exc:
             self._note_error(f"cannot open {self.url}: {exc}")
             return False
 
     def _drop_port(self) -> None:
         if self._port is not None:
-            with contextlib.suppress(serial.SerialException, OSError):
+            with contextlib.suppress(*PORT_FAILURES):
                 self._port.close()
             self._port = None
 

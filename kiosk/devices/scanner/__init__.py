@@ -11,29 +11,27 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from kiosk.devices.base import SIM_URL, SimulatedSerialRuntime
 from kiosk.devices.scanner.driver import QrScanner
 from kiosk.devices.scanner.events import QrScanned, ScanRejected
 from kiosk.devices.scanner.simulator import ScannerSimulator
 
-__all__ = ["QrScanned", "QrScanner", "ScanRejected", "ScannerRuntime", "open_scanner"]
-
-SIM_URL = "sim://"
+__all__ = [
+    "SIM_URL",
+    "QrScanned",
+    "QrScanner",
+    "ScanRejected",
+    "ScannerRuntime",
+    "open_scanner",
+]
 
 
 @dataclass
-class ScannerRuntime:
+class ScannerRuntime(SimulatedSerialRuntime):
+    """What :func:`open_scanner` builds: the driver and, in demo mode, its simulator."""
+
     driver: QrScanner
     simulator: ScannerSimulator | None = None
-
-    def start(self) -> None:
-        if self.simulator is not None:
-            self.driver.url = self.simulator.start()
-        self.driver.open()
-
-    def stop(self) -> None:
-        self.driver.close()
-        if self.simulator is not None:
-            self.simulator.stop()
 
 
 def open_scanner(section: Any, publish: Callable[[Any], None]) -> ScannerRuntime:

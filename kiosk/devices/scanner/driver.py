@@ -20,6 +20,8 @@ import serial
 from kiosk.devices.base import Counters, DeviceHealth, DeviceState
 from kiosk.devices.scanner.events import QrScanned, ScanRejected
 from kiosk.devices.scanner.framing import Overlong, ScanFramer
+from kiosk.devices.serial_errors import PORT_FAILURES
+from kiosk.logsetup import failure_summary
 
 log = logging.getLogger(__name__)
 
@@ -102,19 +104,28 @@ class QrScanner:
                     self._connected = True
                     self.counters.add("opens")
                     delay = 0.2
-                except (serial.SerialException, OSError, ValueError) as exc:
+                except (*PORT_FAILURES, ValueError) as exc:
                     self._note_error(f"cannot open {self.url}: {exc}")
                     self._stop.wait(delay)
                     delay = min(delay * 2, MAX_REOPEN_DELAY)
                     continue
             try:
                 data = self._read()
-            except (serial.SerialException, OSError) as exc:
+            except PORT_FAILURES as exc:
                 self._note_error(f"port error: {exc}")
                 self._drop_port()
                 continue
             if data:
-                self.handle_bytes(data)
+                try:
+                    self.handle_bytes(data)
+                except Exception as exc:  # a bug must not end scanning while health() says OK
+                    # Only the type and place: the error arose around a resident's code.
+                    log.error(
+                        "scanner: handling a scan failed: %s",
+                        failure_summary(exc),
+                        extra={"device": self.name},
+                    )
+                    self._note_error(f"internal error ({type(exc).__name__})")
 
     def _read(self) -> bytes:
         """The single read hook: whatever arrived, waiting at most READ_TIMEOUT."""
@@ -149,7 +160,7 @@ class QrScanner:
         port, self._port = self._port, None
         self._connected = False
         if port is not None:
-            with contextlib.suppress(serial.SerialException, OSError):
+            with contextlib.suppress(*PORT_FAILURES):
                 port.close()
 
     def _note_error(self, message: str) -> None:

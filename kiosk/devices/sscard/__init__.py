@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kiosk.config.schema import SsCardSection
+from kiosk.devices.base import SIM_URL
 from kiosk.devices.sscard.auth import make_authenticator
 from kiosk.devices.sscard.driver import SsCardDriver
 from kiosk.devices.sscard.errors import SsCardError
@@ -73,9 +74,12 @@ class SsCardRuntime:
         self.driver.start()
 
     def stop(self) -> None:
-        self.driver.stop()
-        if self._vpcd is not None:
-            self._vpcd.stop()
+        """Stop the driver, then the vpcd card slot (even if stopping the driver failed)."""
+        try:
+            self.driver.stop()
+        finally:
+            if self._vpcd is not None:
+                self._vpcd.stop()
 
 
 def open_reader(
@@ -109,7 +113,7 @@ def open_reader(
             **common,
         )
         return SsCardRuntime(driver)
-    if section.url != "sim://":
+    if section.url != SIM_URL:
         raise ValueError(f"devices.sscard.url must be 'sim://' or 'pcsc://', not {section.url!r}")
     readers = (pcsc_available or _pcsc_readers)()
     if readers is not None and any(VPCD_READER in name for name in readers):

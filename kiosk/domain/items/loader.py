@@ -11,7 +11,6 @@ Pure apart from reading the files; call once at start-up; thread-safe afterwards
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from decimal import Decimal
 from importlib import resources
@@ -32,6 +31,7 @@ from kiosk.domain.items.model import (
     Total,
     WorkOrderDefinition,
 )
+from kiosk.domain.tomlfile import TomlFileError, load_toml_file
 from kiosk.domain.validation import KINDS
 
 API_SOURCES = ("api:/places#towns", "api:/places#villages")
@@ -104,12 +104,9 @@ def default_pickers_path() -> Path:
 
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
-    except OSError as exc:
-        raise ItemDataError(path, f"cannot read: {exc.strerror or exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ItemDataError(path, f"invalid TOML: {exc}") from None
+        return load_toml_file(path)
+    except TomlFileError as exc:
+        raise ItemDataError(path, str(exc)) from None
 
 
 def load_pickers(path: str | Path | None = None) -> dict[str, PickerList]:
@@ -156,6 +153,14 @@ def parse_call(text: Any, path: Path, no: int | None, key: str, fixed: Any = Non
     if not isinstance(fixed, dict):
         raise ItemDataError(path, "fixed must be a table", no=no, key="fixed")
     return Call(method, api_path, tuple(sorted(fixed.items())))
+
+
+def _refuse_identity_in_query(
+    call: Call, identity: tuple[tuple[str, str], ...], path: Path, no: int | None, key: str
+) -> None:
+    """A GET would put the resident's ID number in the URL, and URLs end up in access logs."""
+    if identity and call.method != "POST":
+        raise ItemDataError(path, "identity is sent only in a POST body", no=no, key=key)
 
 
 def load_definitions(
@@ -209,6 +214,7 @@ def _item(table: dict[str, Any], path: Path, pickers, catalogue: Catalogue) -> I
     for _request_key, person_key in identity:
         if person_key not in PERSON_KEYS:
             raise ItemDataError(path, f"unknown person key {person_key!r}", no=no, key="identity")
+    _refuse_identity_in_query(call, identity, path, no, "identity")
     needs_identity = not service_item.anonymous
     if identity and not needs_identity:
         raise ItemDataError(
@@ -379,10 +385,13 @@ def _total(table: dict[str, Any], path: Path, no: int) -> Total:
 def _work_order(table: Any, path: Path, pickers) -> WorkOrderDefinition:
     if not isinstance(table, dict):
         raise ItemDataError(path, "missing [work_order]")
+    call = parse_call(table.get("call"), path, None, "work_order.call")
+    identity = _pairs(table.get("identity", {}), path, None, "work_order.identity")
+    _refuse_identity_in_query(call, identity, path, None, "work_order.identity")
     return WorkOrderDefinition(
-        call=parse_call(table.get("call"), path, None, "work_order.call"),
+        call=call,
         fields=tuple(_field(f, path, None, pickers) for f in table.get("field", [])),
-        identity_body=_pairs(table.get("identity", {}), path, None, "work_order.identity"),
+        identity_body=identity,
         submission_kind=str(table.get("submission_kind", "work_order")),
         receipt_key=str(table.get("receipt_key", "")),
     )

@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from kiosk.domain.items.model import FieldDef, ItemDefinition, PickerList
+from kiosk.domain.person import Person
 
 
 def request_body(
@@ -62,6 +63,12 @@ def append_text(body: dict[str, Any], key: str, label: str, text: str) -> None:
     """Add "label：text" to the text under *key*, joined by "；"."""
     part = f"{label}：{text}"
     body[key] = f"{body[key]}；{part}" if body.get(key) else part
+
+
+def agent_body(agent: Person) -> dict[str, str]:
+    """The ``agent`` object of a submission: the 代办人's ID number and name, read from their own
+    card, so the platform records them beside the resident (every form and work order)."""
+    return {"id_number": agent.id_number, "name": agent.name}
 
 
 def phone_of(fields: Iterable[FieldDef], body: Mapping[str, Any]) -> str:
