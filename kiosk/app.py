@@ -28,12 +28,16 @@ from kivy.uix.screenmanager import NoTransition, ScreenManager
 from kiosk.config import KioskConfig
 from kiosk.domain.catalogue import Catalogue, CatalogueError, ServiceItem, load_catalogue
 from kiosk.domain.idle import IdleState, IdleTimer
+from kiosk.paths import data_dir as resolve_data_dir
 from kiosk.screens import category, home, item, overlays, widgets
 from kiosk.screens.base import KioskScreen
 from kiosk.screens.bootstrap import EXIT_CONFIG, EXIT_NO_DISPLAY, GuiOptions, StartupError
 from kiosk.screens.dispatch import UiDispatcher
+from kiosk.screens.flow_controller import build_flow_controller
 from kiosk.services.bus import EventBus
+from kiosk.services.runtime import KioskRuntime, build_runtime
 from kiosk.services.session import EndReason, Session, SessionManager
+from kiosk.services.watchdog import ActivityStamp, SystemdNotifier
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +80,13 @@ class KioskServices:
     # None until the resident-flows work provides one: item screens then say the flow is not
     # yet available on this kiosk and send residents to the counter, rather than pretend.
     item_flows: ItemFlows | None = None
+    # Devices, simulators and the platform connection (kiosk.services.runtime); None when
+    # the app is built without them. printing/backend/demo are handles into it; demo is
+    # set in demo mode only.
+    runtime: KioskRuntime | None = None
+    printing: object | None = None
+    backend: object | None = None
+    demo: object | None = None
 
 
 class RecoverFromUiErrors(ExceptionHandler):
@@ -111,13 +122,9 @@ class RecoverFromUiErrors(ExceptionHandler):
 
 
 def build_runtime_components(config: KioskConfig, services: KioskServices) -> list:
-    """The components to run beside the UI, in start order.
-
-    Demo mode will add here, as their tasks land: the device simulators on their pty pairs /
-    virtual card, the device drivers and hub, the reference backend on 127.0.0.1 and the outbox
-    worker. Nothing is faked meanwhile: the list is simply empty.
-    """
-    return []
+    """The components to run beside the UI, in start order (see kiosk.services.runtime):
+    session wiring, backend, printer, ID card reader, card reader, scanner, health recorder."""
+    return list(services.runtime.components) if services.runtime is not None else []
 
 
 def build_app(
@@ -141,11 +148,20 @@ def build_app(
     except CatalogueError as exc:
         raise StartupError(f"事项目录错误 / catalogue error: {exc}", EXIT_CONFIG) from None
     bus = EventBus(dispatcher=UiDispatcher())
+    session = SessionManager(publish=bus.publish)
+    runtime = build_runtime(config, resolve_data_dir(config.kiosk.data_dir), bus, session=session)
     services = KioskServices(
         config=config,
         catalogue=catalogue,
-        session=SessionManager(publish=bus.publish),
+        session=session,
         bus=bus,
+        runtime=runtime,
+        printing=runtime.printing,
+        backend=runtime.backend,
+        demo=runtime.demo,
+        item_flows=build_flow_controller(
+            config, catalogue=catalogue, session=session, runtime=runtime
+        ),
     )
     idle = IdleTimer(
         idle_seconds=config.session.idle_seconds,
@@ -201,6 +217,10 @@ class KioskApp(App):
         self._history: list[tuple[str, object]] = []
         self._started: list = []
         self._first_frame_seen = False
+        self.notifier = SystemdNotifier.from_environ()
+        runtime = services.runtime
+        self.activity = ActivityStamp(runtime.data_dir) if runtime is not None else None
+        self.demo_keys = None
         kiosk = services.config.kiosk
         self.service_point = kiosk.service_point
         self.counter_hours = kiosk.counter_hours
@@ -233,6 +253,33 @@ class KioskApp(App):
         self.root_layout = FloatLayout()
         self.root_layout.add_widget(self.manager)
         self.services.session.on_end(self._on_session_end)
+        if hasattr(self.services.item_flows, "attach"):  # the resident-flow screens
+            self.services.item_flows.attach(self)
+        if self.services.demo is not None:
+            from kiosk.screens.demo_keys import install_demo_keys
+
+            self.demo_keys = install_demo_keys(
+                self.root_layout, self.services.demo, lambda: self.scale
+            )
+        # From the Kivy clock on purpose: a frozen UI thread stops the pings.
+        Clock.schedule_interval(
+            lambda _dt: self.notifier.ping(), self.notifier.ping_interval() or 10
+        )
+        # Maintenance mode: hidden gesture → e-SSC/PIN sign-in → the role's pages.
+        from kiosk.paths import data_dir
+        from kiosk.screens.maint_mode import install_maintenance
+        from kiosk.services.maintenance import parts_from_runtime
+
+        parts, client = (None, None)
+        if self.services.runtime is not None:
+            parts, client = parts_from_runtime(self.services.runtime)
+        self.maintenance = install_maintenance(
+            self,
+            data_dir=data_dir(self.services.config.kiosk.data_dir),
+            backend=client,
+            parts=parts,
+            on_busy=lambda busy: self._touch_activity(busy=busy),
+        )
 
         self._tick_clock(0)
         Clock.schedule_interval(self._tick_clock, 1.0)
@@ -243,6 +290,8 @@ class KioskApp(App):
         from kivy.core.window import Window
 
         Window.bind(on_flip=self._on_flip)
+        if self.demo_keys is not None:
+            self.demo_keys.bind(Window)  # after App.run bound Kivy's F1: ours run first
         for component in self.components:
             log.info(
                 "starting component", extra={"event": "component_start", "device": component.name}
@@ -262,8 +311,13 @@ class KioskApp(App):
                 log.exception("component stop failed", extra={"device": component.name})
 
     def on_stop(self) -> None:
+        self.notifier.stopping()
         self.services.session.end(EndReason.SHUTDOWN)
         self.shutdown_components()
+
+    def open_settings(self, *_args) -> bool:
+        """Kivy opens its settings panel on F1; a public kiosk never shows it."""
+        return False
 
     # --------------------------------------------------------------- navigation
     @property
@@ -311,8 +365,10 @@ class KioskApp(App):
         if self.services.session.current is None:
             self.services.session.ensure_started()
             self.idle.restart()
+            self._touch_activity(busy=True)
 
     def _on_session_end(self, _session: Session, reason: EndReason) -> None:
+        self._touch_activity(busy=False)
         for screen in self.screens.values():
             screen.clear()
         for category_name in TEXT_CACHES:
@@ -342,6 +398,8 @@ class KioskApp(App):
             self.root_layout.add_widget(self.help_panel)
             self.help_shown = True
             log.info("help opened", extra={"event": "help"})
+            if hasattr(self.services.item_flows, "request_help"):  # tell the operator on duty
+                self.services.item_flows.request_help(self.manager.current)
 
     def close_help(self) -> None:
         if self.help_shown:
@@ -386,7 +444,16 @@ class KioskApp(App):
         # The prompt decides itself what a touch on it means (continue, or 返回首页).
         if not self.idle_prompt_shown:
             self.idle.activity()
+        self._touch_activity()
         return False
+
+    def _touch_activity(self, busy: bool | None = None) -> None:
+        # For the nightly restart-if-idle decision; throttled by ActivityStamp itself.
+        if self.activity is not None:
+            try:
+                self.activity.touch(busy=busy)
+            except OSError:
+                log.warning("activity stamp not written", extra={"event": "activity"})
 
     def _on_keyboard(self, _window, key, *_args) -> bool:
         if not self.idle_prompt_shown:
@@ -419,6 +486,7 @@ class KioskApp(App):
         if not greeting.texture_size[0]:
             return  # text not laid out yet: this frame is not the drawn home screen
         self._first_frame_seen = True
+        self.notifier.ready("首页已显示")
         from kivy.core.window import Window
 
         Window.unbind(on_flip=self._on_flip)

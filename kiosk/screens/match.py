@@ -1,0 +1,67 @@
+"""Matching results (items 2, 5, 8), each with the reason it was recommended.
+
+When an earlier step is missing (2 and 5 need the job-seeker registration 1 / 4, item 8 needs
+the demand of item 7) the screen says so and offers that item with one tap. UI thread only.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kivy.properties import ListProperty, NumericProperty, StringProperty
+
+from kiosk.domain.items.views import ListPage
+from kiosk.screens.flow_base import FlowScreen, row_data
+
+KV_FILE = Path(__file__).with_suffix(".kv")
+
+
+class MatchScreen(FlowScreen):
+    """``show(item_no)``: asks the platform for the matches of the identified resident."""
+
+    item_no = NumericProperty(0)
+    count_text = StringProperty("")
+    prior_item = NumericProperty(0)
+    prior_text = StringProperty("")
+    rows = ListProperty([])
+
+    def show(self, argument) -> None:
+        definition = self.controller.flows.definition(int(argument))
+        self.clear()
+        self.item_no = definition.no
+        self.heading = definition.name
+        self.controller.load_match(self, definition.no)
+
+    def fill(self, page: ListPage) -> None:
+        from kivy.app import App
+
+        app = App.get_running_app()
+        scale, columns = app.scale, (1 if app.portrait else 2)
+        self.rows = [
+            row_data(row, i, scale=scale, columns=columns) for i, row in enumerate(page.rows)
+        ]
+        self.count_text = f"为您找到 {len(page.rows)} 条推荐" if page.rows else ""
+        if not page.rows:
+            self.message = page.empty_text or "暂时没有合适的推荐，请过几天再来看看"
+
+    def missing_step(self, message: str, item_no: int | None) -> None:
+        self.message = message
+        if item_no:
+            self.prior_item = item_no
+            name = self.services.catalogue.item(item_no).name
+            self.prior_text = f"去办理：{name}"
+
+    def open_prior(self) -> None:
+        if self.prior_item:
+            self.controller.open_item(int(self.prior_item))
+
+    def open_row(self, index: int) -> None:
+        """Match rows show everything already; nothing more to open."""
+
+    def clear(self) -> None:
+        super().clear()
+        self.item_no = 0
+        self.count_text = ""
+        self.prior_item = 0
+        self.prior_text = ""
+        self.rows = []

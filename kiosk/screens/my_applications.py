@@ -1,0 +1,62 @@
+"""我的办件: the resident's applications and work orders, with status and due date.
+
+Submissions still waiting in this kiosk's outbox come first (待联网提交); offline only those
+are shown, with a note. UI thread only.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kivy.properties import ListProperty, StringProperty
+
+from kiosk.screens.flow_base import FlowScreen
+
+KV_FILE = Path(__file__).with_suffix(".kv")
+ROW_PX = 64 + 48 * 3 + 48
+
+
+def application_data(row, index: int, scale: float) -> dict:
+    """RecycleView entry of one ApplicationRow."""
+    lines = [f"受理编号：{row.reference}", f"提交时间：{row.submitted}"]
+    if row.due_text:
+        lines.append(f"办结期限：{row.due_text}")
+    if row.queue_number:
+        lines.append(f"排队号：{row.queue_number}")
+    extra = f"状态：{row.status_text}" + (f"（{row.result}）" if row.result else "")
+    return {
+        "index": index,
+        "title": row.item_name or "办件",
+        "lines": "\n".join(lines),
+        "extra": extra,
+        "warn": row.pending_upload,
+        "ref": -1,
+        "height": (64 + 48 * (len(lines) + 1) + 48) * scale,
+    }
+
+
+class MyApplicationsScreen(FlowScreen):
+    """``show(None)``: the identified resident's list."""
+
+    note = StringProperty("")
+    rows = ListProperty([])
+
+    def show(self, argument) -> None:
+        self.clear()
+        self.heading = "我的办件"
+        self.controller.load_my_applications(self)
+
+    def fill(self, mine) -> None:
+        from kivy.app import App
+
+        scale = App.get_running_app().scale
+        self.rows = [application_data(r, i, scale) for i, r in enumerate(mine.rows)]
+        self.note = mine.note
+
+    def open_row(self, index: int) -> None:
+        """Rows show everything already."""
+
+    def clear(self) -> None:
+        super().clear()
+        self.note = ""
+        self.rows = []

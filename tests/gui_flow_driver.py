@@ -1,0 +1,1083 @@
+"""Run one resident-flow GUI scenario in its own process, wired to the real parts.
+
+Like tests/gui_driver.py (B's), but the child also wires what the flows need: the reference
+backend embedded on 127.0.0.1 (demo data), the signed client, the outbox, the printer
+simulator on a pty behind the real ESC/POS driver and printing service, the QR scanner
+simulator on a pty, the ID card reader simulator on a pty, and the virtual social security
+card behind the real PC/SC-style driver (in-process port without pcscd). Taps go through
+Kivy's input path. The child prints one ``RESULT {json}`` line.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+RESULT_PREFIX = "RESULT "
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIOS: dict = {}
+RESIDENT_ENTERPRISE_RETIREE = "ESSC-DEMO-RESIDENT-04"  # enterprise pension, two failed
+RESIDENT_EMPLOYED = "ESSC-DEMO-RESIDENT-07"  # 35, insured, 就业创业证
+
+
+def scenario(function):
+    SCENARIOS[function.__name__] = function
+    return function
+
+
+def run_flow_scenario(
+    name: str,
+    data_dir: Path,
+    *,
+    orientation: str = "portrait",
+    shots: Path | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float = 400,
+) -> dict:
+    """Run scenario *name* in a child process; returns its observations (raises on failure)."""
+    child_env = os.environ.copy()
+    child_env.update(
+        {
+            "KIOSK_DATA_DIR": str(data_dir),
+            "KIVY_HOME": str(data_dir / "kivy"),
+            "KIVY_NO_ARGS": "1",
+            "KIOSK_ALLOW_SHORT_TIMERS": "1",
+            "FLOW_SHOTS": str(shots or ""),
+        }
+    )
+    child_env.update(env or {})
+    done = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), name, orientation],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=child_env,
+        cwd=ROOT,
+    )
+    results = [line for line in done.stdout.splitlines() if line.startswith(RESULT_PREFIX)]
+    log_file = data_dir / "logs" / "kiosk.log"
+    log_tail = log_file.read_text(encoding="utf-8")[-4000:] if log_file.exists() else ""
+    if done.returncode != 0 or not results:
+        raise AssertionError(
+            f"scenario {name} failed (exit {done.returncode})\n--- stdout\n{done.stdout[-3000:]}"
+            f"\n--- stderr\n{done.stderr[-5000:]}\n--- log\n{log_tail}"
+        )
+    report = json.loads(results[-1][len(RESULT_PREFIX) :])
+    if report["error"]:
+        raise AssertionError(f"scenario {name}: {report['error']}\n--- log\n{log_tail}")
+    return report["observations"]
+
+
+# ------------------------------------------------------------------------------ the rig (child)
+class FlowRig:
+    """The real parts beneath the flow screens, started and stopped around one scenario."""
+
+    def __init__(self, app, data_dir: Path) -> None:
+        self.app = app
+        self.data_dir = data_dir
+        self._stops: list = []
+
+    def start(self) -> None:
+        import requests
+
+        from kiosk.devices.idcard import open_reader as open_idcard
+        from kiosk.devices.printer import open_printer
+        from kiosk.devices.scanner import open_scanner
+        from kiosk.devices.sscard import open_reader as open_sscard
+        from kiosk.domain.items import load_definitions
+        from kiosk.screens.flow_controller import FlowController
+        from kiosk.services.backend_client import BackendClient
+        from kiosk.services.cache import OfflineCache
+        from kiosk.services.embedded_backend import start_embedded_backend
+        from kiosk.services.flows import FlowsService, SubmissionAnswers
+        from kiosk.services.outbox import Outbox
+        from kiosk.services.printing import open_printing
+        from kiosk.services.store import KEY_FILE_NAME, PayloadCipher, open_store
+
+        config = self.app.services.config
+        publish = self.app.services.bus.publish
+        runtime = getattr(self.app.services, "runtime", None)
+        if runtime is not None:
+            # The app's own demo backend migrates its database on a thread; Alembic is not
+            # safe to run twice at once in one process, so this rig's server starts after.
+            runtime.backend.wait_ready(120)
+        url, secret, handle = start_embedded_backend(self.data_dir, config.kiosk.device_id)
+        self.backend_handle = handle
+        self._stops.append(handle.stop)
+
+        def client() -> BackendClient:
+            return BackendClient.from_config(
+                requests.Session(), config.backend, url, config.kiosk.device_id, secret
+            )
+
+        store = open_store(self.data_dir)
+        self._stops.append(store.close)
+        answers = SubmissionAnswers(client().post_submission)
+        self.outbox = Outbox.from_config(
+            store,
+            PayloadCipher.from_key_file(self.data_dir / KEY_FILE_NAME),
+            answers.deliver,
+            config.outbox,
+            publish=publish,
+        )
+        self.outbox.start()
+        self._stops.append(self.outbox.stop)
+        self.printer = open_printer(config.devices.printer, publish, self.data_dir)
+        self.printer.start()
+        self._stops.append(self.printer.stop)
+        printing = open_printing(self.printer.driver, self.printer.profile, self.data_dir, publish)
+        self.scanner = open_scanner(config.devices.scanner, publish)
+        self.scanner.start()
+        self._stops.append(self.scanner.stop)
+        self.idcard = open_idcard(config.devices.idcard, publish)
+        self.idcard.start()
+        self._stops.append(self.idcard.stop)
+        self.sscard = open_sscard(config.devices.sscard, publish, pcsc_available=lambda: None)
+        self.sscard.start()
+        self._stops.append(self.sscard.stop)
+        self.flows = FlowsService(
+            client=client(),
+            outbox=self.outbox,
+            answers=answers,
+            session=self.app.services.session,
+            definitions=load_definitions(),
+            catalogue=self.app.services.catalogue,
+            service_point=config.kiosk.service_point,
+            counter_hours=config.kiosk.counter_hours,
+            printing=printing,
+            cache=OfflineCache(store),
+        )
+        self.controller = FlowController(
+            self.flows, spinner_delay_ms=config.session.spinner_delay_ms
+        )
+        wired = self.app.services.item_flows
+        if wired is None:  # the app was built without flows: attach ours
+            self.controller.attach(self.app)
+            object.__setattr__(self.app.services, "item_flows", self.controller)
+            self._stops.append(self.controller.detach)
+        else:  # the app's own controller and screens, driven by this rig's flows
+            self.controller = wired
+            self.controller.flows = self.flows
+
+    def stop(self) -> None:
+        while self._stops:
+            stop = self._stops.pop()
+            try:
+                stop()
+            except Exception as exc:  # report, keep stopping the rest
+                print(f"stop failed: {exc!r}", file=sys.stderr)
+
+
+# --------------------------------------------------------------------------- helpers (child)
+def until_screen(app, name, timeout=30):
+    from kiosk.screens.driver import Until
+
+    return Until(lambda: app.current_screen == name, timeout, f"screen {name}")
+
+
+def idle_calls(rig, timeout=60):
+    from kiosk.screens.driver import Until
+
+    return Until(lambda: not rig.controller.calls.busy, timeout, "background calls finished")
+
+
+SIZES: dict = {}
+
+
+def _visible(widget):
+    from kivy.uix.screenmanager import ScreenManager
+
+    if widget.opacity == 0 or widget.width <= 0 or widget.height <= 0:
+        return
+    yield widget
+    if isinstance(widget, ScreenManager):
+        children = [widget.current_screen] if widget.current_screen else []
+    else:
+        children = widget.children
+    for child in children:
+        yield from _visible(child)
+
+
+def measure(app):
+    """Smallest visible text and smallest visible tap target on the glass, in pixels."""
+    from kivy.uix.behaviors import ButtonBehavior
+    from kivy.uix.label import Label
+
+    fonts, targets = [], []
+    for widget in _visible(app.root_layout):
+        if isinstance(widget, Label) and widget.text.strip():
+            fonts.append(widget.font_size)
+        if isinstance(widget, ButtonBehavior) and not widget.disabled:
+            targets.append(min(widget.width, widget.height))
+    return {"min_font_px": min(fonts), "min_target_px": min(targets) if targets else None}
+
+
+def shoot(app, label):
+    """Let the frame settle, note the sizes on the glass, and write a PNG if asked."""
+    from kiosk.screens.driver import export_png
+
+    out = os.environ.get("FLOW_SHOTS")
+    yield 0.5
+    SIZES[label] = measure(app)
+    if out:
+        orientation = "portrait" if app.portrait else "landscape"
+        export_png(app.root_layout, Path(out) / f"{orientation}-{label}.png")
+
+
+def open_item(app, rig, category_name, item_no):
+    """Home → category tile → item row → 开始办理, all by taps."""
+    from kiosk.screens.driver import Until, tap
+
+    yield until_screen(app, "home")
+    yield from tap(app.screens["home"].tile(category_name))
+    yield until_screen(app, "category")
+
+    def row_visible():
+        try:
+            app.screens["category"].row(item_no)
+        except KeyError:
+            return False
+        return True
+
+    category = app.screens["category"]
+    numbers = [int(r["no"]) for r in category.rows]
+    if item_no in numbers and len(numbers) > 1:  # scroll the list like a finger would
+        category.ids.rv.scroll_y = 1 - numbers.index(item_no) / (len(numbers) - 1)
+    yield Until(row_visible, 15, f"row {item_no}")
+    yield 0.3
+    yield from tap(category.row(item_no))
+    yield until_screen(app, "item")
+    yield 0.3
+    yield from tap(app.screens["item"].ids.start_button)
+
+
+def type_digits(rig, text):
+    from kiosk.screens.driver import Until, tap
+
+    keypad = rig.controller.keypad
+    yield Until(lambda: keypad.parent is not None, 10, "keypad open")
+    keys = {child.text: child for child in keypad.ids.key_grid.children}
+    for ch in text:
+        yield from tap(keys[ch], hold=0.02)
+    yield from tap(keypad.ids.ok_button)
+
+
+def pick(rig, labels, *, confirm=True):
+    from kiosk.screens.driver import Until, tap
+
+    picker = rig.controller.picker
+    yield Until(lambda: picker.parent is not None, 15, "picker open")
+    yield 0.2
+    for label in labels:
+        option = picker.option(label) if label else picker.ids.options.children[-1]
+        picker.ids.scroll.scroll_to(option, animate=False)
+        yield 0.1
+        yield from tap(option)
+    if confirm and picker.parent is not None:
+        yield from tap(picker.ids.ok_button)
+
+
+def fill_required(app, rig, answers):
+    """Give every asked field of the form its answer from *answers* (key → value) by taps.
+
+    Values: a digits string for keypad kinds, a list of labels for pickers ([""] = the first
+    option), True/False for yes_no, a str for text (set in the text box, as typing Chinese
+    needs an input method).
+    """
+    from kiosk.screens.driver import Until, tap
+
+    form = app.screens["form"]
+    for key, value in answers.items():
+        row = form.row(key)
+        form.ids.scroll.scroll_to(row, animate=False)
+        yield 0.2
+        if row.kind == "yes_no":
+            yield from tap(row.ids.yes_button if value else row.ids.no_button)
+            continue
+        yield from tap(row)
+        if row.kind in ("picker", "multi_picker"):
+            yield from pick(rig, value, confirm=row.kind == "multi_picker")
+        elif row.kind == "text":
+            entry = rig.controller.text_entry
+            yield Until(lambda entry=entry: entry.parent is not None, 10, "text box open")
+            entry.ids.entry.text = value
+            yield from tap(entry.ids.ok_button)
+        else:
+            yield from type_digits(rig, value)
+        yield 0.2
+
+
+def widget_texts(app):
+    """Every string any widget of the app holds (all screens, overlays, RecycleView data)."""
+    texts = []
+    widgets = list(app.root_layout.walk())
+    for screen in app.screens.values():
+        widgets.extend(screen.walk())
+    controller = app.services.item_flows
+    if controller is not None:
+        for overlay in (
+            controller.keypad,
+            controller.picker,
+            controller.text_entry,
+            controller.detail,
+            controller.spinner,
+        ):
+            widgets.extend(overlay.walk())
+    for widget in widgets:
+        for name in (
+            "text",
+            "body",
+            "title",
+            "lines",
+            "extra",
+            "value",
+            "resident_text",
+            "agent_text",
+            "status",
+            "heading",
+            "message",
+            "header_text",
+            "totals_text",
+            "body_text",
+            "reference",
+            "digits",
+            "shown",
+        ):
+            value = getattr(widget, name, None)
+            if isinstance(value, str) and value:
+                texts.append(value)
+        data = getattr(widget, "data", None)
+        if isinstance(data, list):
+            texts.extend(json.dumps(entry, ensure_ascii=False, default=str) for entry in data)
+    return texts
+
+
+# ------------------------------------------------------------------------------ scenarios
+@scenario
+def form_then_match(app, rig, seen):
+    """社保卡 → 固定工求职登记 (1) → eligibility → form by taps → 已受理 + printed receipt →
+    查看推荐岗位 (2) with reasons → 办理完成 wipes everything."""
+    from kiosk.screens.driver import Until, tap
+
+    yield from open_item(app, rig, "我要找工作", 1)
+    yield until_screen(app, "identify")
+    yield from shoot(app, "identify")
+    card = rig.sscard.virtual_card.insert("gen2")
+    person_name, person_id = card.profile.name, card.profile.ssn
+    yield until_screen(app, "form")
+    form = app.screens["form"]
+    yield Until(lambda: form.mode != "loading", 60, "form loaded")
+    seen["form_mode"] = form.mode
+    seen["eligibility_text"] = form.eligibility_text
+    yield from shoot(app, "form-eligibility")
+    if form.mode == "eligibility":
+        yield from tap(form.ids.continue_button)
+    seen["asked"] = [child.key for child in reversed(form.ids.fields.children)]
+    seen["known_note"] = form.known_note
+    # A wrong phone first: the keypad keeps it and says why.
+    yield from tap(form.row("phone"))
+    yield from type_digits(rig, "1234")
+    seen["keypad_error"] = rig.controller.keypad.error
+    yield from shoot(app, "keypad")
+    yield from tap(rig.controller.keypad.ids.cancel_button)
+    yield from fill_required(
+        app,
+        rig,
+        {
+            "phone": "13912345678",
+            "occupations": ["电工", "司机"],
+            "salary": [""],
+            "education": [""],
+        },
+    )
+    yield from shoot(app, "form-filled")
+    yield from tap(form.row("occupations"))
+    yield from shoot(app, "picker")
+    yield from tap(rig.controller.picker.ids.cancel_button)
+    seen["values"] = {k: v for k, v in form.values().items() if k != "phone"}
+    yield from tap(form.ids.submit_button)
+    yield until_screen(app, "confirm", 90)
+    confirm = app.screens["confirm"]
+    seen["confirm"] = {
+        "status": confirm.status_text,
+        "reference": confirm.reference,
+        "due": confirm.due,
+        "print_text": confirm.print_text,
+        "printed": confirm.printed,
+        "next_text": confirm.next_text,
+    }
+    seen["receipts_printed"] = rig.printer.simulator.wait_for_receipts(1, timeout=30)
+    yield from shoot(app, "confirm")
+    yield from tap(confirm.ids.next_button)
+    yield until_screen(app, "match")
+    yield idle_calls(rig)
+    match = app.screens["match"]
+    yield Until(lambda: match.rows or match.message, 30, "matches")
+    seen["match_rows"] = len(match.rows)
+    seen["match_reasons"] = [row["extra"] for row in match.rows[:3]]
+    seen["match_message"] = match.message
+    yield from shoot(app, "match")
+    resident = app.services.session.resident
+    masked_name, masked_id = resident.masked_name, resident.masked_id_number
+    before = widget_texts(app)
+    seen["masked_shown_before_end"] = any(masked_name in t for t in before)
+    seen["full_name_ever_shown"] = any(person_name in t for t in before)
+    # The resident takes the card out: the session ends.
+    rig.sscard.virtual_card.remove()
+    yield until_screen(app, "home")
+    yield 0.5
+    texts = widget_texts(app)
+    seen["name_left"] = any(person_name in t or masked_name in t for t in texts)
+    seen["id_left"] = any(person_id in t or masked_id in t or person_id[-4:] in t for t in texts)
+    seen["session_after_removal"] = app.services.session.current is not None
+
+
+@scenario
+def session_wipe_on_idle(app, rig, seen):
+    """e-SSC → records with personal payments; the idle timeout ends the session; then no
+    widget anywhere (any screen, overlay or list data) holds the name, ID number or records."""
+    from kiosk.screens.driver import Until
+
+    yield from open_item(app, rig, "我要办社保", 26)
+    yield until_screen(app, "identify")
+    rig.scanner.simulator.scan(RESIDENT_ENTERPRISE_RETIREE)
+    yield until_screen(app, "records", 60)
+    screen = app.screens["records"]
+    yield Until(lambda: screen.rows, 60, "records")
+    resident = app.services.session.resident
+    secrets = {
+        "name": resident.name,
+        "masked_name": resident.masked_name,
+        "id_number": resident.id_number,
+        "masked_id": resident.masked_id_number,
+        "totals": screen.totals_text,
+        "record": screen.rows[0]["lines"],
+    }
+    before = widget_texts(app)
+    seen["shown_before"] = sorted(k for k, v in secrets.items() if any(v in t for t in before))
+    yield Until(lambda: app.idle_prompt_shown, 60, "idle prompt")
+    yield Until(lambda: app.current_screen == "home", 60, "idle timeout ends the session")
+    yield 0.5
+    after = widget_texts(app)
+    seen["left_after"] = sorted(k for k, v in secrets.items() if any(v in t for t in after))
+    seen["session_after"] = app.services.session.current is not None
+    seen["records_rows_after"] = len(screen.rows)
+
+
+@scenario
+def search_list_item_3(app, rig, seen):
+    """固定工岗位信息查询 (3): anonymous, chips, paging, a detail."""
+    from kiosk.screens.driver import Until, tap, tap_at
+
+    yield from open_item(app, rig, "我要找工作", 3)
+    yield until_screen(app, "search_list")
+    screen = app.screens["search_list"]
+    yield Until(lambda: screen.rows or screen.message, 60, "first page")
+    seen["identified"] = app.services.session.resident is not None
+    seen["first_page"] = {"rows": len(screen.rows), "page": screen.page_text}
+    seen["chips"] = list(screen.chips)
+    yield from shoot(app, "search-list")
+    if screen.has_next:
+        yield from tap(screen.ids.next_button)
+        yield idle_calls(rig)
+        seen["second_page"] = screen.page_text
+    chip = next(c for c in screen.ids.chips.children if getattr(c, "text", "") == "司机")
+    yield from tap(chip)
+    yield idle_calls(rig)
+    yield 0.3
+    seen["query"] = screen.query
+    seen["query_rows"] = [row["title"] + row["lines"] for row in screen.rows]
+    yield from shoot(app, "search-list-query")
+    views = [v for v in screen.ids.rv.layout_manager.children]
+    if views:
+        top = max(views, key=lambda v: v.y)
+        x, y = top.to_window(top.center_x, top.top - 60 * app.scale)  # its title line
+        yield from tap_at(x, y)
+        yield Until(lambda: rig.controller.detail.parent is not None, 30, "detail")
+        seen["detail"] = rig.controller.detail.body
+        yield from shoot(app, "search-detail")
+        yield from tap(rig.controller.detail.ids.close_button)
+
+
+@scenario
+def records_item_26(app, rig, seen):
+    """企业职工养老待遇发放记录 (26) by e-SSC QR: totals, year filter, failed payments' reasons."""
+    from kiosk.screens.driver import Until, tap
+
+    yield from open_item(app, rig, "我要办社保", 26)
+    yield until_screen(app, "identify")
+    rig.scanner.simulator.scan(RESIDENT_ENTERPRISE_RETIREE)
+    yield until_screen(app, "records", 60)
+    screen = app.screens["records"]
+    yield Until(lambda: screen.rows or screen.message, 60, "records")
+    seen["all"] = {
+        "rows": len(screen.rows),
+        "totals": screen.totals_text,
+        "failed": screen.failed_text,
+        "years": list(screen.years),
+        "failed_rows": [r["extra"] for r in screen.rows if r["warn"]],
+    }
+    yield from shoot(app, "records")
+    if screen.years:
+        year = screen.years[-1]
+        yield from tap(screen.year_button(year))
+        yield idle_calls(rig)
+        yield Until(lambda: screen.year == year, 30, "year filter")
+        seen["year"] = {
+            "year": screen.year,
+            "rows": len(screen.rows),
+            "totals": screen.totals_text,
+            "titles": [r["title"] for r in screen.rows],
+        }
+        yield from shoot(app, "records-year")
+
+
+@scenario
+def certificate_item_13(app, rig, seen):
+    """《就业创业证》查询 (13) by e-SSC QR."""
+    from kiosk.screens.driver import Until
+
+    yield from open_item(app, rig, "我要找工作", 13)
+    yield until_screen(app, "identify")
+    rig.scanner.simulator.scan(RESIDENT_EMPLOYED)
+    yield until_screen(app, "certificate", 60)
+    screen = app.screens["certificate"]
+    yield Until(lambda: screen.body_text or screen.message, 60, "certificate")
+    seen["header"] = screen.header_text
+    seen["body"] = screen.body_text
+    seen["message"] = screen.message
+    yield from shoot(app, "certificate")
+
+
+@scenario
+def counter_item_work_order(app, rig, seen):
+    """A counter-only item (20): notice → 预约柜台办理 → 代办: helper by QR, resident by ID
+    card → work-order form → queue number; the printer is out of paper: receipt on screen."""
+    from kiosk.screens.driver import Until, tap
+
+    yield until_screen(app, "home")
+    app._begin_interaction()
+    rig.controller.open_item(20)
+    yield until_screen(app, "counter_notice")
+    notice = app.screens["counter_notice"]
+    seen["notice"] = {
+        "heading": notice.heading,
+        "materials": notice.materials,
+        "hours": notice.counter_hours,
+    }
+    yield from shoot(app, "counter-notice")
+    yield from tap(notice.ids.book_button)
+    yield until_screen(app, "identify")
+    identify_screen = app.screens["identify"]
+    yield from tap(identify_screen.ids.agent_button)
+    seen["agent_prompt"] = identify_screen.status
+    rig.scanner.simulator.scan(RESIDENT_EMPLOYED)
+    yield Until(lambda: identify_screen.agent_text, 60, "agent identified")
+    seen["agent_text"] = identify_screen.agent_text
+    yield from shoot(app, "identify-agent")
+    rig.idcard.simulator.place("resident")
+    yield until_screen(app, "form", 60)
+    form = app.screens["form"]
+    yield Until(lambda: form.mode != "loading", 60, "work order form")
+    if form.mode == "eligibility":
+        yield from tap(form.ids.continue_button)
+    seen["asked"] = [child.key for child in reversed(form.ids.fields.children)]
+    seen["agent_on_form"] = form.agent_text
+    answers = {}
+    for child in reversed(form.ids.fields.children):
+        if child.kind == "phone":
+            answers[child.key] = "13712345678"
+        elif child.required and child.kind in ("picker", "multi_picker"):
+            answers[child.key] = [""]
+    yield from fill_required(app, rig, answers)
+    rig.printer.simulator.set_paper("end")
+    yield 1.0
+    yield from tap(form.ids.submit_button)
+    yield until_screen(app, "confirm", 90)
+    confirm = app.screens["confirm"]
+    result = confirm
+    seen["confirm"] = {
+        "status": result.status_text,
+        "reference": result.reference,
+        "queue": result.queue_number,
+        "print_text": result.print_text,
+        "printed": result.printed,
+        "has_preview": result.has_preview,
+        "texture": list(result.receipt_texture.size) if result.receipt_texture else None,
+    }
+    yield from shoot(app, "confirm-printer-failed")
+    yield from tap(confirm.ids.mine_button)
+    yield until_screen(app, "my_applications")
+    mine = app.screens["my_applications"]
+    yield Until(lambda: mine.rows or mine.note, 60, "my applications")
+    seen["mine"] = [row["title"] + row["lines"] + row["extra"] for row in mine.rows]
+    yield from shoot(app, "my-applications")
+    yield from tap(confirm.ids.finish_button) if app.current_screen == "confirm" else iter(())
+    app.services.item_flows.finish_transaction()
+    yield until_screen(app, "home")
+    texts = widget_texts(app)
+    seen["name_left"] = any("王建军" in t for t in texts)
+
+
+@scenario
+def identify_errors(app, rig, seen):
+    """Each way's failure says what to do: an unreadable card, an invalid ID number on a card,
+    an unknown e-SSC code, the ID reader unplugged; then a good code still works."""
+    import dataclasses
+
+    from kiosk.screens.driver import Until
+
+    screen = app.screens["identify"]
+    yield from open_item(app, rig, "我要找工作", 1)
+    yield until_screen(app, "identify")
+
+    def status_changes(before):
+        return Until(lambda: screen.status_is_error and screen.status != before, 60, "an error")
+
+    before = screen.status
+    rig.sscard.virtual_card.insert("wrong_application")
+    yield status_changes(before)
+    seen["unreadable_card"] = screen.status
+    rig.sscard.virtual_card.remove()
+    yield 1.0
+    control = rig.sscard.virtual_card
+    bad_number = dataclasses.replace(control.profiles["gen2"], ssn="140431197205200310")
+    before = screen.status
+    control.insert(bad_number)
+    yield status_changes(before)
+    seen["invalid_id_number"] = screen.status
+    control.remove()
+    yield 1.0
+    before = screen.status
+    rig.scanner.simulator.scan("ESSC-NOT-A-RESIDENT")
+    yield status_changes(before)
+    seen["unknown_qr"] = screen.status
+    before = screen.status
+    rig.idcard.simulator.unplug()
+    yield Until(lambda: not screen.idcard_ok, 60, "ID reader offline")
+    seen["reader_offline"] = screen.status
+    yield from shoot(app, "identify-reader-offline")
+    seen["session_identified"] = app.services.session.resident is not None
+    rig.scanner.simulator.scan(RESIDENT_EMPLOYED)
+    yield until_screen(app, "form", 60)
+    seen["recovered_to"] = app.current_screen
+
+
+@scenario
+def offline_submission(app, rig, seen):
+    """The platform is down: 灵活就业登记 (10) by social security card is saved, the screen
+    says 已保存，联网后自动提交, and the receipt still prints."""
+    from kiosk.screens.driver import Until, tap
+
+    rig.backend_handle.stop()
+    yield from open_item(app, rig, "我要找工作", 10)
+    yield until_screen(app, "identify")
+    rig.sscard.virtual_card.insert("gen2")
+    yield until_screen(app, "form", 60)
+    form = app.screens["form"]
+    yield Until(lambda: form.mode != "loading", 90, "form loaded offline")
+    seen["eligibility"] = form.eligibility_text
+    if form.mode == "eligibility":
+        yield from tap(form.ids.continue_button)
+    today = __import__("datetime").date.today().strftime("%Y%m%d")
+    answers = {}
+    for child in reversed(form.ids.fields.children):
+        if not child.required:
+            continue
+        if child.kind == "phone":
+            answers[child.key] = "13512345678"
+        elif child.kind == "date":
+            answers[child.key] = today
+        elif child.kind in ("picker", "multi_picker"):
+            answers[child.key] = [""]
+    yield from fill_required(app, rig, answers)
+    yield from tap(form.ids.submit_button)
+    yield from tap(form.ids.submit_button)  # an impatient second tap sends nothing more
+    spinner = rig.controller.spinner
+    yield Until(lambda: spinner.parent is not None, 30, "spinner while waiting")
+    seen["spinner_text"] = spinner.text
+    yield from shoot(app, "spinner")
+    yield until_screen(app, "confirm", 120)
+    confirm = app.screens["confirm"]
+    seen["confirm"] = {
+        "status": confirm.status_text,
+        "reference": confirm.reference,
+        "due": confirm.due,
+        "detail": confirm.detail,
+        "printed": confirm.printed,
+        "next_text": confirm.next_text,
+    }
+    seen["pending"] = rig.outbox.summary().pending
+    seen["outbox_entries"] = len(rig.outbox.entries())
+    yield from shoot(app, "confirm-offline")
+
+
+@scenario
+def demand_then_match(app, rig, seen):
+    """招聘零工登记 (7) by ID card: a text box, a town then its villages, keypad numbers and a
+    date; then 查看推荐的求职者 (8) uses the new demand and shows reasons."""
+    import datetime as dt
+
+    from kiosk.screens.driver import Until, tap
+
+    yield from open_item(app, rig, "我要找工作", 7)
+    yield until_screen(app, "identify")
+    rig.idcard.simulator.place("resident")
+    yield until_screen(app, "form", 60)
+    form = app.screens["form"]
+    yield Until(lambda: form.mode != "loading", 60, "form")
+    if form.mode == "eligibility":
+        yield from tap(form.ids.continue_button)
+    # The village list waits for a town.
+    yield from tap(form.row("village"))
+    seen["village_before_town"] = form.message
+    start = (dt.date.today() + dt.timedelta(days=3)).strftime("%Y%m%d")
+    yield from fill_required(
+        app,
+        rig,
+        {
+            "employer_name": "王家小院",
+            "occupation": ["搬运工"],
+            "town": ["沁河镇"],
+            "village": [""],
+            "workers_needed": "3",
+            "pay_per_day": "180",
+            "work_date": start,
+            "contact_phone": "13612345678",
+        },
+    )
+    seen["values"] = {k: v for k, v in form.values().items() if "phone" not in k}
+    yield from shoot(app, "form-odd-job")
+    yield from tap(form.ids.submit_button)
+    yield until_screen(app, "confirm", 90)
+    confirm = app.screens["confirm"]
+    seen["status"] = confirm.status_text
+    seen["next_text"] = confirm.next_text
+    yield from tap(confirm.ids.next_button)
+    yield until_screen(app, "match")
+    match = app.screens["match"]
+    yield Until(lambda: match.rows or match.message, 60, "matches")
+    seen["match_rows"] = len(match.rows)
+    seen["match_reasons"] = [row["extra"] for row in match.rows[:3]]
+    seen["match_message"] = match.message
+    yield from shoot(app, "match-seekers")
+
+
+@scenario
+def match_needs_registration(app, rig, seen):
+    """固定工岗位信息推荐 (2) before 求职登记: the screen says so and one tap opens item 1."""
+    from kiosk.screens.driver import Until, tap
+
+    yield from open_item(app, rig, "我要找工作", 2)
+    yield until_screen(app, "identify")
+    rig.scanner.simulator.scan(RESIDENT_ENTERPRISE_RETIREE)
+    yield until_screen(app, "match", 60)
+    match = app.screens["match"]
+    yield Until(lambda: match.message, 60, "a message")
+    seen["message"] = match.message
+    seen["prior_text"] = match.prior_text
+    yield from shoot(app, "match-missing-step")
+    if match.prior_item:
+        yield from tap(match.ids.prior_button)
+        yield until_screen(app, "form", 60)
+        seen["then"] = app.screens["form"].heading or "form"
+
+
+@scenario
+def flow_tour(app, rig, seen):
+    """The tour extension (kiosk/screens/flow_tour.py) walks every flow screen."""
+    from kiosk.screens.flow_tour import flow_tour as tour
+
+    shots = []
+
+    def shoot_and_note(label):
+        shots.append(label)
+        yield from shoot(app, label)
+
+    yield until_screen(app, "home")
+    yield from tour(app, shoot_and_note, rig.scanner.simulator.scan)
+    seen["shots"] = shots
+
+
+def main(name: str, orientation: str) -> int:
+    from kiosk.config import load_config
+    from kiosk.paths import data_dir as resolve_data_dir
+    from kiosk.screens.bootstrap import GuiOptions, StartupError, start_gui
+
+    config = load_config()
+    observations: dict = {}
+    outcome: dict = {"error": "the app stopped before the scenario finished"}
+    rigs: list = []
+
+    def on_start(app) -> None:
+        from kiosk.screens.driver import ScenarioRunner
+
+        # A directory of its own: the app's demo runtime may run its own backend beside.
+        rig_dir = resolve_data_dir(config.kiosk.data_dir) / "flow-rig"
+        rig_dir.mkdir(parents=True, exist_ok=True)
+        rig = FlowRig(app, rig_dir)
+        rigs.append(rig)
+        try:
+            rig.start()
+        except Exception as exc:
+            import traceback
+
+            from kivy.clock import Clock
+
+            traceback.print_exc()
+            outcome["error"] = f"rig failed: {type(exc).__name__}: {exc}"
+            app.allow_exit = True
+            Clock.schedule_once(lambda _dt: app.stop(), 0)  # not from inside on_start
+            return
+
+        def on_finish(error):
+            outcome["error"] = None if error is None else f"{type(error).__name__}: {error}"
+            app.allow_exit = True
+            app.stop()
+
+        ScenarioRunner(SCENARIOS[name](app, rig, observations), on_finish).start(delay=0.5)
+
+    options = GuiOptions(
+        orientation=orientation, fullscreen=False, allow_short_timers=True, on_start=on_start
+    )
+    try:
+        start_gui(config, options)
+    except StartupError as exc:
+        outcome["error"] = f"StartupError: {exc}"
+    finally:
+        for rig in rigs:
+            rig.stop()
+    observations["sizes"] = SIZES
+    print(
+        RESULT_PREFIX
+        + json.dumps(
+            {"error": outcome["error"], "observations": observations},
+            ensure_ascii=False,
+            default=str,
+        )
+    )
+    return 0
+
+
+# ------------------------------------------------------------------------------ benchmark
+def _rss_kib() -> int:
+    with open("/proc/self/status", encoding="ascii") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def timed_tap(app, widget, ready, samples, label, timeout=60.0):
+    """Tap *widget*; record ms from the finger lifting to the first frame drawn after
+    ``ready()`` holds (the next screen, with its results, is on the glass)."""
+    import time
+
+    from kivy.base import EventLoop
+    from kivy.core.window import Window
+
+    from kiosk.screens.driver import SETTLE_SECONDS, ScriptTouch, Until
+
+    yield SETTLE_SECONDS
+    x, y = widget.to_window(*widget.center)
+    touch = ScriptTouch(x, y)
+    EventLoop.post_dispatch_input("begin", touch)
+    yield 0.05
+    state = {"t0": time.perf_counter(), "drawn": None, "ready_seen": False}
+
+    def on_flip(*_args):
+        if state["ready_seen"] and state["drawn"] is None:
+            state["drawn"] = time.perf_counter()
+        elif ready():
+            # Drawn on the next flip (layouts deferred by a trigger land there); ask for it,
+            # as an unchanged window would otherwise not flip again.
+            state["ready_seen"] = True
+            Window.canvas.ask_update()
+
+    Window.bind(on_flip=on_flip)
+    EventLoop.post_dispatch_input("end", touch)
+    try:
+        yield Until(lambda: state["drawn"] is not None, timeout, f"{label} drawn")
+    finally:
+        Window.unbind(on_flip=on_flip)
+    samples.setdefault(label, []).append((state["drawn"] - state["t0"]) * 1000)
+
+
+def sample_answers(spec) -> dict:
+    """A valid answer for every required asked field of a FormSpec (first option, today...)."""
+    import datetime as dt
+
+    answers: dict = {}
+    for item_field in spec.asked:
+        definition = item_field.definition
+        if not definition.required:
+            continue
+        kind = definition.kind
+        if kind == "phone":
+            answers[definition.key] = "13612345678"
+        elif kind == "picker":
+            answers[definition.key] = item_field.options[0]
+        elif kind == "multi_picker":
+            answers[definition.key] = [item_field.options[0]]
+        elif kind == "date":
+            answers[definition.key] = dt.date.today().strftime("%Y%m%d")
+        elif kind in ("keypad_number", "amount"):
+            answers[definition.key] = str(int(definition.min_value or 1))
+        elif kind == "yes_no":
+            answers[definition.key] = True
+        else:
+            answers[definition.key] = "测试"
+    return answers
+
+
+@scenario
+def benchmark(app, rig, seen):
+    """Tap-to-drawn latency over the main flows, then RSS over many simulated sessions."""
+    import dataclasses
+    import gc
+
+    from kivy.uix.widget import Widget
+
+    from kiosk.screens.driver import Until, find_bar_button, tap
+    from kiosk.services.session import EndReason
+
+    rounds = int(os.environ.get("BENCH_ROUNDS", "5"))
+    sessions = int(os.environ.get("BENCH_SESSIONS", "1000"))
+    samples: dict = {}
+    screens = app.screens
+    calls = rig.controller.calls
+    yield until_screen(app, "home")
+    for _ in range(rounds):
+        yield from timed_tap(
+            app,
+            screens["home"].tile("我要找工作"),
+            lambda: app.current_screen == "category",
+            samples,
+            "home→category",
+        )
+        yield 0.3
+        yield from timed_tap(
+            app,
+            screens["category"].row(3),
+            lambda: app.current_screen == "item",
+            samples,
+            "category→item",
+        )
+        yield from timed_tap(
+            app,
+            screens["item"].ids.start_button,
+            lambda: (
+                app.current_screen == "search_list"
+                and bool(screens["search_list"].rows)
+                and not calls.busy
+            ),
+            samples,
+            "item→search list with results",
+        )
+        yield from timed_tap(
+            app,
+            screens["search_list"].ids.next_button,
+            lambda: screens["search_list"].page_text.startswith("第 2") and not calls.busy,
+            samples,
+            "search list next page",
+        )
+        yield from timed_tap(
+            app,
+            find_bar_button(screens["search_list"], "home_button"),
+            lambda: app.current_screen == "home",
+            samples,
+            "home button",
+        )
+        yield from open_item(app, rig, "我要办社保", 26)
+        yield until_screen(app, "identify")
+        yield 0.5
+        rig.scanner.simulator.scan(RESIDENT_ENTERPRISE_RETIREE)
+        yield until_screen(app, "records", 60)
+        yield Until(lambda: bool(screens["records"].rows) and not calls.busy, 60, "records")
+        year = screens["records"].years[-1]
+        yield from timed_tap(
+            app,
+            screens["records"].year_button(year),
+            lambda year=year: screens["records"].year == year and not calls.busy,
+            samples,
+            "records year filter",
+        )
+        yield from tap(find_bar_button(screens["records"], "home_button"))
+        yield until_screen(app, "home")
+    # The data one session shows, fetched once for real, then replayed without I/O.
+    flows = rig.flows
+    person = flows.identify(
+        __import__("kiosk.devices.scanner.events", fromlist=["QrScanned"]).QrScanned(
+            RESIDENT_ENTERPRISE_RETIREE
+        )
+    )
+    app._begin_interaction()
+    flows.begin_session(person)
+    spec, assessment = flows.form(10), flows.eligibility(10)
+    records_view = flows.records(26)
+    page = flows.search(3)
+    mine = flows.my_applications()
+    result = flows.submit(10, sample_answers(spec))
+    if result.receipt is not None:
+        result = dataclasses.replace(
+            result, printed=False, preview_png=rig.flows._printing.preview_png(result.receipt)
+        )
+    flows.end_session(EndReason.TRANSACTION_DONE)
+    yield until_screen(app, "home")
+
+    def one_session():
+        app._begin_interaction()
+        app.services.session.identify(person)
+        for name, fill in (
+            ("form", lambda s: s.fill(spec, assessment)),
+            ("records", lambda s: s.fill(records_view)),
+            ("search_list", lambda s: s.fill(page)),
+            ("confirm", lambda s: s.show(result)),
+            ("my_applications", lambda s: s.fill(mine)),
+        ):
+            fill(screens[name])
+            app.manager.current = name
+        app.services.session.end(EndReason.TRANSACTION_DONE)
+
+    def measure():
+        gc.collect()
+        return _rss_kib(), sum(isinstance(o, Widget) for o in gc.get_objects())
+
+    for done in range(1, sessions + 1):
+        one_session()
+        yield 0  # let the frame draw (textures are created and released as on the kiosk)
+        if done == 10:
+            rss_10, widgets_10 = measure()
+    rss_end, widgets_end = measure()
+    import statistics
+
+    def pct(values, q):
+        ordered = sorted(values)
+        return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+    every = [v for vs in samples.values() for v in vs]
+    seen["latency_ms"] = {
+        "p50": round(statistics.median(every), 1),
+        "p95": round(pct(every, 95), 1),
+        "samples": len(every),
+        "by_step": {
+            k: {"p50": round(statistics.median(v), 1), "p95": round(pct(v, 95), 1)}
+            for k, v in samples.items()
+        },
+    }
+    seen["memory"] = {
+        "sessions": sessions,
+        "rss_kib_after_10": rss_10,
+        "rss_kib_after_all": rss_end,
+        "growth_kib": rss_end - rss_10,
+        "widgets_after_10": widgets_10,
+        "widgets_after_all": widgets_end,
+    }
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    raise SystemExit(main(sys.argv[1], sys.argv[2]))
