@@ -158,6 +158,12 @@ def tour_script(app, clock: OffsetClock, out: Path, orientation: str):
     yield from tap(app.help_panel.ids.close_button)
     yield Until(lambda: not app.help_shown, 10, "help closed")
 
+    demo = app.services.demo
+    if demo is not None and app.services.item_flows is not None:
+        from kiosk.screens.flow_tour import flow_tour
+
+        yield from flow_tour(app, shoot, demo.scan_essc)
+
 
 def _has_row(category_screen, no: int) -> bool:
     try:

@@ -582,16 +582,15 @@ def build_flow_controller(config, *, catalogue, session, runtime) -> FlowControl
     """
     from kiosk.domain.items import load_definitions
     from kiosk.services.cache import OfflineCache
-    from kiosk.services.flows import FlowsService, SubmissionAnswers
+    from kiosk.services.flows import FlowsService
 
     backend = runtime.backend
     flows = FlowsService(
         client=runtime.late_client(),
         outbox=runtime.outbox,
-        # The platform's answers reach the flows only when the outbox delivers through
-        # answers.deliver; BackendRuntime builds its outbox with its own deliver, so until it
-        # wraps it, results fall back to what the outbox entry records (no queue number).
-        answers=SubmissionAnswers(_not_wired),
+        # The outbox delivers through these answers, so the platform's reference and queue
+        # numbers reach the confirmation screen.
+        answers=backend.answers,
         session=session,
         definitions=load_definitions(catalogue=catalogue),
         catalogue=catalogue,
@@ -601,7 +600,3 @@ def build_flow_controller(config, *, catalogue, session, runtime) -> FlowControl
         cache=OfflineCache(backend.store),
     )
     return FlowController(flows, spinner_delay_ms=config.session.spinner_delay_ms)
-
-
-def _not_wired(path: str, payload: dict, key: str) -> dict:
-    raise RuntimeError("SubmissionAnswers is not in the outbox's delivery path")

@@ -36,6 +36,8 @@ def time_limit_text(item: ServiceItem) -> str:
 def action_hint(item: ServiceItem, can_start: bool) -> str:
     """What the resident does next, truthfully for this kiosk's current capabilities."""
     if not item.kiosk_runs:
+        if can_start:
+            return "本事项需到柜台办理：点击“预约柜台办理”取号，再带齐上述材料到柜台。"
         return "本事项需到服务点柜台办理：请带齐上述材料，工作人员为您办理。"
     if can_start:
         return "点击“开始办理”，按屏幕提示操作。"
@@ -60,7 +62,8 @@ class ItemScreen(KioskScreen):
     def show(self, item_no: int) -> None:
         """Fill the screen with item *item_no*; KeyError for an unknown number."""
         item = self.services.catalogue.item(item_no)
-        self.can_start = item.kiosk_runs and self.services.item_flows is not None
+        # Counter-only items can be started too: the flows forward a pre-application (预约).
+        self.can_start = self.services.item_flows is not None
         self.item_no = item.no
         self.title = item.name
         self.category_name = item.category

@@ -24,6 +24,7 @@ import kiosk
 from kiosk.services.backend_client import BackendClient
 from kiosk.services.cache import OfflineCache, PublicInfo
 from kiosk.services.errors import BackendError, BackendUnavailable
+from kiosk.services.flows import SubmissionAnswers
 from kiosk.services.outbox import Outbox
 from kiosk.services.signing import SecretFileError, load_secret
 from kiosk.services.store import KEY_FILE_NAME, PayloadCipher, open_store
@@ -79,10 +80,12 @@ class BackendRuntime:
         self._thread: threading.Thread | None = None
         self.setup_error = ""
         self.store = open_store(self._data_dir)
+        # The flows read the platform's answers (reference number, queue number) from here.
+        self.answers = SubmissionAnswers(self._deliver)
         self.outbox = Outbox.from_config(
             self.store,
             PayloadCipher.from_key_file(self._data_dir / KEY_FILE_NAME),
-            self._deliver,
+            self.answers.deliver,
             config.outbox,
             publish=publish,
         )
