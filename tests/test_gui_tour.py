@@ -28,6 +28,21 @@ EXPECTED = [
     "08-item-23",
     "09-item-32",
     "10-help",
+    # The resident flows, reached by taps through the demo devices and backend.
+    "11-flow-identify",
+    "12-flow-form-eligibility",
+    "13-flow-form",
+    "14-flow-keypad",
+    "15-flow-picker",
+    "16-flow-confirm",
+    "17-flow-match",
+    "18-flow-my-applications",
+    "19-flow-search-list",
+    "20-flow-search-detail",
+    "21-flow-records",
+    "22-flow-certificate",
+    "23-flow-counter-notice",
+    "24-flow-work-order",
 ]
 
 
