@@ -32,6 +32,7 @@ from kiosk.paths import data_dir as resolve_data_dir
 from kiosk.screens import category, home, item, overlays, widgets
 from kiosk.screens.base import KioskScreen
 from kiosk.screens.bootstrap import EXIT_CONFIG, EXIT_NO_DISPLAY, GuiOptions, StartupError
+from kiosk.screens.chime import Chime
 from kiosk.screens.dispatch import UiDispatcher
 from kiosk.screens.flow_controller import build_flow_controller
 from kiosk.services.bus import EventBus
@@ -225,6 +226,7 @@ class KioskApp(App):
         self.service_point = kiosk.service_point
         self.counter_hours = kiosk.counter_hours
         self.operator_phone = kiosk.operator_phone
+        self.chime = Chime(services.config.display.chime_volume)
 
     # ----------------------------------------------------------------- building
     def build(self):
@@ -314,6 +316,7 @@ class KioskApp(App):
         self.notifier.stopping()
         self.services.session.end(EndReason.SHUTDOWN)
         self.shutdown_components()
+        self.chime.close()
 
     def open_settings(self, *_args) -> bool:
         """Kivy opens its settings panel on F1; a public kiosk never shows it."""
@@ -392,14 +395,33 @@ class KioskApp(App):
 
     # ---------------------------------------------------------------- overlays
     def open_help(self) -> None:
-        """Show where to find staff (the flows work may add a call-staff service here)."""
+        """Chime, show where to find staff, and tell the operator on duty which screen (and
+        item) needs help."""
         if not self.help_shown:
             self._begin_interaction()  # so the idle timeout also closes a forgotten panel
+            self.help_panel.status = ""
             self.root_layout.add_widget(self.help_panel)
             self.help_shown = True
-            log.info("help opened", extra={"event": "help"})
-            if hasattr(self.services.item_flows, "request_help"):  # tell the operator on duty
-                self.services.item_flows.request_help(self.manager.current)
+            chimed = self.chime.play()
+            log.info(
+                "help opened", extra={"event": "help", "state": "chime" if chimed else "silent"}
+            )
+            if hasattr(self.services.item_flows, "request_help"):
+                self.help_panel.status = "正在通知工作人员……"
+                self.services.item_flows.request_help(self.manager.current, self.current_item_no())
+
+    def show_help_status(self, text: str) -> None:
+        """What became of the help request (sent, or offline: go to the counter)."""
+        self.help_panel.status = text
+
+    def current_item_no(self) -> int | None:
+        """The catalogue number of the item the current screen is about, if any."""
+        if not self._history or self._history[-1][0] != self.manager.current:
+            return None
+        argument = self._history[-1][1]
+        if isinstance(argument, tuple) and len(argument) == 2:
+            argument = argument[1]  # the form's ("item" | "work_order", item_no)
+        return argument if isinstance(argument, int) and not isinstance(argument, bool) else None
 
     def close_help(self) -> None:
         if self.help_shown:

@@ -553,6 +553,35 @@ def certificate_item_13(app, rig, seen):
 
 
 @scenario
+def help_chimes_and_reaches_the_operator(app, rig, seen):
+    """请工作人员帮忙 on an item's screen: the chime plays, the operator on duty is told the
+    screen and the item (nothing personal), and the panel says so; with the platform down the
+    panel sends the resident to the counter instead."""
+    import sqlite3
+
+    from kiosk.screens.driver import Until, find_bar_button, tap
+    from kiosk.services.embedded_backend import BACKEND_DB_FILE_NAME
+
+    panel = app.help_panel
+    yield from open_item(app, rig, "我要找工作", 12)
+    yield until_screen(app, "search_list", 60)
+    yield idle_calls(rig)
+    yield from tap(find_bar_button(app.screens["search_list"], "help_button"))
+    yield Until(lambda: panel.status and "正在" not in panel.status, 60, "help answered")
+    seen["status_online"] = panel.status
+    seen["chimes"] = app.chime.played
+    yield from shoot(app, "help")
+    with sqlite3.connect(rig.data_dir / BACKEND_DB_FILE_NAME) as conn:
+        seen["server_rows"] = conn.execute("select screen, item_no from help_requests").fetchall()
+    yield from tap(panel.ids.close_button)
+    rig.backend_handle.stop()
+    yield from tap(find_bar_button(app.screens["search_list"], "help_button"))
+    yield Until(lambda: panel.status and "正在" not in panel.status, 90, "help offline")
+    seen["status_offline"] = panel.status
+    seen["chimes_after_second"] = app.chime.played
+
+
+@scenario
 def counter_item_work_order(app, rig, seen):
     """A counter-only item (20): notice → 预约柜台办理 → 代办: helper by QR, resident by ID
     card → work-order form → queue number; the printer is out of paper: receipt on screen."""

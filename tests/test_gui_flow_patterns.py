@@ -103,6 +103,22 @@ def test_certificate_by_essc(data_dir):
     assert_elderly_sizes(seen)
 
 
+def test_help_button_chimes_and_tells_the_operator_screen_and_item(data_dir):
+    """GIVEN 就业政策法规查询 on screen WHEN the resident taps 请工作人员帮忙 THEN the chime plays
+    (SDL's dummy audio device), the server records the screen and item 12, and the panel says staff were told; with the platform down it
+    sends the resident to the counter."""
+    seen = run_flow_scenario(
+        "help_chimes_and_reaches_the_operator", data_dir, env={"SDL_AUDIODRIVER": "dummy"}
+    )
+
+    assert seen["chimes"] == 1
+    assert seen["status_online"] == "已通知工作人员，请稍候"
+    assert seen["server_rows"] == [["search_list", 12]]
+    assert seen["status_offline"] == "网络暂时不通，请到柜台找工作人员帮忙"
+    assert seen["chimes_after_second"] == 2
+    assert_elderly_sizes(seen)
+
+
 @pytest.mark.parametrize("orientation", ORIENTATIONS)
 def test_counter_item_by_agent_books_a_work_order_and_shows_receipt_when_printer_fails(
     data_dir, orientation

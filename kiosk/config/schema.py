@@ -48,6 +48,8 @@ class DisplaySection:
     fullscreen: bool = True
     # Empty: the bundled font, else a system CJK font found at start-up.
     font: str = ""
+    # Loudness of the 请工作人员帮忙 chime, 0 (silent) to 1.
+    chime_volume: float = 0.8
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,13 @@ from kiosk.screens import (
     spinner,
 )
 from kiosk.screens.flow_base import FlowScreen, message_of
-from kiosk.services.flows import FormInvalid, IdentityRequired, MissingStep, SubmissionResult
+from kiosk.services.flows import (
+    HELP_OFFLINE_MESSAGE,
+    FormInvalid,
+    IdentityRequired,
+    MissingStep,
+    SubmissionResult,
+)
 from kiosk.services.session import EndReason
 
 if TYPE_CHECKING:
@@ -200,11 +206,20 @@ class FlowController:
 
     def request_help(self, screen: str, item_no: int | None = None) -> None:
         """请工作人员帮忙: notify the operator on duty (no personal data) in the background."""
+
+        def answered(result) -> None:
+            log.info("help request", extra={"event": "help", "state": result.sent})
+            self.app.show_help_status(result.message)
+
+        def failed(error: BaseException) -> None:
+            log.info("help request failed", extra={"event": "help"})
+            self.app.show_help_status(HELP_OFFLINE_MESSAGE)
+
         self.calls.run(
             lambda: self.flows.help_request(screen, item_no),
-            lambda result: log.info("help request", extra={"event": "help", "state": result.sent}),
-            lambda error: log.info("help request failed", extra={"event": "help"}),
-            on_timeout=lambda: None,
+            answered,
+            failed,
+            on_timeout=lambda: self.app.show_help_status(HELP_OFFLINE_MESSAGE),
             timeout=self._query_timeout,
             text="正在通知工作人员",
         )

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from kivy.app import App
-from kivy.properties import NumericProperty
+from kivy.properties import NumericProperty, StringProperty
 from kivy.uix.floatlayout import FloatLayout
 
 KV_FILE = Path(__file__).with_suffix(".kv")
@@ -37,7 +37,10 @@ class IdlePrompt(FloatLayout):
 
 
 class HelpPanel(FloatLayout):
-    """Where to find staff (counter hours, phone). A tap outside the card or 知道了 closes it."""
+    """Where to find staff (counter hours, phone) and ``status``: whether the operator on duty
+    was told. A tap outside the card or 知道了 closes it."""
+
+    status = StringProperty("")
 
     def on_touch_down(self, touch):
         if self.ids.card.collide_point(*touch.pos):
