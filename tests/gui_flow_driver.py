@@ -651,6 +651,23 @@ def counter_item_work_order(app, rig, seen):
     seen["name_left"] = any("王建军" in t for t in texts)
 
 
+def pictures_outside_tiles(screen):
+    """Shapes of the identify screen's pictures drawn outside their tile: [(way, shape), …]."""
+    from kiosk.screens.identify import IdentifyPicture
+
+    outside = []
+    for key in ("way_sscard", "way_idcard", "way_qr"):
+        way = screen.ids[key]
+        [picture] = [w for w in way.walk(restrict=True) if isinstance(w, IdentifyPicture)]
+        for shape in picture.canvas.children:
+            if not (hasattr(shape, "pos") and hasattr(shape, "size")):
+                continue
+            (x, y), (w, h) = shape.pos, shape.size
+            if x < way.x or y < way.y or x + w > way.right or y + h > way.top:
+                outside.append((key, type(shape).__name__))
+    return outside
+
+
 @scenario
 def identify_errors(app, rig, seen):
     """Each way's failure says what to do: an unreadable card, an invalid ID number on a card,
@@ -662,6 +679,8 @@ def identify_errors(app, rig, seen):
     screen = app.screens["identify"]
     yield from open_item(app, rig, "我要找工作", 1)
     yield until_screen(app, "identify")
+    yield 0.5
+    seen["pictures_outside_tiles"] = pictures_outside_tiles(screen)
 
     def status_changes(before):
         return Until(lambda: screen.status_is_error and screen.status != before, 60, "an error")

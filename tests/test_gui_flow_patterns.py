@@ -159,6 +159,7 @@ def test_idle_timeout_wipes_every_trace_of_the_resident(data_dir):
 def test_identification_failures_say_what_to_do_and_a_good_code_still_works(data_dir):
     seen = run_flow_scenario("identify_errors", data_dir)
 
+    assert seen["pictures_outside_tiles"] == []
     assert "社会保障卡" in seen["unreadable_card"]
     assert seen["invalid_id_number"] not in ("", seen["unreadable_card"])
     assert "核验" in seen["invalid_id_number"] or "柜台" in seen["invalid_id_number"]

@@ -49,8 +49,10 @@ class IdentifyPicture(Widget):
         side = min(self.width, self.height)
         if side <= 0:
             return
-        x0 = self.center_x - side / 2
-        y0 = self.center_y - side / 2
+        # Not self.center_x/center_y: those cached aliases may still hold the old geometry
+        # while the size observers (this method) run.
+        x0 = self.x + (self.width - side) / 2
+        y0 = self.y + (self.height - side) / 2
 
         def at(fx: float, fy: float) -> tuple[float, float]:
             return (x0 + fx * side, y0 + fy * side)
