@@ -195,6 +195,7 @@ class KioskApp(App):
     operator_phone = StringProperty("")
     clock_text = StringProperty("")
     allow_exit = BooleanProperty(False)
+    flows_ready = BooleanProperty(False)
     idle_prompt_shown = BooleanProperty(False)
     help_shown = BooleanProperty(False)
 
@@ -257,6 +258,7 @@ class KioskApp(App):
         self.services.session.on_end(self._on_session_end)
         if hasattr(self.services.item_flows, "attach"):  # the resident-flow screens
             self.services.item_flows.attach(self)
+            self.flows_ready = True
         if self.services.demo is not None:
             from kiosk.screens.demo_keys import install_demo_keys
 
@@ -369,6 +371,12 @@ class KioskApp(App):
             self.services.session.ensure_started()
             self.idle.restart()
             self._touch_activity(busy=True)
+
+    def show_my_applications(self) -> None:
+        """我的办件 from the home screen: identity first, then the person's applications."""
+        if hasattr(self.services.item_flows, "show_my_applications"):
+            self._begin_interaction()
+            self.services.item_flows.show_my_applications()
 
     def _on_session_end(self, _session: Session, reason: EndReason) -> None:
         self._touch_activity(busy=False)

@@ -553,6 +553,23 @@ def certificate_item_13(app, rig, seen):
 
 
 @scenario
+def my_applications_from_home(app, rig, seen):
+    """我的办件 straight from the home screen: identity by e-SSC, then the person's list."""
+    from kiosk.screens.driver import Until, tap
+
+    yield until_screen(app, "home")
+    yield from tap(app.screens["home"].ids.my_applications_button)
+    yield until_screen(app, "identify")
+    seen["identify_for"] = app.screens["identify"].item_name
+    rig.scanner.simulator.scan(RESIDENT_EMPLOYED)
+    yield until_screen(app, "my_applications", 60)
+    screen = app.screens["my_applications"]
+    yield Until(lambda: screen.rows or screen.note, 60, "applications listed")
+    seen["rows"] = [{k: r[k] for k in ("title", "extra", "warn")} for r in screen.rows]
+    yield from shoot(app, "my-applications")
+
+
+@scenario
 def help_chimes_and_reaches_the_operator(app, rig, seen):
     """请工作人员帮忙 on an item's screen: the chime plays, the operator on duty is told the
     screen and the item (nothing personal), and the panel says so; with the platform down the

@@ -119,3 +119,29 @@ def test_messages_of_errors_are_chinese_and_generic_for_bugs():
 def test_field_values_read_back_in_chinese(kind, value, text):
     field = FormField(FieldDef(key="k", label="标签", kind=kind), (), None, True)
     assert value_text(field, value) == text
+
+
+@pytest.mark.parametrize(
+    ("status", "warn"),
+    [("in_review", False), ("completed", False), ("rejected", True)],
+)
+def test_my_applications_flags_a_rejected_application_with_its_reason(status, warn):
+    """不予受理 must not look like progress: the row is drawn as a warning, reason included."""
+    from kiosk.domain.items.views import application_row
+    from kiosk.screens.my_applications import application_data
+
+    row = application_row(
+        {
+            "number": "BJ2026",
+            "item_no": 22,
+            "item_name": "技能提升补贴申领",
+            "status": status,
+            "status_label": {"rejected": "不予受理"}.get(status, "审核中"),
+            "submitted_at": "2026-09-03T10:15:00+08:00",
+            "result": "证书等级与职业不符" if status == "rejected" else "",
+        }
+    )
+    data = application_data(row, 0, 1.0)
+    assert data["warn"] is warn
+    if warn:
+        assert data["extra"] == "状态：不予受理（证书等级与职业不符）"

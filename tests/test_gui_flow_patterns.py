@@ -103,6 +103,22 @@ def test_certificate_by_essc(data_dir):
     assert_elderly_sizes(seen)
 
 
+@pytest.mark.parametrize("orientation", ORIENTATIONS)
+def test_my_applications_from_home_lists_status_and_flags_rejections(data_dir, orientation):
+    """GIVEN a resident with one application in review and one rejected WHEN they tap 我的办件
+    on the home screen and scan their e-SSC THEN both are listed with their status, the
+    rejection drawn as a warning with its reason."""
+    seen = run_flow_scenario("my_applications_from_home", data_dir, orientation=orientation)
+
+    assert seen["identify_for"] == "我的办件"
+    by_title = {row["title"]: row for row in seen["rows"]}
+    assert by_title["灵活就业登记"]["extra"] == "状态：审核中"
+    assert by_title["灵活就业登记"]["warn"] is False
+    assert by_title["技能提升补贴申领"]["extra"].startswith("状态：不予受理（")
+    assert by_title["技能提升补贴申领"]["warn"] is True
+    assert_elderly_sizes(seen)
+
+
 def test_help_button_chimes_and_tells_the_operator_screen_and_item(data_dir):
     """GIVEN 就业政策法规查询 on screen WHEN the resident taps 请工作人员帮忙 THEN the chime plays
     (SDL's dummy audio device), the server records the screen and item 12, and the panel says staff were told; with the platform down it

@@ -29,7 +29,7 @@ def application_data(row, index: int, scale: float) -> dict:
         "title": row.item_name or "办件",
         "lines": "\n".join(lines),
         "extra": extra,
-        "warn": row.pending_upload,
+        "warn": row.pending_upload or row.rejected,
         "ref": -1,
         "height": (64 + 48 * (len(lines) + 1) + 48) * scale,
     }

@@ -288,6 +288,7 @@ class ApplicationRow:
     queue_number: str
     result: str
     pending_upload: bool = False
+    rejected: bool = False  # 不予受理: shown as a warning, with the reason in ``result``
 
 
 def application_row(item: Mapping[str, Any]) -> ApplicationRow:
@@ -314,6 +315,7 @@ def application_row(item: Mapping[str, Any]) -> ApplicationRow:
         due_text=due_text,
         queue_number=str(item.get("queue_no") or ""),
         result=str(item.get("result") or ""),
+        rejected=item.get("status") == "rejected",
     )
 
 
