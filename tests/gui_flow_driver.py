@@ -271,23 +271,56 @@ def pick(rig, labels, *, confirm=True):
     picker = rig.controller.picker
     yield Until(lambda: picker.parent is not None, 15, "picker open")
     yield 0.2
+    scroll = picker.ids.scroll
+
+    def in_view(option) -> bool:
+        """The option's centre lies in the scrolled viewport, as the finger would see it
+        (right after opening, layout may not have placed the options yet)."""
+        return scroll.collide_point(*scroll.parent.to_widget(*option.to_window(*option.center)))
+
     for label in labels:
         option = picker.option(label) if label else picker.ids.options.children[-1]
-        picker.ids.scroll.scroll_to(option, animate=False)
+        scroll.scroll_to(option, animate=False)
+        yield Until(lambda option=option: in_view(option), 10, f"option {label!r} in view")
         yield 0.1
         yield from tap(option)
     if confirm and picker.parent is not None:
         yield from tap(picker.ids.ok_button)
 
 
+def type_pinyin(rig, pieces):
+    """Type Chinese on the on-screen pinyin keyboard by taps: *pieces* is a list of
+    (letters, word) pairs — press the letters, then the candidate *word* (paging ›)."""
+    from kiosk.screens.driver import Until, tap
+
+    entry = rig.controller.text_entry
+    yield Until(lambda: entry.parent is not None, 10, "pinyin keyboard open")
+    yield 0.2
+    for letters, word in pieces:
+        for letter in letters:
+            yield from tap(entry.key(letter), hold=0.02)
+        for _page in range(10):
+            row = {b.text: b for b in entry.ids.candidate_row.children if hasattr(b, "position")}
+            if word in row:
+                yield from tap(row[word], hold=0.02)
+                break
+            yield from tap(entry.ids.next_button, hold=0.02)
+        else:
+            raise AssertionError(f"{word} not offered for {letters}")
+    yield from tap(entry.ids.ok_button)
+    yield 0.3
+    if entry.parent is not None:
+        raise AssertionError(f"keyboard still open: {entry.error!r}, text {entry.text!r}")
+
+
 def fill_required(app, rig, answers):
     """Give every asked field of the form its answer from *answers* (key → value) by taps.
 
     Values: a digits string for keypad kinds, a list of labels for pickers ([""] = the first
-    option), True/False for yes_no, a str for text (set in the text box, as typing Chinese
-    needs an input method).
+    option), True/False for yes_no, (letters, word) pairs for text (typed on the pinyin
+    keyboard).
     """
-    from kiosk.screens.driver import Until, tap
+    from kiosk.screens.driver import tap
 
     form = app.screens["form"]
     for key, value in answers.items():
@@ -301,10 +334,7 @@ def fill_required(app, rig, answers):
         if row.kind in ("picker", "multi_picker"):
             yield from pick(rig, value, confirm=row.kind == "multi_picker")
         elif row.kind == "text":
-            entry = rig.controller.text_entry
-            yield Until(lambda entry=entry: entry.parent is not None, 10, "text box open")
-            entry.ids.entry.text = value
-            yield from tap(entry.ids.ok_button)
+            yield from type_pinyin(rig, value)
         else:
             yield from type_digits(rig, value)
         yield 0.2
@@ -804,7 +834,7 @@ def demand_then_match(app, rig, seen):
         app,
         rig,
         {
-            "employer_name": "王家小院",
+            "employer_name": [("wangjia", "王家"), ("xiao", "小"), ("yuan", "院")],
             "occupation": ["搬运工"],
             "town": ["沁河镇"],
             "village": [""],

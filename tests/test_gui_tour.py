@@ -43,6 +43,7 @@ EXPECTED = [
     "22-flow-certificate",
     "23-flow-counter-notice",
     "24-flow-work-order",
+    "25-flow-pinyin",
 ]
 
 

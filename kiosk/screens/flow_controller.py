@@ -40,6 +40,7 @@ from kiosk.screens import (
     records,
     search_list,
     spinner,
+    text_entry,
 )
 from kiosk.screens.flow_base import FlowScreen, message_of
 from kiosk.services.flows import (
@@ -61,6 +62,7 @@ KV_FILES: tuple[Path, ...] = (
     flow_base.KV_FILE,
     spinner.KV_FILE,
     keypad.KV_FILE,
+    text_entry.KV_FILE,
     picker.KV_FILE,
     identify.KV_FILE,
     form.KV_FILE,
@@ -137,7 +139,7 @@ class FlowController:
             app.screens[name] = screen
             app.manager.add_widget(screen)
         self.keypad = keypad.KeypadOverlay()
-        self.text_entry = keypad.TextEntryOverlay()
+        self.text_entry = text_entry.TextEntryOverlay()
         self.picker = picker.PickerOverlay()
         self.detail = search_list.DetailOverlay()
         self.spinner = spinner.SpinnerOverlay()

@@ -26,7 +26,8 @@ def flow_tour(
     app: Any, shoot: Callable[[str], Generator], scan: Callable[[str], Any]
 ) -> Generator[Any, None, None]:
     """Shoot identify, form (eligibility, fields, keypad, picker), confirm, match, search
-    list (and a detail), records, certificate, counter notice and 我的办件."""
+    list (and a detail), records, certificate, counter notice, 我的办件 and the pinyin
+    keyboard."""
     flows = app.services.item_flows
     screens = app.screens
 
@@ -116,3 +117,18 @@ def flow_tour(
     yield from shoot("flow-work-order")
     yield from tap(find_bar_button(form, "home_button"))
     yield at("home")
+
+    yield from restart()
+    flows.open_item(7)
+    yield at("identify")
+    scan(DEMO_EMPLOYEE)
+    yield at("form")
+    yield Until(lambda: form.mode != "loading", WAIT, "odd-job demand form")
+    if form.mode == "eligibility":
+        yield from tap(form.ids.continue_button)
+    yield from tap(form.row("employer_name"))
+    yield Until(lambda: flows.text_entry.parent is not None, WAIT, "pinyin keyboard")
+    for letter in "wangjia":
+        flows.text_entry.press(letter)
+    yield from shoot("flow-pinyin")
+    yield from tap(flows.text_entry.ids.cancel_button)
