@@ -13,7 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
-from kivy.uix.floatlayout import FloatLayout
+
+from kiosk.screens.modal import ModalLayer
 
 KV_FILE = Path(__file__).with_suffix(".kv")
 
@@ -57,7 +58,7 @@ def hint_for(kind: str) -> str:
     }.get(kind, "请输入数字")
 
 
-class KeypadOverlay(FloatLayout):
+class KeypadOverlay(ModalLayer):
     """The keypad layer: ``title`` (the field's label), the typed ``digits`` and an ``error``."""
 
     title = StringProperty("")
@@ -131,15 +132,3 @@ class KeypadOverlay(FloatLayout):
 
     def _refresh(self) -> None:
         self.shown = display_text(self.kind, self.digits)
-
-    def on_touch_down(self, touch):
-        super().on_touch_down(touch)
-        return True  # modal: nothing underneath is pressed
-
-    def on_touch_move(self, touch):
-        super().on_touch_move(touch)
-        return True
-
-    def on_touch_up(self, touch):
-        super().on_touch_up(touch)
-        return True

@@ -10,12 +10,13 @@ from pathlib import Path
 
 from kivy.app import App
 from kivy.properties import NumericProperty, StringProperty
-from kivy.uix.floatlayout import FloatLayout
+
+from kiosk.screens.modal import ModalLayer
 
 KV_FILE = Path(__file__).with_suffix(".kv")
 
 
-class IdlePrompt(FloatLayout):
+class IdlePrompt(ModalLayer):
     """ "继续办理？" with a countdown. One tap anywhere continues; "返回首页" ends at once."""
 
     seconds_left = NumericProperty(0)
@@ -27,32 +28,14 @@ class IdlePrompt(FloatLayout):
         App.get_running_app().continue_session()
         return True
 
-    def on_touch_move(self, touch):
-        super().on_touch_move(touch)
-        return True
 
-    def on_touch_up(self, touch):
-        super().on_touch_up(touch)
-        return True
-
-
-class HelpPanel(FloatLayout):
+class HelpPanel(ModalLayer):
     """Where to find staff (counter hours, phone) and ``status``: whether the operator on duty
     was told. A tap outside the card or 知道了 closes it."""
 
+    outside_closes = True
+
     status = StringProperty("")
 
-    def on_touch_down(self, touch):
-        if self.ids.card.collide_point(*touch.pos):
-            super().on_touch_down(touch)
-        else:
-            App.get_running_app().close_help()
-        return True
-
-    def on_touch_move(self, touch):
-        super().on_touch_move(touch)
-        return True
-
-    def on_touch_up(self, touch):
-        super().on_touch_up(touch)
-        return True
+    def tapped_outside(self) -> None:
+        App.get_running_app().close_help()

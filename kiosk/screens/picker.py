@@ -14,7 +14,8 @@ from pathlib import Path
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
-from kivy.uix.floatlayout import FloatLayout
+
+from kiosk.screens.modal import ModalLayer
 
 KV_FILE = Path(__file__).with_suffix(".kv")
 
@@ -37,8 +38,10 @@ def toggle_choice(chosen: list[str], label: str, max_choices: int) -> tuple[list
     return [*chosen, label], ""
 
 
-class PickerOverlay(FloatLayout):
+class PickerOverlay(ModalLayer):
     """The picker layer; see the module docstring."""
+
+    outside_closes = True
 
     title = StringProperty("")
     hint = StringProperty("")
@@ -111,17 +114,5 @@ class PickerOverlay(FloatLayout):
         if closing is not None:
             closing()
 
-    def on_touch_down(self, touch):
-        if not self.ids.card.collide_point(*touch.pos):
-            self.close()
-            return True
-        super().on_touch_down(touch)
-        return True
-
-    def on_touch_move(self, touch):
-        super().on_touch_move(touch)
-        return True
-
-    def on_touch_up(self, touch):
-        super().on_touch_up(touch)
-        return True
+    def tapped_outside(self) -> None:
+        self.close()

@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from kivy.properties import BooleanProperty, ListProperty, NumericProperty, StringProperty
-from kivy.uix.floatlayout import FloatLayout
 
 from kiosk.domain.items.views import ListPage
 from kiosk.screens.flow_base import FlowScreen, row_data
+from kiosk.screens.modal import ModalLayer
 
 KV_FILE = Path(__file__).with_suffix(".kv")
 
@@ -131,8 +131,10 @@ class SearchListScreen(FlowScreen):
         self._page_rows = ()
 
 
-class DetailOverlay(FloatLayout):
+class DetailOverlay(ModalLayer):
     """The full entry behind a list row (a posting, a policy's text); 关闭 or a tap outside."""
+
+    outside_closes = True
 
     title = StringProperty("")
     body = StringProperty("")
@@ -151,17 +153,5 @@ class DetailOverlay(FloatLayout):
         if closing is not None:
             closing()
 
-    def on_touch_down(self, touch):
-        if not self.ids.card.collide_point(*touch.pos):
-            self.close()
-            return True
-        super().on_touch_down(touch)
-        return True
-
-    def on_touch_move(self, touch):
-        super().on_touch_move(touch)
-        return True
-
-    def on_touch_up(self, touch):
-        super().on_touch_up(touch)
-        return True
+    def tapped_outside(self) -> None:
+        self.close()

@@ -15,10 +15,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from kivy.properties import BooleanProperty, ListProperty, NumericProperty, StringProperty
-from kivy.uix.floatlayout import FloatLayout
 from kivy.uix.widget import Widget
 
 from kiosk.domain.pinyin_ime import PinyinIndex
+from kiosk.screens.modal import ModalLayer
 from kiosk.screens.text_composer import Composer
 from kiosk.screens.widgets import KioskButton
 
@@ -74,7 +74,7 @@ class CandidateButton(KioskButton):
     position = NumericProperty(0)
 
 
-class TextEntryOverlay(FloatLayout):
+class TextEntryOverlay(ModalLayer):
     """``check(text)`` returns "" or the Chinese reason the text is not accepted."""
 
     title = StringProperty("")
@@ -200,15 +200,3 @@ class TextEntryOverlay(FloatLayout):
         self.candidates = [c.text for c in composer.page_candidates()]
         self.has_previous = composer.has_previous_page
         self.has_next = composer.has_next_page
-
-    def on_touch_down(self, touch):
-        super().on_touch_down(touch)
-        return True
-
-    def on_touch_move(self, touch):
-        super().on_touch_move(touch)
-        return True
-
-    def on_touch_up(self, touch):
-        super().on_touch_up(touch)
-        return True
