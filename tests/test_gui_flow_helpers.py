@@ -145,3 +145,18 @@ def test_my_applications_flags_a_rejected_application_with_its_reason(status, wa
     assert data["warn"] is warn
     if warn:
         assert data["extra"] == "状态：不予受理（证书等级与职业不符）"
+
+
+def test_my_applications_names_the_helper_masked_beside_an_agent_submission():
+    from kiosk.domain.items.views import application_row
+    from kiosk.screens.my_applications import application_data
+
+    agent = {"name_masked": "李*", "id_number_masked": "1404**********1234", "relation": "child"}
+    with_relation = application_row({"number": "BJ1", "agent": {**agent, "relation_label": "子女"}})
+    bare = application_row({"number": "BJ2", "agent": {**agent, "relation_label": ""}})
+    in_person = application_row({"number": "BJ3", "agent": None})
+
+    assert "代办人：李*（子女）" in application_data(with_relation, 0, 1.0)["lines"]
+    assert "代办人：李*" in application_data(bare, 0, 1.0)["lines"].splitlines()
+    assert "代办人" not in application_data(in_person, 0, 1.0)["lines"]
+    assert "1404" not in application_data(with_relation, 0, 1.0)["lines"]

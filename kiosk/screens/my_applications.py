@@ -23,6 +23,8 @@ def application_data(row, index: int, scale: float) -> dict:
         lines.append(f"办结期限：{row.due_text}")
     if row.queue_number:
         lines.append(f"排队号：{row.queue_number}")
+    if row.agent_text:
+        lines.append(f"代办人：{row.agent_text}")
     extra = f"状态：{row.status_text}" + (f"（{row.result}）" if row.result else "")
     return {
         "index": index,

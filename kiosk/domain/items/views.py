@@ -289,6 +289,7 @@ class ApplicationRow:
     result: str
     pending_upload: bool = False
     rejected: bool = False  # 不予受理: shown as a warning, with the reason in ``result``
+    agent_text: str = ""  # the 代办人, masked, with the relation ("王*（子女）"); "" in person
 
 
 def application_row(item: Mapping[str, Any]) -> ApplicationRow:
@@ -316,6 +317,17 @@ def application_row(item: Mapping[str, Any]) -> ApplicationRow:
         queue_number=str(item.get("queue_no") or ""),
         result=str(item.get("result") or ""),
         rejected=item.get("status") == "rejected",
+        agent_text=_agent_text(item.get("agent")),
+    )
+
+
+def _agent_text(agent: Any) -> str:
+    """The platform's masked 代办人 as one short phrase; "" when none or malformed."""
+    if not isinstance(agent, Mapping) or not isinstance(agent.get("name_masked"), str):
+        return ""
+    relation = agent.get("relation_label")
+    return agent["name_masked"] + (
+        f"（{relation}）" if isinstance(relation, str) and relation else ""
     )
 
 
