@@ -100,7 +100,7 @@ def config():
         ),
         (
             Role.VENDOR,
-            {"devices", "diagnostics", "network", "logs"},
+            {"devices", "diagnostics", "network", "logs", "acceptance"},
             {"print_queue", "outbox", "tickets", "config", "system", "audit"},
         ),
         (

@@ -88,6 +88,8 @@ class Permission(enum.Enum):
     RUN_DIAGNOSTICS = ("硬件诊断", False, False)
     EXPORT_DIAGNOSTICS = ("导出诊断包", False, False)
     VIEW_CONFIG = ("查看本机配置", False, False)
+    # 附件4's self-check: device and platform status and sign-in counts, no personal data.
+    RUN_ACCEPTANCE_CHECK = ("验收自查", False, False)
     EDIT_CONFIG = ("修改本机配置", False, False)
     MANAGE_ACCOUNTS = ("账号管理", False, False)
     SET_MAINTENANCE_PIN = ("设置维护密码", False, False)
@@ -117,6 +119,7 @@ GRANTS: dict[Role, frozenset[Permission]] = {
             _P.VIEW_DEVICE_HEALTH,
             _P.VIEW_NETWORK_HEALTH,
             _P.VIEW_LOGS,
+            _P.RUN_ACCEPTANCE_CHECK,
         }
     ),
     Role.VENDOR: frozenset(
@@ -126,10 +129,12 @@ GRANTS: dict[Role, frozenset[Permission]] = {
             _P.VIEW_DEVICE_HEALTH,
             _P.VIEW_NETWORK_HEALTH,
             _P.VIEW_LOGS,
+            _P.RUN_ACCEPTANCE_CHECK,
         }
     ),
     Role.SYSTEM_ADMIN: frozenset(
         {
+            _P.RUN_ACCEPTANCE_CHECK,
             _P.VIEW_CONFIG,
             _P.EDIT_CONFIG,
             _P.MANAGE_ACCOUNTS,

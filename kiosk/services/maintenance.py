@@ -147,19 +147,10 @@ class LogLine:
 
 @dataclass(frozen=True)
 class PageSpec:
-    """A page, the permission that opens it, and others that open it too (any one suffices)."""
+    """A page and the permission that opens it."""
 
     label: str
     permission: Permission
-    alternatives: tuple[Permission, ...] = ()
-
-    def permission_for(self, session: MaintenanceSession) -> Permission:
-        """The first of the page's permissions the session holds (else the main one, which
-        :meth:`MaintenanceSession.authorize` will then deny and audit)."""
-        for permission in (self.permission, *self.alternatives):
-            if session.can(permission):
-                return permission
-        return self.permission
 
 
 PAGES: dict[str, PageSpec] = {
@@ -171,10 +162,7 @@ PAGES: dict[str, PageSpec] = {
     "network": PageSpec("网络和平台", Permission.VIEW_NETWORK_HEALTH),
     "logs": PageSpec("运行日志", Permission.VIEW_LOGS),
     "diagnostics": PageSpec("硬件诊断", Permission.RUN_DIAGNOSTICS),
-    # No permission of its own in roles.py: the self-check shows device and platform status
-    # and sign-in counts (no personal data), so it goes with device health — and with the
-    # county system admin's view of the kiosk's configuration (the county accepts the point).
-    "acceptance": PageSpec("验收自查", Permission.VIEW_DEVICE_HEALTH, (Permission.VIEW_CONFIG,)),
+    "acceptance": PageSpec("验收自查", Permission.RUN_ACCEPTANCE_CHECK),
     "config": PageSpec("本机配置", Permission.VIEW_CONFIG),
     "audit": PageSpec("操作审计记录", Permission.VIEW_AUDIT_LOG),
     "system": PageSpec("重启和退出", Permission.RESTART_KIOSK),
@@ -447,7 +435,7 @@ class MaintenanceFacade:
         return [
             MenuEntry(key, spec.label)
             for key, spec in PAGES.items()
-            if session.can(spec.permission_for(session))
+            if session.can(spec.permission)
         ]
 
     def panel(self, session: MaintenanceSession, key: str) -> Panel:
@@ -456,7 +444,7 @@ class MaintenanceFacade:
         spec = PAGES.get(key)
         if spec is None:
             raise PageUnavailable(key)
-        session.authorize(spec.permission_for(session), f"view.{key}")
+        session.authorize(spec.permission, f"view.{key}")
         builder = getattr(self, f"_page_{key}")
         panel: Panel = builder(session)
         allowed = tuple(a for a in panel.actions if session.can(a.permission))
@@ -729,8 +717,7 @@ class MaintenanceFacade:
 
     def _page_acceptance(self, session) -> Panel:
         report = self.acceptance_report()
-        permission = PAGES["acceptance"].permission_for(session)
-        actions = (PanelAction("print", "打印", permission),)
+        actions = (PanelAction("print", "打印", Permission.RUN_ACCEPTANCE_CHECK),)
         note = f"{report.service_point}  设备 {report.device_id}  {report.checked_at}"
         return Panel(
             "acceptance", PAGES["acceptance"].label, acceptance_rows(report), actions, note
@@ -823,7 +810,7 @@ class MaintenanceFacade:
         return ActionResult(f"诊断包已保存：{path}")
 
     def _do_acceptance_print(self, session) -> ActionResult:
-        session.authorize(PAGES["acceptance"].permission_for(session), "acceptance.print")
+        session.authorize(PAGES["acceptance"].permission, "acceptance.print")
         report = self.last_acceptance or self.acceptance_report()
         return self.print_text_lines(receipt_lines(report))
 
