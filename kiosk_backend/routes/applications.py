@@ -5,25 +5,18 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter
 from fastapi.responses import Response
 from pydantic import BaseModel, Field, StringConstraints
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kiosk_backend import catalogue, rules
-from kiosk_backend.answers import commit_with_answer
-from kiosk_backend.deps import calling_kiosk, db_session, local_today
 from kiosk_backend.errors import ApiError
-from kiosk_backend.filing import (
-    STATUS_LABELS,
-    agent_of,
-    enforce_rules,
-    file_application,
-    receipt_of,
-)
-from kiosk_backend.models import Application
+from kiosk_backend.filing import STATUS_LABELS, agent_of, enforce_rules, receipt_of
+from kiosk_backend.models import Application, Person
 from kiosk_backend.people import facts_of, person_for_registration, require_person
+from kiosk_backend.routing import READ_ONLY, DbSession, Filing, Today
 from kiosk_backend.schemas import AgentField, AgentOut, IdNumber, Phone, Receipt, Strict
 
 router = APIRouter(tags=["applications"])
@@ -157,13 +150,9 @@ def _eligibility(item_no: int, conditions: list[rules.Condition]) -> Eligibility
     "/eligibility",
     response_model=Eligibility,
     summary="办理条件预检（逐条满足/缺少）",
-    openapi_extra={"x-idempotent": True},
+    openapi_extra=READ_ONLY,
 )
-def eligibility(
-    body: EligibilityQuery,
-    session: Annotated[Session, Depends(db_session)],
-    today: Annotated[dt.date, Depends(local_today)],
-) -> Eligibility:
+def eligibility(body: EligibilityQuery, session: DbSession, today: Today) -> Eligibility:
     person = require_person(session, body.id_number)
     return _eligibility(body.item_no, rules.check(body.item_no, facts_of(session, person), today))
 
@@ -175,64 +164,74 @@ def _not_future(day: dt.date, today: dt.date, field: str, label: str) -> None:
         raise ApiError(422, "invalid_field", f"{label}不正确", field)
 
 
+def _has_open_application(session: Session, person: Person, item_no: int) -> bool:
+    """Whether the person already has an application of the item submitted or in review."""
+    open_id = session.scalar(
+        select(Application.id).where(
+            Application.person_id == person.id,
+            Application.item_no == item_no,
+            Application.status.in_(("submitted", "in_review")),
+        )
+    )
+    return bool(open_id)
+
+
+def _subsidy_claimed_for(session: Session, person: Person, certificate_no: str) -> bool:
+    """Whether a skill subsidy (22) was already claimed for the certificate.
+
+    Only asked while the person has a non-rejected item-22 application; then every item-22
+    application counts, rejected ones included.
+    """
+    not_rejected = session.scalar(
+        select(Application.id).where(
+            Application.person_id == person.id,
+            Application.item_no == 22,
+            Application.status != "rejected",
+        )
+    )
+    return bool(not_rejected) and any(
+        a.details.get("certificate_no") == certificate_no
+        for a in session.scalars(
+            select(Application).where(Application.person_id == person.id, Application.item_no == 22)
+        )
+    )
+
+
 @router.post(
     "/applications/flexible-employment", response_model=Receipt, summary="灵活就业登记（10）"
 )
-def flexible_employment(
-    body: FlexibleEmployment,
-    request: Request,
-    session: Annotated[Session, Depends(db_session)],
-    today: Annotated[dt.date, Depends(local_today)],
-) -> Response:
-    _not_future(body.started_on, today, "started_on", "开始灵活就业日期")
-    person = person_for_registration(session, body.id_number, body.name)
-    enforce_rules(session, person, 10, today)
-    application = file_application(
-        session,
-        person=person,
+def flexible_employment(body: FlexibleEmployment, filing: Filing) -> Response:
+    _not_future(body.started_on, filing.today, "started_on", "开始灵活就业日期")
+    person = person_for_registration(filing.session, body.id_number, body.name)
+    enforce_rules(filing.session, person, 10, filing.today)
+    application = filing.file(
+        person,
+        body.agent,
         item_no=10,
         kind="flexible_employment",
         details={"employment_type": body.employment_type, "started_on": str(body.started_on)},
-        kiosk=calling_kiosk(request, session),
-        agent=body.agent,
-        today=today,
     )
     person.phone = body.phone
-    return commit_with_answer(session, request, receipt_of(application))
+    return filing.answer(receipt_of(application))
 
 
 @router.post(
     "/applications/unemployment-registration", response_model=Receipt, summary="失业登记（11）"
 )
-def unemployment_registration(
-    body: UnemploymentRegistration,
-    request: Request,
-    session: Annotated[Session, Depends(db_session)],
-    today: Annotated[dt.date, Depends(local_today)],
-) -> Response:
-    _not_future(body.lost_job_on, today, "lost_job_on", "失业日期")
-    person = person_for_registration(session, body.id_number, body.name)
-    enforce_rules(session, person, 11, today)
+def unemployment_registration(body: UnemploymentRegistration, filing: Filing) -> Response:
+    _not_future(body.lost_job_on, filing.today, "lost_job_on", "失业日期")
+    person = person_for_registration(filing.session, body.id_number, body.name)
+    enforce_rules(filing.session, person, 11, filing.today)
     if person.registered_unemployed:
         raise ApiError(409, "already_registered", "您已办理失业登记，无需重复登记")
-    pending = session.scalar(
-        select(Application.id).where(
-            Application.person_id == person.id,
-            Application.item_no == 11,
-            Application.status.in_(("submitted", "in_review")),
-        )
-    )
-    if pending:
+    if _has_open_application(filing.session, person, 11):
         raise ApiError(409, "already_submitted", "您的失业登记正在办理中，请在“我的办件”查看进度")
-    application = file_application(
-        session,
-        person=person,
+    application = filing.file(
+        person,
+        body.agent,
         item_no=11,
         kind="unemployment_registration",
         details={"lost_job_on": str(body.lost_job_on), "separation_reason": body.separation_reason},
-        kiosk=calling_kiosk(request, session),
-        agent=body.agent,
-        today=today,
     )
     person.phone = body.phone
     person.employment_status = "unemployed"
@@ -240,40 +239,23 @@ def unemployment_registration(
         body.separation_reason if body.separation_reason != "never_employed" else ""
     )
     person.seeking_work = body.seeking_work
-    return commit_with_answer(session, request, receipt_of(application))
+    return filing.answer(receipt_of(application))
 
 
 @router.post(
     "/applications/skill-subsidy", response_model=Receipt, summary="技能提升补贴申领（22）"
 )
-def skill_subsidy(
-    body: SkillSubsidy,
-    request: Request,
-    session: Annotated[Session, Depends(db_session)],
-    today: Annotated[dt.date, Depends(local_today)],
-) -> Response:
-    _not_future(body.issued_on, today, "issued_on", "发证日期")
-    if (today - body.issued_on).days > 366:
+def skill_subsidy(body: SkillSubsidy, filing: Filing) -> Response:
+    _not_future(body.issued_on, filing.today, "issued_on", "发证日期")
+    if (filing.today - body.issued_on).days > 366:
         raise ApiError(422, "not_eligible", "证书须在发证之日起12个月内申领", "issued_on")
-    person = require_person(session, body.id_number)
-    enforce_rules(session, person, 22, today)
-    duplicate = session.scalar(
-        select(Application.id).where(
-            Application.person_id == person.id,
-            Application.item_no == 22,
-            Application.status != "rejected",
-        )
-    )
-    if duplicate and any(
-        a.details.get("certificate_no") == body.certificate_no
-        for a in session.scalars(
-            select(Application).where(Application.person_id == person.id, Application.item_no == 22)
-        )
-    ):
+    person = require_person(filing.session, body.id_number)
+    enforce_rules(filing.session, person, 22, filing.today)
+    if _subsidy_claimed_for(filing.session, person, body.certificate_no):
         raise ApiError(409, "already_submitted", "该证书已申领过技能提升补贴", "certificate_no")
-    application = file_application(
-        session,
-        person=person,
+    application = filing.file(
+        person,
+        body.agent,
         item_no=22,
         kind="skill_subsidy",
         details={
@@ -283,59 +265,53 @@ def skill_subsidy(
             "occupation": body.occupation,
             "issued_on": str(body.issued_on),
         },
-        kiosk=calling_kiosk(request, session),
-        agent=body.agent,
-        today=today,
     )
-    return commit_with_answer(session, request, receipt_of(application))
+    return filing.answer(receipt_of(application))
 
 
 @router.post(
     "/applications/unemployment-benefit", response_model=Receipt, summary="失业保险金申领（23）"
 )
-def unemployment_benefit(
-    body: UnemploymentBenefit,
-    request: Request,
-    session: Annotated[Session, Depends(db_session)],
-    today: Annotated[dt.date, Depends(local_today)],
-) -> Response:
-    person = require_person(session, body.id_number)
+def unemployment_benefit(body: UnemploymentBenefit, filing: Filing) -> Response:
+    person = require_person(filing.session, body.id_number)
     if not body.seeking_work:
         raise ApiError(422, "not_eligible", "不符合办理条件：有求职要求", "seeking_work")
-    enforce_rules(session, person, 23, today)
-    pending = session.scalar(
-        select(Application.id).where(
-            Application.person_id == person.id,
-            Application.item_no == 23,
-            Application.status.in_(("submitted", "in_review")),
-        )
-    )
-    if pending:
+    enforce_rules(filing.session, person, 23, filing.today)
+    if _has_open_application(filing.session, person, 23):
         raise ApiError(
             409, "already_submitted", "您的失业保险金申领正在办理中，请在“我的办件”查看进度"
         )
-    application = file_application(
-        session,
-        person=person,
-        item_no=23,
-        kind="unemployment_benefit",
-        details={},
-        kiosk=calling_kiosk(request, session),
-        agent=body.agent,
-        today=today,
+    application = filing.file(
+        person, body.agent, item_no=23, kind="unemployment_benefit", details={}
     )
-    return commit_with_answer(session, request, receipt_of(application))
+    return filing.answer(receipt_of(application))
+
+
+def _my_application(a: Application) -> MyApplication:
+    return MyApplication(
+        number=a.number,
+        item_no=a.item_no,
+        item_name=catalogue.item(a.item_no).name,
+        status=a.status,
+        status_label=STATUS_LABELS.get(a.status, a.status),
+        submitted_at=a.submitted_at,
+        due_date=a.due_date,
+        due_estimated=a.due_estimated,
+        queue_no=a.queue_no,
+        service_point=a.service_point,
+        result=a.result,
+        agent=agent_of(a),
+        updated_at=a.updated_at,
+    )
 
 
 @router.post(
     "/applications/mine",
     response_model=MyApplications,
     summary="我的办件",
-    openapi_extra={"x-idempotent": True},
+    openapi_extra=READ_ONLY,
 )
-def my_applications(
-    body: PersonQueryBody, session: Annotated[Session, Depends(db_session)]
-) -> MyApplications:
+def my_applications(body: PersonQueryBody, session: DbSession) -> MyApplications:
     person = require_person(session, body.id_number)
     rows = session.scalars(
         select(Application)
@@ -343,52 +319,24 @@ def my_applications(
         .order_by(Application.submitted_at.desc(), Application.id.desc())
         .limit(100)
     ).all()
-    return MyApplications(
-        items=[
-            MyApplication(
-                number=a.number,
-                item_no=a.item_no,
-                item_name=catalogue.item(a.item_no).name,
-                status=a.status,
-                status_label=STATUS_LABELS.get(a.status, a.status),
-                submitted_at=a.submitted_at,
-                due_date=a.due_date,
-                due_estimated=a.due_estimated,
-                queue_no=a.queue_no,
-                service_point=a.service_point,
-                result=a.result,
-                agent=agent_of(a),
-                updated_at=a.updated_at,
-            )
-            for a in rows
-        ]
-    )
+    return MyApplications(items=[_my_application(a) for a in rows])
 
 
 @router.post("/work-orders", response_model=Receipt, summary="柜面事项预申请（取号）")
-def work_order(
-    body: WorkOrder,
-    request: Request,
-    session: Annotated[Session, Depends(db_session)],
-    today: Annotated[dt.date, Depends(local_today)],
-) -> Response:
+def work_order(body: WorkOrder, filing: Filing) -> Response:
     if not catalogue.is_counter_only(body.item_no):
         raise ApiError(422, "not_counter_item", "该事项可在自助机直接办理，无需预申请", "item_no")
-    person = person_for_registration(session, body.id_number, body.name)
-    enforce_rules(session, person, body.item_no, today)
+    person = person_for_registration(filing.session, body.id_number, body.name)
+    enforce_rules(filing.session, person, body.item_no, filing.today)
     materials = catalogue.materials_label(catalogue.item(body.item_no))
-    application = file_application(
-        session,
-        person=person,
+    application = filing.file(
+        person,
+        body.agent,
         item_no=body.item_no,
         kind="work_order",
         details={"note": body.note},
-        kiosk=calling_kiosk(request, session),
-        agent=body.agent,
-        today=today,
         status="waiting_counter",
         queue=True,
         result=f"请携带{materials}到柜面办理",
     )
-    answer = receipt_of(application, f"已预约，请携带{materials}到柜面，凭号办理")
-    return commit_with_answer(session, request, answer)
+    return filing.answer(receipt_of(application, f"已预约，请携带{materials}到柜面，凭号办理"))

@@ -6,15 +6,16 @@ All are read-only POSTs: the ID number travels in the body, never in a URL.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Literal
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kiosk_backend.deps import db_session
 from kiosk_backend.errors import ApiError
 from kiosk_backend.identity import mask_id_number, mask_name
 from kiosk_backend.models import (
@@ -26,10 +27,10 @@ from kiosk_backend.models import (
     PersonArchive,
 )
 from kiosk_backend.people import require_person, resident_contribution_years
+from kiosk_backend.routing import READ_ONLY, DbSession
 from kiosk_backend.schemas import PersonQuery
 
 router = APIRouter(prefix="/persons", tags=["personal records"])
-READ_ONLY = {"x-idempotent": True}
 
 ENTERPRISE_STATUS_LABELS = {
     "none": "未参保",
@@ -38,6 +39,32 @@ ENTERPRISE_STATUS_LABELS = {
     "receiving": "已退休，按月领取养老金",
 }
 PAYMENT_STATUS_LABELS = {"paid": "已发放", "failed": "发放失败", "pending": "待发放"}
+
+
+@dataclass(frozen=True)
+class PaymentScheme:
+    """A benefit whose payment records can be looked up (items 26, 27, 36)."""
+
+    scheme: str
+    receiving: Callable[[Person], bool]
+    none_message: str
+
+
+ENTERPRISE_PENSION_PAYMENTS = PaymentScheme(
+    scheme="enterprise_pension",
+    receiving=lambda person: person.receiving_enterprise_pension,
+    none_message="未查询到企业职工养老金发放记录",
+)
+UNEMPLOYMENT_BENEFIT_PAYMENTS = PaymentScheme(
+    scheme="unemployment_benefit",
+    receiving=lambda person: person.receiving_ui_benefit,
+    none_message="未查询到失业保险待遇发放记录",
+)
+RESIDENT_PENSION_PAYMENTS = PaymentScheme(
+    scheme="resident_pension",
+    receiving=lambda person: person.receiving_resident_basic,
+    none_message="未查询到城乡居民养老金发放记录",
+)
 
 
 class PersonHeader(BaseModel):
@@ -168,20 +195,20 @@ def _contributions(
     )
 
 
-def _payments(
-    session: Session, person: Person, scheme: str, receiving: bool, none_message: str
-) -> PaymentRecords:
+def _payment_records(session: Session, id_number: str, benefit: PaymentScheme) -> PaymentRecords:
+    """The person's latest 60 payments of the scheme, with a failed count and a message."""
+    person = require_person(session, id_number)
     rows = list(
         session.scalars(
             select(Payment)
-            .where(Payment.person_id == person.id, Payment.scheme == scheme)
+            .where(Payment.person_id == person.id, Payment.scheme == benefit.scheme)
             .order_by(Payment.period.desc())
             .limit(60)
         )
     )
     failed = sum(1 for p in rows if p.status == "failed")
     message = (
-        none_message
+        benefit.none_message
         if not rows
         else (
             f"有{failed}笔发放失败，请按失败原因处理后联系社保经办机构重新发放"
@@ -191,8 +218,8 @@ def _payments(
     )
     return PaymentRecords(
         person=_header(person),
-        scheme=scheme,
-        receiving=receiving,
+        scheme=benefit.scheme,
+        receiving=benefit.receiving(person),
         payments=[_payment(p) for p in rows],
         failed_count=failed,
         message=message,
@@ -205,9 +232,7 @@ def _payments(
     summary="企业职工基本养老保险参保情况查询（25）",
     openapi_extra=READ_ONLY,
 )
-def enterprise_pension_status(
-    body: PersonQuery, session: Annotated[Session, Depends(db_session)]
-) -> EnterprisePensionStatus:
+def enterprise_pension_status(body: PersonQuery, session: DbSession) -> EnterprisePensionStatus:
     person = require_person(session, body.id_number)
     rows = _contributions(session, person, ("enterprise_pension",))
     return EnterprisePensionStatus(
@@ -227,17 +252,8 @@ def enterprise_pension_status(
     summary="企业职工基本养老保险待遇发放记录查询（26）",
     openapi_extra=READ_ONLY,
 )
-def enterprise_pension_payments(
-    body: PersonQuery, session: Annotated[Session, Depends(db_session)]
-) -> PaymentRecords:
-    person = require_person(session, body.id_number)
-    return _payments(
-        session,
-        person,
-        "enterprise_pension",
-        person.receiving_enterprise_pension,
-        "未查询到企业职工养老金发放记录",
-    )
+def enterprise_pension_payments(body: PersonQuery, session: DbSession) -> PaymentRecords:
+    return _payment_records(session, body.id_number, ENTERPRISE_PENSION_PAYMENTS)
 
 
 @router.post(
@@ -246,17 +262,8 @@ def enterprise_pension_payments(
     summary="失业保险待遇发放记录查询（27）",
     openapi_extra=READ_ONLY,
 )
-def unemployment_payments(
-    body: PersonQuery, session: Annotated[Session, Depends(db_session)]
-) -> PaymentRecords:
-    person = require_person(session, body.id_number)
-    return _payments(
-        session,
-        person,
-        "unemployment_benefit",
-        person.receiving_ui_benefit,
-        "未查询到失业保险待遇发放记录",
-    )
+def unemployment_payments(body: PersonQuery, session: DbSession) -> PaymentRecords:
+    return _payment_records(session, body.id_number, UNEMPLOYMENT_BENEFIT_PAYMENTS)
 
 
 @router.post(
@@ -265,9 +272,7 @@ def unemployment_payments(
     summary="城乡居民养老保险缴费信息查询（33，含补充险）",
     openapi_extra=READ_ONLY,
 )
-def resident_contributions(
-    body: PersonQuery, session: Annotated[Session, Depends(db_session)]
-) -> ResidentContributions:
+def resident_contributions(body: PersonQuery, session: DbSession) -> ResidentContributions:
     person = require_person(session, body.id_number)
     rows = _contributions(session, person, ("resident_pension", "resident_supplementary"))
     return ResidentContributions(
@@ -285,17 +290,8 @@ def resident_contributions(
     summary="城乡居民养老保险待遇发放记录查询（36）",
     openapi_extra=READ_ONLY,
 )
-def resident_payments(
-    body: PersonQuery, session: Annotated[Session, Depends(db_session)]
-) -> PaymentRecords:
-    person = require_person(session, body.id_number)
-    return _payments(
-        session,
-        person,
-        "resident_pension",
-        person.receiving_resident_basic,
-        "未查询到城乡居民养老金发放记录",
-    )
+def resident_payments(body: PersonQuery, session: DbSession) -> PaymentRecords:
+    return _payment_records(session, body.id_number, RESIDENT_PENSION_PAYMENTS)
 
 
 @router.post(
@@ -304,9 +300,7 @@ def resident_payments(
     summary="《就业创业证》查询（13）",
     openapi_extra=READ_ONLY,
 )
-def employment_certificate(
-    body: PersonQuery, session: Annotated[Session, Depends(db_session)]
-) -> Certificate:
+def employment_certificate(body: PersonQuery, session: DbSession) -> Certificate:
     person = require_person(session, body.id_number)
     cert = session.scalar(
         select(EmploymentCertificate).where(EmploymentCertificate.person_id == person.id)
@@ -329,9 +323,7 @@ def employment_certificate(
     summary="本人档案存放机构查询（15）",
     openapi_extra=READ_ONLY,
 )
-def archive_location(
-    body: PersonQuery, session: Annotated[Session, Depends(db_session)]
-) -> ArchiveLocation:
+def archive_location(body: PersonQuery, session: DbSession) -> ArchiveLocation:
     person = require_person(session, body.id_number)
     row = session.execute(
         select(PersonArchive, ArchiveAgency)

@@ -5,21 +5,19 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, Field, StringConstraints, model_validator
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from kiosk_backend.answers import commit_with_answer
-from kiosk_backend.deps import calling_kiosk, db_session, local_today
 from kiosk_backend.errors import ApiError, not_found
-from kiosk_backend.filing import enforce_rules, file_application, receipt_of
+from kiosk_backend.filing import enforce_rules, receipt_of
 from kiosk_backend.identity import mask_name, mask_phone
 from kiosk_backend.matching import match_postings, match_seekers
 from kiosk_backend.models import JobPosting, JobSeeker, OddJobDemand, Person
 from kiosk_backend.people import person_for_registration, require_person
 from kiosk_backend.routes.jobs import Posting, posting_out
+from kiosk_backend.routing import READ_ONLY, DbSession, Filing, Today
 from kiosk_backend.rules import age_on
 from kiosk_backend.schemas import (
     NO_CONTROL_CHARS,
@@ -142,17 +140,13 @@ class SeekerPage(Page):
 
 
 @router.post("/job-seekers", response_model=SeekerReceipt, summary="求职登记（固定工1 / 零工4）")
-def register_seeker(
-    body: SeekerRegistration,
-    request: Request,
-    session: Annotated[Session, Depends(db_session)],
-    today: Annotated[dt.date, Depends(local_today)],
-) -> Response:
+def register_seeker(body: SeekerRegistration, filing: Filing) -> Response:
     for index, town in enumerate(body.towns):
         _check_town(town, f"towns.{index}")
+    session = filing.session
     person = person_for_registration(session, body.id_number, body.name)
     item_no = 1 if body.kind == "fixed" else 4
-    enforce_rules(session, person, item_no, today)
+    enforce_rules(session, person, item_no, filing.today)
     seeker = session.scalar(
         select(JobSeeker).where(JobSeeker.person_id == person.id, JobSeeker.kind == body.kind)
     )
@@ -168,34 +162,26 @@ def register_seeker(
     seeker.active = True
     seeker.registered_at = dt.datetime.now(dt.UTC)
     person.seeking_work = True
-    application = file_application(
-        session,
-        person=person,
+    application = filing.file(
+        person,
+        body.agent,
         item_no=item_no,
         kind="fixed_job_seeker" if body.kind == "fixed" else "odd_job_seeker",
         details={"occupations": seeker.occupations, "towns": seeker.towns},
-        kiosk=calling_kiosk(request, session),
-        agent=body.agent,
-        today=today,
         status="completed",
         result="求职登记已完成，可查看为您推荐的岗位",
     )
     session.flush()
-    answer = SeekerReceipt(seeker_id=seeker.id, receipt=receipt_of(application))
-    return commit_with_answer(session, request, answer)
+    return filing.answer(SeekerReceipt(seeker_id=seeker.id, receipt=receipt_of(application)))
 
 
 @router.post(
     "/job-seekers/matches",
     response_model=PostingMatches,
     summary="岗位信息推荐（固定工2 / 零工5）",
-    openapi_extra={"x-idempotent": True},
+    openapi_extra=READ_ONLY,
 )
-def seeker_matches(
-    body: SeekerQuery,
-    session: Annotated[Session, Depends(db_session)],
-    today: Annotated[dt.date, Depends(local_today)],
-) -> PostingMatches:
+def seeker_matches(body: SeekerQuery, session: DbSession, today: Today) -> PostingMatches:
     person = require_person(session, body.id_number)
     seeker = session.scalar(
         select(JobSeeker).where(
@@ -219,12 +205,8 @@ def seeker_matches(
 
 
 @router.post("/odd-job-demands", response_model=DemandReceipt, summary="招聘零工登记（7）")
-def register_demand(
-    body: DemandRegistration,
-    request: Request,
-    session: Annotated[Session, Depends(db_session)],
-    today: Annotated[dt.date, Depends(local_today)],
-) -> Response:
+def register_demand(body: DemandRegistration, filing: Filing) -> Response:
+    session, today = filing.session, filing.today
     _check_town(body.town, "town")
     if body.work_date < today:
         raise ApiError(422, "invalid_field", "用工日期不能早于今天", "work_date")
@@ -268,22 +250,19 @@ def register_demand(
     session.add(posting)
     session.flush()
     reindex_posting(session, posting)
-    application = file_application(
-        session,
-        person=person,
+    application = filing.file(
+        person,
+        body.agent,
         item_no=7,
         kind="odd_job_demand",
         details={"demand_id": demand.id, "posting_id": posting.id},
-        kiosk=calling_kiosk(request, session),
-        agent=body.agent,
-        today=today,
         status="completed",
         result="招聘信息已发布，可查看为您推荐的零工求职者",
     )
     answer = DemandReceipt(
         demand_id=demand.id, posting_id=posting.id, receipt=receipt_of(application)
     )
-    return commit_with_answer(session, request, answer)
+    return filing.answer(answer)
 
 
 def seeker_public(seeker: JobSeeker, person: Person, today: dt.date) -> SeekerPublic:
@@ -307,9 +286,7 @@ def seeker_public(seeker: JobSeeker, person: Person, today: dt.date) -> SeekerPu
     summary="零工求职信息推荐（8）",
 )
 def demand_matches(
-    demand_id: Annotated[int, Path(ge=1, le=2_000_000_000)],
-    session: Annotated[Session, Depends(db_session)],
-    today: Annotated[dt.date, Depends(local_today)],
+    demand_id: Annotated[int, Path(ge=1, le=2_000_000_000)], session: DbSession, today: Today
 ) -> SeekerMatches:
     demand = session.get(OddJobDemand, demand_id)
     if demand is None:
@@ -330,8 +307,8 @@ def demand_matches(
     "/odd-job-seekers", response_model=SeekerPage, summary="零工求职信息查询（9，联系方式脱敏）"
 )
 def search_odd_seekers(
-    session: Annotated[Session, Depends(db_session)],
-    today: Annotated[dt.date, Depends(local_today)],
+    session: DbSession,
+    today: Today,
     occupation: Annotated[str | None, Query(max_length=20, pattern=NO_CONTROL_CHARS)] = None,
     town: Annotated[str | None, Query(max_length=20, pattern=NO_CONTROL_CHARS)] = None,
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
