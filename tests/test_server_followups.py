@@ -443,3 +443,37 @@ def test_a_completed_unemployment_registration_counts_for_the_benefit_rules(clie
     assert registered() is False
     assert county.post(path, {"status": "completed"}).status_code == 200
     assert registered() is True
+
+
+def test_a_rejected_skill_subsidy_certificate_may_be_claimed_again_while_another_is_open(
+    client, county
+):
+    """GIVEN a claim for certificate A refused at the desk and an open claim for certificate B
+    WHEN the resident claims A again THEN it is accepted; B again is refused as a duplicate."""
+
+    def claim(certificate_no: str):
+        return client.post(
+            f"{API}/applications/skill-subsidy",
+            {
+                "id_number": _resident(client, 7),
+                "phone": "13912345678",
+                "certificate_kind": "skill_level",
+                "certificate_no": certificate_no,
+                "certificate_level": "4",
+                "occupation": "电工",
+                "issued_on": (_today() - dt.timedelta(days=30)).isoformat(),
+            },
+        )
+
+    first = claim("S-RETRY-A")
+    assert first.status_code == 200, first.text
+    refused = county.post(
+        f"{API}/desk/applications/{first.json()['number']}/status",
+        {"status": "rejected", "reason": "证书编号与证书不符"},
+    )
+    assert refused.status_code == 200, refused.text
+    assert claim("S-RETRY-B").status_code == 200
+
+    again = claim("S-RETRY-A")
+    assert again.status_code == 200, again.text
+    assert claim("S-RETRY-B").status_code == 409

@@ -177,22 +177,16 @@ def _has_open_application(session: Session, person: Person, item_no: int) -> boo
 
 
 def _subsidy_claimed_for(session: Session, person: Person, certificate_no: str) -> bool:
-    """Whether a skill subsidy (22) was already claimed for the certificate.
-
-    Only asked while the person has a non-rejected item-22 application; then every item-22
-    application counts, rejected ones included.
-    """
-    not_rejected = session.scalar(
-        select(Application.id).where(
-            Application.person_id == person.id,
-            Application.item_no == 22,
-            Application.status != "rejected",
-        )
-    )
-    return bool(not_rejected) and any(
+    """Whether a skill subsidy (22) claim for the certificate is filed and not refused (a
+    refused claim may be made again once its reason is put right)."""
+    return any(
         a.details.get("certificate_no") == certificate_no
         for a in session.scalars(
-            select(Application).where(Application.person_id == person.id, Application.item_no == 22)
+            select(Application).where(
+                Application.person_id == person.id,
+                Application.item_no == 22,
+                Application.status != "rejected",
+            )
         )
     )
 
