@@ -1,0 +1,321 @@
+"""Submitting for the resident: form items and work orders through the outbox, the receipt,
+its printing, and the submissions still waiting in this kiosk's outbox (我的办件).
+
+Used by :class:`kiosk.services.flows.FlowsService`, which passes in its collaborators and its
+own resident, form-validation and counter-item lookups. Threads: every method may block on the
+outbox (at most ``submit_timeout`` seconds for delivery) or the printer — worker pool only.
+
+Submissions are committed to the outbox before anything says 已受理. The platform's answer is
+taken from :class:`~kiosk.services.submission_answers.SubmissionAnswers` by Idempotency-Key.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from kiosk.domain.catalogue import Catalogue, ServiceItem
+from kiosk.domain.items import Definitions, FieldDef, WorkOrderDefinition
+from kiosk.domain.items.requests import agent_body, phone_of, submission_item_no
+from kiosk.domain.items.results import SubmissionResult
+from kiosk.domain.items.views import ApplicationRow, due_of, materials_text
+from kiosk.domain.person import Person
+from kiosk.domain.receipt import STATUS_ACCEPTED, STATUS_SAVED_OFFLINE, Receipt, ReceiptLine
+from kiosk.domain.workdays import DueDate, WorkingCalendar
+from kiosk.services.errors import BackendRejected
+from kiosk.services.outbox import Outbox, OutboxEntry, OutboxStatus
+from kiosk.services.session import SessionManager
+from kiosk.services.submission_answers import SubmissionAnswers
+
+if TYPE_CHECKING:
+    from kiosk.services.printing import PrintingService
+
+log = logging.getLogger(__name__)
+
+API_PREFIX = "/api/v1"
+REJECTED_STATUS = "提交未被受理"
+NO_PRINTER_MESSAGE = "本机打印机暂不可用，请拍照保存屏幕上的凭证"
+PRINTED_MESSAGE = "凭证已打印，请取走"
+SAVED_MESSAGE = "网络恢复后本机自动提交，可在“我的办件”查看进度"
+SAVED_WORK_ORDER_MESSAGE = "网络恢复后本机自动提交，请到柜台凭本凭证取号办理"
+SAVED_DUE_REASON = "联网提交后以受理时间为准"
+
+FormBody = Callable[[tuple[FieldDef, ...], Mapping[str, Any], Person], dict[str, Any]]
+
+
+class Submissions:
+    """Submit, receipt, print; and the outbox's pending rows. Built by the flows facade.
+
+    *resident* returns the session's resident or raises ``IdentityRequired``; *form_body*
+    validates entered values into a request body or raises ``FormInvalid``; *counter_item*
+    returns a counter-only item or raises ValueError.
+    """
+
+    def __init__(
+        self,
+        *,
+        outbox: Outbox,
+        answers: SubmissionAnswers,
+        session: SessionManager,
+        definitions: Definitions,
+        catalogue: Catalogue,
+        service_point: str,
+        counter_hours: str,
+        printing: PrintingService | None,
+        calendar: WorkingCalendar,
+        submit_timeout: float,
+        today: Callable[[], dt.date],
+        now: Callable[[], dt.datetime],
+        resident: Callable[[int], Person],
+        form_body: FormBody,
+        counter_item: Callable[[int], ServiceItem],
+    ) -> None:
+        self._outbox = outbox
+        self._answers = answers
+        self._session = session
+        self._definitions = definitions
+        self._catalogue = catalogue
+        self._service_point = service_point
+        self._counter_hours = counter_hours
+        self._printing = printing
+        self._calendar = calendar
+        self._submit_timeout = submit_timeout
+        self._today = today
+        self._now = now
+        self._resident = resident
+        self._form_body = form_body
+        self._counter_item = counter_item
+
+    def submit(self, item_no: int, values: Mapping[str, Any]) -> SubmissionResult:
+        """See :meth:`kiosk.services.flows.FlowsService.submit`."""
+        definition = self._definitions.item(item_no)
+        if not definition.is_submission:
+            raise ValueError(f"item {item_no} is not a form")
+        person = self._resident(item_no)
+        body = self._form_body(definition.fields, values, person)
+        body.update(definition.call.fixed_dict())
+        for request_key, person_key in definition.identity_body:
+            body[request_key] = person.prefill(person_key)
+        agent = self._session.agent
+        if agent is not None:  # recorded beside the resident on the platform (代办)
+            body["agent"] = agent_body(agent)
+        return self._submit(
+            item=self._catalogue.item(item_no),
+            kind=definition.submission_kind,
+            path=definition.call.path,
+            body=body,
+            person=person,
+            followup_keys=definition.followup,
+            receipt_key=definition.receipt_key,
+            phone=phone_of(definition.fields, body),
+        )
+
+    def work_order(self, item_no: int, values: Mapping[str, Any]) -> SubmissionResult:
+        """See :meth:`kiosk.services.flows.FlowsService.work_order`."""
+        item = self._counter_item(item_no)
+        person = self._resident(item_no)
+        order: WorkOrderDefinition = self._definitions.work_order
+        body = self._form_body(order.fields, values, person)
+        for request_key, person_key in order.identity_body:
+            body[request_key] = person.prefill(person_key)
+        body["item_no"] = item_no
+        agent = self._session.agent
+        if agent is not None:  # the counter must know who came on the resident's behalf
+            body["agent"] = agent_body(agent)
+        return self._submit(
+            item=item,
+            kind=order.submission_kind,
+            path=order.call.path,
+            body=body,
+            person=person,
+            followup_keys=(),
+            receipt_key=order.receipt_key,
+            phone=phone_of(order.fields, body),
+        )
+
+    def _submit(
+        self,
+        *,
+        item: ServiceItem,
+        kind: str,
+        path: str,
+        body: dict[str, Any],
+        person: Person,
+        followup_keys: tuple[tuple[str, str], ...],
+        receipt_key: str,
+        phone: str,
+    ) -> SubmissionResult:
+        entry = self._outbox.submit_and_wait(
+            kind, API_PREFIX + path, body, timeout=self._submit_timeout
+        )
+        answer = self._answers.take(entry.idempotency_key)
+        log.info(
+            "submission",
+            extra={"event": "flows_submit", "item": item.no, "state": entry.status.value},
+        )
+        if isinstance(answer, BackendRejected) or entry.status is OutboxStatus.FAILED:
+            message = answer.message if isinstance(answer, BackendRejected) else ""
+            return SubmissionResult(
+                item_no=item.no,
+                item_name=item.name,
+                accepted=False,
+                delivered=False,
+                status_text=REJECTED_STATUS,
+                reference="",
+                local_ref=entry.local_ref,
+                due=None,
+                queue_number="",
+                message=message or "提交未被受理，请到柜台办理",
+            )
+        if phone:
+            self._remember_phone(phone)
+        if entry.delivered:
+            outcome = _delivered_outcome(entry, answer, receipt_key, followup_keys)
+        else:
+            outcome = self._saved_outcome(entry, item, kind)
+        receipt = self._receipt(item, outcome, person)
+        printed, print_message, preview = self._print(receipt)
+        return SubmissionResult(
+            item_no=item.no,
+            item_name=item.name,
+            accepted=True,
+            delivered=entry.delivered,
+            status_text=outcome.status_text,
+            reference=outcome.reference,
+            local_ref=entry.local_ref,
+            due=outcome.due,
+            queue_number=outcome.queue,
+            message=outcome.message,
+            followup=outcome.followup,
+            receipt=receipt,
+            printed=printed,
+            print_message=print_message,
+            preview_png=preview,
+        )
+
+    def _saved_outcome(self, entry: OutboxEntry, item: ServiceItem, kind: str) -> _Outcome:
+        """Saved in the outbox, not yet on the platform: local reference, estimated due date."""
+        due = self._calendar.due_date(self._today(), item.time_limit_days)
+        return _Outcome(
+            status_text=STATUS_SAVED_OFFLINE,
+            reference=entry.local_ref,
+            due=DueDate(due.date, estimated=True, reason=due.reason or SAVED_DUE_REASON),
+            queue="",
+            message=SAVED_WORK_ORDER_MESSAGE if kind == "work_order" else SAVED_MESSAGE,
+            followup={},
+        )
+
+    def _remember_phone(self, phone: str) -> None:
+        session = self._session.current
+        if session is not None:
+            session.identity.remember_phone(phone)
+
+    def _receipt(self, item: ServiceItem, outcome: _Outcome, person: Person) -> Receipt:
+        due = outcome.due
+        agent = self._session.agent
+        lines = [ReceiptLine("办理渠道", "自助服务终端")]
+        if not item.kiosk_runs:
+            lines.append(ReceiptLine("请携带", materials_text(item)))
+            if self._counter_hours:
+                lines.append(ReceiptLine("柜台时间", self._counter_hours))
+        if due is not None and due.estimated and due.reason:
+            lines.append(ReceiptLine("办结期限说明", due.reason))
+        if outcome.message:
+            lines.append(ReceiptLine("说明", outcome.message))
+        return Receipt(
+            service_point=self._service_point,
+            item_no=str(item.no),
+            item_name=item.name,
+            reference=outcome.reference,
+            submitted_at=self._now().replace(microsecond=0),
+            status_text=outcome.status_text,
+            person=person.masked,
+            agent=agent.masked if agent is not None else "",
+            due_date=due.date if due is not None else None,
+            due_estimated=bool(due and due.estimated),
+            lines=tuple(lines),
+            qr_payload=outcome.reference,
+            queue_number=outcome.queue,
+            footer="可在本机“我的办件”查询办理进度",
+        )
+
+    def _print(self, receipt: Receipt) -> tuple[bool, str, bytes | None]:
+        if self._printing is None:
+            return False, NO_PRINTER_MESSAGE, None
+        try:
+            outcome = self._printing.print_receipt(receipt)
+        except Exception:  # the receipt data is safe in the outbox; never lose the result
+            log.exception("printing failed", extra={"event": "flows_print_error"})
+            return False, NO_PRINTER_MESSAGE, None
+        if outcome.printed:
+            return True, PRINTED_MESSAGE, None
+        return False, outcome.message or NO_PRINTER_MESSAGE, outcome.preview_png
+
+    def pending_rows(self, person: Person) -> list[ApplicationRow]:
+        """*person*'s submissions still waiting in this kiosk's outbox (待联网提交)."""
+        rows = []
+        for entry in self._outbox.entries(status="pending", limit=100):
+            try:
+                payload = self._outbox.payload(entry.local_ref)
+            except Exception:  # an unreadable entry is maintenance's business, not this list's
+                continue
+            if payload.get("id_number") != person.id_number:
+                continue
+            no = submission_item_no(
+                entry.path, payload, self._definitions.items.values(), API_PREFIX
+            )
+            name = self._catalogue.item(no).name if no else "办件"
+            created = dt.datetime.fromtimestamp(entry.created_at)
+            rows.append(
+                ApplicationRow(
+                    reference=entry.local_ref,
+                    item_no=no,
+                    item_name=name,
+                    status_text=STATUS_SAVED_OFFLINE,
+                    submitted=f"{created:%Y-%m-%d %H:%M}",
+                    due_text="",
+                    queue_number="",
+                    result="",
+                    pending_upload=True,
+                )
+            )
+        return rows
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """What a receipt says about a submission that was taken (delivered or saved)."""
+
+    status_text: str
+    reference: str
+    due: DueDate | None
+    queue: str
+    message: str
+    followup: dict[str, Any]
+
+
+def _delivered_outcome(
+    entry: OutboxEntry,
+    answer: dict[str, Any] | BackendRejected | None,
+    receipt_key: str,
+    followup_keys: tuple[tuple[str, str], ...],
+) -> _Outcome:
+    """The platform's receipt (number, due date, queue number) from its answer."""
+    if not isinstance(answer, dict):  # delivered, but the answer was not kept here
+        answer = {"number": entry.reference_no, "due_date": entry.due_date}
+    receipt = answer.get(receipt_key, answer) if receipt_key else answer
+    receipt = receipt if isinstance(receipt, dict) else {}
+    return _Outcome(
+        status_text=STATUS_ACCEPTED,
+        reference=str(receipt.get("number") or entry.reference_no or entry.local_ref),
+        due=due_of(receipt),
+        queue=str(receipt.get("queue_no") or ""),
+        message=str(receipt.get("message") or ""),
+        followup={name: answer.get(key) for key, name in followup_keys if key in answer},
+    )
+
+
+__all__ = ["Submissions"]
