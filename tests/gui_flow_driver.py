@@ -265,24 +265,30 @@ def type_digits(rig, text):
     yield from tap(keypad.ids.ok_button)
 
 
+def scroll_into_view(scroll, widget, what):
+    """Scroll *widget* into *scroll*'s viewport and wait until layout has put it there, as a
+    finger would see it (right after opening or scrolling, the layout may lag a frame or more
+    on a loaded machine, and a tap would miss)."""
+    from kiosk.screens.driver import Until
+
+    def in_view() -> bool:
+        centre = scroll.parent.to_widget(*widget.to_window(*widget.center))
+        return widget.parent is not None and scroll.collide_point(*centre)
+
+    scroll.scroll_to(widget, animate=False)
+    yield Until(in_view, 10, f"{what} in view")
+    yield 0.1
+
+
 def pick(rig, labels, *, confirm=True):
     from kiosk.screens.driver import Until, tap
 
     picker = rig.controller.picker
     yield Until(lambda: picker.parent is not None, 15, "picker open")
     yield 0.2
-    scroll = picker.ids.scroll
-
-    def in_view(option) -> bool:
-        """The option's centre lies in the scrolled viewport, as the finger would see it
-        (right after opening, layout may not have placed the options yet)."""
-        return scroll.collide_point(*scroll.parent.to_widget(*option.to_window(*option.center)))
-
     for label in labels:
         option = picker.option(label) if label else picker.ids.options.children[-1]
-        scroll.scroll_to(option, animate=False)
-        yield Until(lambda option=option: in_view(option), 10, f"option {label!r} in view")
-        yield 0.1
+        yield from scroll_into_view(picker.ids.scroll, option, f"option {label!r}")
         yield from tap(option)
     if confirm and picker.parent is not None:
         yield from tap(picker.ids.ok_button)
@@ -325,8 +331,7 @@ def fill_required(app, rig, answers):
     form = app.screens["form"]
     for key, value in answers.items():
         row = form.row(key)
-        form.ids.scroll.scroll_to(row, animate=False)
-        yield 0.2
+        yield from scroll_into_view(form.ids.scroll, row, f"field {key}")
         if row.kind == "yes_no":
             yield from tap(row.ids.yes_button if value else row.ids.no_button)
             continue

@@ -296,6 +296,16 @@ def scenario_operator_pin(app, seen, orientation):
     seen["after_leave"] = app.current_screen
 
 
+def _platform_ready(app):
+    """The app's demo platform seeds its database on a thread at start-up; an e-SSC code
+    scanned before it answers is refused as 网络不通 (rightly), which is not what these
+    scenarios test."""
+    from kiosk.screens.driver import Until
+
+    runtime = getattr(app.services, "runtime", None)
+    return Until(lambda: runtime is None or runtime.backend.wait_ready(0), 120, "platform ready")
+
+
 def scenario_vendor_qr(app, seen, orientation):
     from kiosk.screens.driver import Until, tap
 
@@ -305,6 +315,7 @@ def scenario_vendor_qr(app, seen, orientation):
     unlock = app.maintenance.screens["maint_unlock"]
     scanner = app.maint_test_scanner
     yield Until(lambda: scanner.driver.health().state.value == "ok", 20, "scanner open")
+    yield _platform_ready(app)
     scanner.simulator.scan("ESSC-DEMO-OPERATOR-02")  # a locked operator
     yield Until(lambda: "锁定" in unlock.message, 30, "locked account refused")
     seen["locked_message"] = unlock.message
@@ -357,6 +368,7 @@ def scenario_sysadmin_restart(app, seen, orientation):
     yield _screen(app, "maint_unlock", 10)
     scanner = app.maint_test_scanner
     yield Until(lambda: scanner.driver.health().state.value == "ok", 20, "scanner open")
+    yield _platform_ready(app)
     scanner.simulator.scan("ESSC-DEMO-OPERATOR-04")  # the county's 系统管理员
     yield _screen(app, "maint_home")
     seen["menu"] = list(app.maintenance.screens["maint_home"].menu_buttons)

@@ -303,15 +303,21 @@ def assert_exactly_once(kiosk: Kiosk, server: CountingServer) -> None:
 
 
 def assert_tickets_exactly_once(kiosk: Kiosk, server_db: Path) -> None:
-    """Counted in the reference server's own database: one ticket per committed submission."""
+    """Counted in the reference server's own database: one ticket per problem reported.
+
+    A kill after the commit but before the child printed ACK makes the next child report the
+    same marker again (same client_ref, new Idempotency-Key): two committed rows, both
+    delivered, and the server's ledger keeps one ticket for that client_ref by design.
+    """
     rows = kiosk.rows()
     assert {status for _ref, _key, status in rows} == {"delivered"}
     with sqlite3.connect(server_db) as conn:
         suggestions = [s for (s,) in conn.execute("SELECT suggestion FROM ledger_tickets")]
         keys = {k for (k,) in conn.execute("SELECT key FROM idempotency_records")}
-    assert len(suggestions) == len(rows), "tickets created != submissions committed"
-    assert keys == {key for _ref, key, _status in rows}
-    assert {f"marker-{i}" for i in range(kiosk.count)} <= set(suggestions)
+    assert sorted(suggestions) == sorted(f"marker-{i}" for i in range(kiosk.count)), (
+        "not exactly one ticket per reported problem"
+    )
+    assert keys == {key for _ref, key, _status in rows}, "a committed row never reached the server"
     assert {ref for _marker, ref in kiosk.acked} <= {ref for ref, _key, _status in rows}
 
 
