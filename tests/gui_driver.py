@@ -11,14 +11,11 @@ the child's stderr and log tail, never as a hang (the parent has a timeout too).
 from __future__ import annotations
 
 import gc
-import json
-import os
-import subprocess
 import sys
 from pathlib import Path
 
-RESULT_PREFIX = "RESULT "
-ROOT = Path(__file__).resolve().parents[1]
+from gui_child import ROOT, print_result, run_child
+
 SCENARIOS = {}
 
 
@@ -36,36 +33,9 @@ def run_scenario(
     timeout: float = 240,
 ) -> dict:
     """Run scenario *name* in a child process; returns its observations (raises on failure)."""
-    child_env = os.environ.copy()
-    child_env.update(
-        {
-            "KIOSK_DATA_DIR": str(data_dir),
-            "KIVY_HOME": str(data_dir / "kivy"),
-            "KIVY_NO_ARGS": "1",
-            "KIOSK_ALLOW_SHORT_TIMERS": "1",
-        }
+    return run_child(
+        Path(__file__).resolve(), name, data_dir, orientation=orientation, env=env, timeout=timeout
     )
-    child_env.update(env or {})
-    done = subprocess.run(
-        [sys.executable, str(Path(__file__).resolve()), name, orientation],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=child_env,
-        cwd=ROOT,
-    )
-    results = [line for line in done.stdout.splitlines() if line.startswith(RESULT_PREFIX)]
-    log_file = data_dir / "logs" / "kiosk.log"
-    log_tail = log_file.read_text(encoding="utf-8")[-3000:] if log_file.exists() else ""
-    if done.returncode != 0 or not results:
-        raise AssertionError(
-            f"scenario {name} failed (exit {done.returncode})\n--- stdout\n{done.stdout[-3000:]}"
-            f"\n--- stderr\n{done.stderr[-3000:]}\n--- log\n{log_tail}"
-        )
-    report = json.loads(results[-1][len(RESULT_PREFIX) :])
-    if report["error"]:
-        raise AssertionError(f"scenario {name}: {report['error']}\n--- log\n{log_tail}")
-    return report["observations"]
 
 
 # --------------------------------------------------------------------------- helpers (child)
@@ -354,7 +324,7 @@ def main(name: str, orientation: str) -> int:
         start_gui(load_config(), options)
     except StartupError as exc:
         outcome["error"] = f"StartupError: {exc}"
-    print(RESULT_PREFIX + json.dumps({"error": outcome["error"], "observations": observations}))
+    print_result(outcome["error"], observations)
     return 0
 
 

@@ -1,6 +1,6 @@
 """Run one resident-flow GUI scenario in its own process, wired to the real parts.
 
-Like tests/gui_driver.py (B's), but the child also wires what the flows need: the reference
+Like tests/gui_driver.py, but the child also wires what the flows need: the reference
 backend embedded on 127.0.0.1 (demo data), the signed client, the outbox, the printer
 simulator on a pty behind the real ESC/POS driver and printing service, the QR scanner
 simulator on a pty, the ID card reader simulator on a pty, and the virtual social security
@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 
-RESULT_PREFIX = "RESULT "
-ROOT = Path(__file__).resolve().parents[1]
+from gui_child import ROOT, give_seeded_platform, print_result, run_child
+
 SCENARIOS: dict = {}
+RIG_DIR_NAME = "flow-rig"  # the rig's own platform and stores, beside the app's
 RESIDENT_ENTERPRISE_RETIREE = "ESSC-DEMO-RESIDENT-04"  # enterprise pension, two failed
 RESIDENT_EMPLOYED = "ESSC-DEMO-RESIDENT-07"  # 35, insured, 就业创业证
 
@@ -38,37 +38,15 @@ def run_flow_scenario(
     timeout: float = 400,
 ) -> dict:
     """Run scenario *name* in a child process; returns its observations (raises on failure)."""
-    child_env = os.environ.copy()
-    child_env.update(
-        {
-            "KIOSK_DATA_DIR": str(data_dir),
-            "KIVY_HOME": str(data_dir / "kivy"),
-            "KIVY_NO_ARGS": "1",
-            "KIOSK_ALLOW_SHORT_TIMERS": "1",
-            "FLOW_SHOTS": str(shots or ""),
-        }
-    )
-    child_env.update(env or {})
-    done = subprocess.run(
-        [sys.executable, str(Path(__file__).resolve()), name, orientation],
-        capture_output=True,
-        text=True,
+    give_seeded_platform(data_dir / RIG_DIR_NAME)
+    return run_child(
+        Path(__file__).resolve(),
+        name,
+        data_dir,
+        orientation=orientation,
+        env={"FLOW_SHOTS": str(shots or ""), **(env or {})},
         timeout=timeout,
-        env=child_env,
-        cwd=ROOT,
     )
-    results = [line for line in done.stdout.splitlines() if line.startswith(RESULT_PREFIX)]
-    log_file = data_dir / "logs" / "kiosk.log"
-    log_tail = log_file.read_text(encoding="utf-8")[-4000:] if log_file.exists() else ""
-    if done.returncode != 0 or not results:
-        raise AssertionError(
-            f"scenario {name} failed (exit {done.returncode})\n--- stdout\n{done.stdout[-3000:]}"
-            f"\n--- stderr\n{done.stderr[-5000:]}\n--- log\n{log_tail}"
-        )
-    report = json.loads(results[-1][len(RESULT_PREFIX) :])
-    if report["error"]:
-        raise AssertionError(f"scenario {name}: {report['error']}\n--- log\n{log_tail}")
-    return report["observations"]
 
 
 # ------------------------------------------------------------------------------ the rig (child)
@@ -258,11 +236,25 @@ def type_digits(rig, text):
     from kiosk.screens.driver import Until, tap
 
     keypad = rig.controller.keypad
-    yield Until(lambda: keypad.parent is not None, 10, "keypad open")
+    yield Until(lambda: keypad.parent is not None, 10, lambda: f"keypad open ({layers(rig)})")
     keys = {child.text: child for child in keypad.ids.key_grid.children}
     for ch in text:
         yield from tap(keys[ch], hold=0.02)
     yield from tap(keypad.ids.ok_button)
+
+
+def layers(rig) -> str:
+    """What lies above the screens now, for a timeout's message."""
+    layer = rig.controller.open_layer or "no layer"
+    return f"{layer} open, screen {rig.controller.app.manager.current}"
+
+
+def no_layer_open(rig):
+    from kiosk.screens.driver import Until
+
+    return Until(
+        lambda: not rig.controller.open_layer, 15, lambda: f"layers closed ({layers(rig)})"
+    )
 
 
 def scroll_into_view(scroll, widget, what):
@@ -284,7 +276,7 @@ def pick(rig, labels, *, confirm=True):
     from kiosk.screens.driver import Until, tap
 
     picker = rig.controller.picker
-    yield Until(lambda: picker.parent is not None, 15, "picker open")
+    yield Until(lambda: picker.parent is not None, 15, lambda: f"picker open ({layers(rig)})")
     yield 0.2
     for label in labels:
         option = picker.option(label) if label else picker.ids.options.children[-1]
@@ -300,7 +292,9 @@ def type_pinyin(rig, pieces):
     from kiosk.screens.driver import Until, tap
 
     entry = rig.controller.text_entry
-    yield Until(lambda: entry.parent is not None, 10, "pinyin keyboard open")
+    yield Until(
+        lambda: entry.parent is not None, 10, lambda: f"pinyin keyboard open ({layers(rig)})"
+    )
     yield 0.2
     for letters, word in pieces:
         for letter in letters:
@@ -330,6 +324,7 @@ def fill_required(app, rig, answers):
 
     form = app.screens["form"]
     for key, value in answers.items():
+        yield no_layer_open(rig)
         row = form.row(key)
         yield from scroll_into_view(form.ids.scroll, row, f"field {key}")
         if row.kind == "yes_no":
@@ -429,9 +424,12 @@ def form_then_match(app, rig, seen):
         },
     )
     yield from shoot(app, "form-filled")
+    yield from scroll_into_view(form.ids.scroll, form.row("occupations"), "field occupations")
     yield from tap(form.row("occupations"))
+    picker = rig.controller.picker
+    yield Until(lambda: picker.parent is not None, 15, lambda: f"picker open ({layers(rig)})")
     yield from shoot(app, "picker")
-    yield from tap(rig.controller.picker.ids.cancel_button)
+    yield from tap(picker.ids.cancel_button)
     seen["values"] = {k: v for k, v in form.values().items() if k != "phone"}
     yield from tap(form.ids.submit_button)
     yield until_screen(app, "confirm", 90)
@@ -916,7 +914,7 @@ def main(name: str, orientation: str) -> int:
         from kiosk.screens.driver import ScenarioRunner
 
         # A directory of its own: the app's demo runtime may run its own backend beside.
-        rig_dir = resolve_data_dir(config.kiosk.data_dir) / "flow-rig"
+        rig_dir = resolve_data_dir(config.kiosk.data_dir) / RIG_DIR_NAME
         rig_dir.mkdir(parents=True, exist_ok=True)
         rig = FlowRig(app, rig_dir)
         rigs.append(rig)
@@ -951,14 +949,7 @@ def main(name: str, orientation: str) -> int:
         for rig in rigs:
             rig.stop()
     observations["sizes"] = SIZES
-    print(
-        RESULT_PREFIX
-        + json.dumps(
-            {"error": outcome["error"], "observations": observations},
-            ensure_ascii=False,
-            default=str,
-        )
-    )
+    print_result(outcome["error"], observations)
     return 0
 
 

@@ -11,17 +11,15 @@ data dir) — look at them.
 
 from __future__ import annotations
 
-import json
 import os
 import re
-import subprocess
 import sys
 from pathlib import Path
 
+import gui_child
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-RESULT_PREFIX = "RESULT "
 PIN = "258036"
 ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
 
@@ -37,35 +35,14 @@ def run_child(
     from kiosk.services.maintenance_auth import PinStore
 
     PinStore(data_dir).set_pin(PIN)  # as `kiosk maintenance set-pin` does
-    child_env = {
-        **os.environ,
-        "KIOSK_DATA_DIR": str(data_dir),
-        "KIVY_HOME": str(data_dir / "kivy"),
-        "KIVY_NO_ARGS": "1",
-        "KIOSK_ALLOW_SHORT_TIMERS": "1",
-        "KIOSK_MAINT_SHOTS": os.environ.get("KIOSK_MAINT_SHOTS", str(data_dir / "shots")),
-        **(env or {}),
-    }
-    done = subprocess.run(
-        [sys.executable, str(Path(__file__).resolve()), name, orientation],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=child_env,
-        cwd=ROOT,
+    shots = os.environ.get("KIOSK_MAINT_SHOTS", str(data_dir / "shots"))
+    return gui_child.run_child(
+        Path(__file__).resolve(),
+        name,
+        data_dir,
+        orientation=orientation,
+        env={"KIOSK_MAINT_SHOTS": shots, **(env or {})},
     )
-    results = [line for line in done.stdout.splitlines() if line.startswith(RESULT_PREFIX)]
-    log_file = data_dir / "logs" / "kiosk.log"
-    log_tail = log_file.read_text(encoding="utf-8")[-3000:] if log_file.exists() else ""
-    if done.returncode != 0 or not results:
-        raise AssertionError(
-            f"{name} failed (exit {done.returncode})\n--- stdout\n{done.stdout[-3000:]}"
-            f"\n--- stderr\n{done.stderr[-4000:]}\n--- log\n{log_tail}"
-        )
-    report = json.loads(results[-1][len(RESULT_PREFIX) :])
-    if report["error"]:
-        raise AssertionError(f"{name}: {report['error']}\n--- log\n{log_tail}")
-    return report["observations"]
 
 
 def audit_actions(data_dir: Path) -> list[tuple[str, str]]:
@@ -516,7 +493,7 @@ def main(name: str, orientation: str) -> int:
                 stop()
             except Exception as exc:  # report, but the result line must still be printed
                 print(f"stop failed: {exc!r}", file=sys.stderr)
-    print(RESULT_PREFIX + json.dumps({"error": outcome["error"], "observations": observations}))
+    gui_child.print_result(outcome["error"], observations)
     return 0
 
 

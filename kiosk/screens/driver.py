@@ -34,7 +34,12 @@ class Until:
 
     condition: Callable[[], bool]
     timeout: float = 20.0
-    what: str = "condition"
+    what: str | Callable[[], str] = "condition"
+
+    def describe(self) -> str:
+        """What was awaited; a callable *what* is asked at the timeout, so it can say what the
+        screen showed instead (which overlay was open, which screen was current)."""
+        return self.what() if callable(self.what) else self.what
 
 
 class ScenarioTimeout(AssertionError):
@@ -64,21 +69,61 @@ class ScriptTouch(MotionEvent):
 def tap(widget, hold: float = TAP_HOLD_SECONDS) -> Script:
     """Touch the centre of *widget* and lift after *hold* seconds (``yield from tap(w)``).
 
-    Waits a few frames first: a screen that just became current is laid out on the next
-    frame, and until then its widgets' window positions are stale.
+    Waits until the widget has stayed in the same place for two polls first, as a finger waits
+    for a screen to stop moving: a screen that just became current is laid out on the next
+    frame, and a row above that just got a longer text pushes the rows below it down a frame
+    or two later (on a loaded machine, more); a touch aimed before that lands on a neighbour.
     """
-    yield SETTLE_SECONDS
-    x, y = widget.to_window(*widget.center)
-    touch = ScriptTouch(x, y)
-    EventLoop.post_dispatch_input("begin", touch)
-    yield hold
-    EventLoop.post_dispatch_input("end", touch)
-    yield 0.1
+    x, y = yield from settled_centre(widget)
+    yield from tap_at(x, y, hold, settle=False)
 
 
-def tap_at(x: float, y: float, hold: float = TAP_HOLD_SECONDS) -> Script:
+def settled_centre(widget, timeout: float = 5.0) -> Script:
+    """*widget*'s centre in window pixels once it has stopped moving and is in view, as a
+    finger would find it (``x, y = yield from settled_centre(w)``).
+
+    Raises AssertionError when the widget is not on the window, or is still scrolled out of
+    its list after *timeout*: a tap there would press whatever lies at that spot instead.
+    """
+    yield SETTLE_SECONDS - POLL_SECONDS
+    deadline = time.monotonic() + timeout
+    last = None
+    while True:
+        name = type(getattr(widget, "__self__", widget)).__name__  # through a kv WeakProxy
+        if widget.get_root_window() is None:
+            raise AssertionError(f"{name} is not on the window; cannot tap it")
+        # x + width / 2, not widget.center: the alias may lag its x/width by a frame.
+        here = widget.to_window(widget.x + widget.width / 2, widget.y + widget.height / 2)
+        hidden_by = _clipping_ancestor(widget, *here)
+        if here == last and hidden_by is None:
+            return here
+        if time.monotonic() > deadline:
+            if hidden_by is not None:
+                raise AssertionError(f"{name} is out of view in its {type(hidden_by).__name__}")
+            return here
+        last = here
+        yield POLL_SECONDS
+
+
+def _clipping_ancestor(widget, x: float, y: float):
+    """The scrolling ancestor (ScrollView, RecycleView: a StencilView) whose visible area does
+    not contain window point (x, y), or None when the point can be seen."""
+    from kivy.uix.stencilview import StencilView
+
+    parent = widget.parent
+    while parent is not None and parent.parent is not None and parent is not parent.parent:
+        if isinstance(parent, StencilView) and not parent.collide_point(
+            *parent.parent.to_widget(x, y)
+        ):
+            return parent
+        parent = parent.parent
+    return None
+
+
+def tap_at(x: float, y: float, hold: float = TAP_HOLD_SECONDS, *, settle: bool = True) -> Script:
     """Touch window pixel (x, y) (``yield from tap_at(...)``), after the layout settles."""
-    yield SETTLE_SECONDS
+    if settle:
+        yield SETTLE_SECONDS
     touch = ScriptTouch(x, y)
     EventLoop.post_dispatch_input("begin", touch)
     yield hold
@@ -164,7 +209,9 @@ class ScenarioRunner:
             self._advance(None)
         elif time.monotonic() > self._deadline:
             self._until = None
-            self._advance(ScenarioTimeout(f"timed out after {until.timeout:g} s: {until.what}"))
+            self._advance(
+                ScenarioTimeout(f"timed out after {until.timeout:g} s: {until.describe()}")
+            )
         else:
             self._schedule_poll(POLL_SECONDS)
 

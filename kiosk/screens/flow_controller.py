@@ -551,6 +551,13 @@ class FlowController:
         ask(0)
 
     # -- overlays ---------------------------------------------------------------------------
+    @property
+    def open_layer(self) -> str:
+        """The class name of the layer above the screens ("" if none): what a tap would reach."""
+        if self.spinner.parent is not None:
+            return type(self.spinner).__name__
+        return type(self._overlay).__name__ if self._overlay is not None else ""
+
     def _add_overlay(self, overlay) -> None:
         if self._overlay is not None and self._overlay is not overlay:
             self._remove_overlay()
