@@ -1,5 +1,9 @@
 """Outbox throughput: durable commits per second, and deliveries per second to the embedded
-reference server over real HTTP on 127.0.0.1. Prints one JSON object.
+reference server over real HTTP on 127.0.0.1. Prints one JSON object; exits 1 unless the server
+accepted every submission (a rate of refusals is not a delivery rate).
+
+The submissions are residents' 问题反映 made through the kiosk's own ProblemReports service, so
+the payload is always the one the platform expects today.
 
     python benchmarks/backend_outbox.py [--count 300]
 """
@@ -15,16 +19,17 @@ from pathlib import Path
 
 import requests
 
-from kiosk.services.api_models import PATH_TICKETS
+from kiosk.domain.problems import COMMON_PROBLEMS
 from kiosk.services.backend_client import BackendClient
 from kiosk.services.embedded_backend import start_embedded_backend
 from kiosk.services.outbox import Outbox
+from kiosk.services.problem_reports import ProblemReports
 from kiosk.services.store import KEY_FILE_NAME, PayloadCipher, open_store
 
 KIOSK_ID = "bench-kiosk-0001"
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--count", type=int, default=300)
     args = parser.parse_args()
@@ -39,14 +44,11 @@ def main() -> None:
                 PayloadCipher.from_key_file(data_dir / KEY_FILE_NAME),
                 client.post_submission,
             )
-            payload = {
-                "category": "guidance",
-                "kind": "problem_report",
-                "description": "基准测试：自助机问题反映",
-            }
+            reports = ProblemReports(outbox)
+            problem = COMMON_PROBLEMS[0]
             started = time.perf_counter()
-            for i in range(args.count):
-                outbox.submit("problem_report", PATH_TICKETS, {**payload, "suggestion": str(i)})
+            for _ in range(args.count):  # the resident's 问题反映 path, payload and all
+                reports.submit_resident(problem.category.value, problem.code)
             commit_seconds = time.perf_counter() - started
 
             started = time.perf_counter()
@@ -58,6 +60,7 @@ def main() -> None:
         finally:
             store.close()
             handle.stop()
+    all_delivered = bool(drained and summary.delivered == args.count)
     print(
         json.dumps(
             {
@@ -67,14 +70,16 @@ def main() -> None:
                 "commit_ms_mean": round(1000 * commit_seconds / args.count, 2),
                 "delivery_per_second": round(args.count / deliver_seconds, 1),
                 "delivery_ms_mean": round(1000 * deliver_seconds / args.count, 2),
-                "all_delivered": bool(drained and summary.delivered == args.count),
+                "all_delivered": all_delivered,
+                "refused": summary.failed,
                 "transport": "HTTP 127.0.0.1, HMAC-signed, embedded reference server (SQLite)",
                 "sqlite": "WAL, synchronous=FULL, AES-GCM payloads",
                 "python": platform.python_version(),
             }
         )
     )
+    return 0 if all_delivered else 1
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())
