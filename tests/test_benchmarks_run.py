@@ -1,0 +1,54 @@
+"""The cheap benchmarks still run and still measure what they say (no timing is asserted).
+
+A benchmark that quietly measures the wrong thing is worse than none: the outbox benchmark once
+timed the platform refusing every submission. Each runs here with a small count, in its own
+process as `make bench` runs it, and must print one JSON object whose sanity fields hold.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_benchmark(name: str, *args: str) -> dict:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / f"{name}.py"), *args],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_outbox_benchmark_delivers_every_submission_it_times():
+    result = run_benchmark("backend_outbox", "--count", "20")
+    assert result["all_delivered"] is True
+    assert result["refused"] == 0
+    assert result["delivery_per_second"] > 0
+
+
+def test_idcard_benchmark_reads_whole_cards_over_a_pty():
+    result = run_benchmark("idcard", "--reads", "5")
+    assert result["reads"] == 5
+    assert result["bytes_from_reader_per_read"] > 1024  # text + photo blocks came back
+
+
+def test_ime_benchmark_looks_up_every_typed_prefix():
+    result = run_benchmark("ime", "--rounds", "1")
+    assert result["lookups_per_round"] > 100
+    assert result["file_bytes"] > 1_000_000
+
+
+def test_printer_benchmark_prints_native_and_raster_receipts():
+    result = run_benchmark("printer")
+    for paper in ("576dots", "384dots"):
+        native, raster = result[f"{paper}_native_qr"], result[f"{paper}_raster_qr"]
+        assert native["bytes"] > 500
+        assert raster["bytes"] > 5 * native["bytes"]  # the QR went as an image
