@@ -14,7 +14,7 @@ from pathlib import Path
 
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 
-from kiosk.screens.modal import ModalLayer
+from kiosk.screens.modal import AskingLayer
 
 KV_FILE = Path(__file__).with_suffix(".kv")
 
@@ -58,7 +58,7 @@ def hint_for(kind: str) -> str:
     }.get(kind, "请输入数字")
 
 
-class KeypadOverlay(ModalLayer):
+class KeypadOverlay(AskingLayer):
     """The keypad layer: ``title`` (the field's label), the typed ``digits`` and an ``error``."""
 
     title = StringProperty("")
@@ -66,15 +66,8 @@ class KeypadOverlay(ModalLayer):
     digits = StringProperty("")
     shown = StringProperty("")
     hint = StringProperty("")
-    error = StringProperty("")
     allow_point = BooleanProperty(False)
     max_length = NumericProperty(18)
-
-    def __init__(self, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self._on_done: Callable[[str], None] | None = None
-        self._on_close: Callable[[], None] | None = None
-        self._check: Callable[[str], str] | None = None
 
     def open(
         self,
@@ -98,10 +91,7 @@ class KeypadOverlay(ModalLayer):
         self.max_length = MAX_LENGTH.get(kind, 18)
         self.digits = "".join(ch for ch in str(value or "") if ch.isdigit() or ch == ".")
         self.hint = hint or hint_for(kind)
-        self.error = ""
-        self._on_done = on_done
-        self._on_close = on_close
-        self._check = check
+        self.ask(on_done=on_done, on_close=on_close, check=check)
         self._refresh()
 
     def press(self, key: str) -> None:
@@ -110,25 +100,12 @@ class KeypadOverlay(ModalLayer):
         self._refresh()
 
     def confirm(self) -> None:
-        text = self.digits
-        problem = self._check(text) if self._check else ""
-        if problem:
-            self.error = problem
-            return
-        done, self._on_done = self._on_done, None
-        self.close()
-        if done is not None:
-            done(text)
+        self.answer(self.digits)
 
-    def close(self) -> None:
-        """Close without answering and forget what was typed."""
-        self._on_done = None
+    def forget(self) -> None:
         self.digits = ""
         self.shown = ""
         self.title = ""
-        closing, self._on_close = self._on_close, None
-        if closing is not None:
-            closing()
 
     def _refresh(self) -> None:
         self.shown = display_text(self.kind, self.digits)

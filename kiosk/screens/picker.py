@@ -15,7 +15,7 @@ from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 
-from kiosk.screens.modal import ModalLayer
+from kiosk.screens.modal import AskingLayer
 
 KV_FILE = Path(__file__).with_suffix(".kv")
 
@@ -38,7 +38,7 @@ def toggle_choice(chosen: list[str], label: str, max_choices: int) -> tuple[list
     return [*chosen, label], ""
 
 
-class PickerOverlay(ModalLayer):
+class PickerOverlay(AskingLayer):
     """The picker layer; see the module docstring."""
 
     outside_closes = True
@@ -53,8 +53,6 @@ class PickerOverlay(ModalLayer):
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self._chosen: list[str] = []
-        self._on_done: Callable[[list[str]], None] | None = None
-        self._on_close: Callable[[], None] | None = None
 
     def open(
         self,
@@ -75,8 +73,7 @@ class PickerOverlay(ModalLayer):
         self.message = ""
         self.empty = not options
         self._chosen = [c for c in chosen if c in options]
-        self._on_done = on_done
-        self._on_close = on_close
+        self.ask(on_done=on_done, on_close=on_close)
         grid = self.ids.options
         grid.clear_widgets()
         for label in options:
@@ -100,19 +97,11 @@ class PickerOverlay(ModalLayer):
             self.confirm()
 
     def confirm(self) -> None:
-        done, self._on_done = self._on_done, None
-        chosen = list(self._chosen)
-        self.close()
-        if done is not None:
-            done(chosen)
+        self.answer(list(self._chosen))
 
-    def close(self) -> None:
-        self._on_done = None
+    def forget(self) -> None:
         self._chosen = []
         self.ids.options.clear_widgets()
-        closing, self._on_close = self._on_close, None
-        if closing is not None:
-            closing()
 
     def tapped_outside(self) -> None:
         self.close()

@@ -11,14 +11,13 @@ which loads on a worker thread when the overlay is built.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from pathlib import Path
 
 from kivy.properties import BooleanProperty, ListProperty, NumericProperty, StringProperty
 from kivy.uix.widget import Widget
 
 from kiosk.domain.pinyin_ime import PinyinIndex
-from kiosk.screens.modal import ModalLayer
+from kiosk.screens.modal import AskingLayer
 from kiosk.screens.text_composer import Composer
 from kiosk.screens.widgets import KioskButton
 
@@ -74,11 +73,10 @@ class CandidateButton(KioskButton):
     position = NumericProperty(0)
 
 
-class TextEntryOverlay(ModalLayer):
+class TextEntryOverlay(AskingLayer):
     """``check(text)`` returns "" or the Chinese reason the text is not accepted."""
 
     title = StringProperty("")
-    error = StringProperty("")
     max_length = NumericProperty(40)
     text = StringProperty("")
     pinyin = StringProperty("")
@@ -92,9 +90,6 @@ class TextEntryOverlay(ModalLayer):
         super().__init__(**kwargs)
         PINYIN_INDEX.start()
         self.composer = Composer(PINYIN_INDEX.get, max_length=40)
-        self._on_done: Callable[[str], None] | None = None
-        self._on_close: Callable[[], None] | None = None
-        self._check: Callable[[str], str] | None = None
         self._build_keys()
 
     def key(self, label: str):
@@ -129,14 +124,13 @@ class TextEntryOverlay(ModalLayer):
 
     def open(self, *, title, value, max_length, check, on_done, on_close) -> None:
         self.title = title
-        self.error = ""
         self.max_length = max_length
         self.digits_mode = False
         self.composer = Composer(
             PINYIN_INDEX.get, max_length=int(max_length), page_size=int(self.page_size)
         )
         self.composer.set_text(value)
-        self._check, self._on_done, self._on_close = check, on_done, on_close
+        self.ask(on_done=on_done, on_close=on_close, check=check)
         self._show()
 
     # -- keys ----------------------------------------------------------------------------
@@ -171,23 +165,11 @@ class TextEntryOverlay(ModalLayer):
         if self.composer.composing:
             self.error = "还有拼音没有选字：请点上面的字，或按“删除”"
             return
-        text = self.composer.text.strip()
-        problem = self._check(text) if self._check else ""
-        if problem:
-            self.error = problem
-            return
-        done, self._on_done = self._on_done, None
-        self.close()
-        if done is not None:
-            done(text)
+        self.answer(self.composer.text.strip())
 
-    def close(self) -> None:
-        self._on_done = None
+    def forget(self) -> None:
         self.composer.clear()
         self._show()
-        closing, self._on_close = self._on_close, None
-        if closing is not None:
-            closing()
 
     # -- drawing -------------------------------------------------------------------------
     def key_labels(self) -> tuple[str, ...]:
