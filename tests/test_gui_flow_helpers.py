@@ -16,7 +16,15 @@ from hypothesis import strategies as st
 
 from kiosk.domain.items.model import FieldDef
 from kiosk.domain.items.views import Cell, Row
-from kiosk.screens.flow_base import message_of, row_data
+from kiosk.screens.flow_base import (
+    ROW_LINE_PX,
+    ROW_PADDING_PX,
+    ROW_TITLE_PX,
+    LineFit,
+    level_heights,
+    message_of,
+    row_data,
+)
 from kiosk.screens.form import value_text
 from kiosk.screens.keypad import MAX_LENGTH, accept_key, display_text
 from kiosk.screens.picker import toggle_choice
@@ -160,3 +168,27 @@ def test_my_applications_names_the_helper_masked_beside_an_agent_submission():
     assert "代办人：李*" in application_data(bare, 0, 1.0)["lines"].splitlines()
     assert "代办人" not in application_data(in_person, 0, 1.0)["lines"]
     assert "1404" not in application_data(with_relation, 0, 1.0)["lines"]
+
+
+def test_line_fit_pairs_values_that_fit_and_sizes_the_card_for_wrapped_lines():
+    ten_px_a_character = LineFit(width=130, measure=lambda t: 10 * len(t), measure_bold=len)
+    short = Row("司机", (Cell("地点", "城关"), Cell("人数", "2"), Cell("薪资", "3000-5000元")))
+    # "地点：城关　　人数：2" is 11 characters = 110 px: it fits; the salary (130 px) does not.
+    assert ten_px_a_character.pack(["地点：城关", "人数：2", "薪资：3000-5000元"], 2) == [
+        "地点：城关　　人数：2",
+        "薪资：3000-5000元",
+    ]
+    assert ten_px_a_character.pack(["地点：城关", "人数：2"], 1) == ["地点：城关", "人数：2"]
+    long_value = Row("司机", (Cell("要求", "吃苦耐劳身体健康有驾驶证能适应倒班"),))
+    wrapped = row_data(long_value, 0, scale=1, fit=ten_px_a_character)
+    assert wrapped["lines"].split("\n") == ["要求：吃苦耐劳身体健康有驾", "驶证能适应倒班"]
+    assert wrapped["height"] == ROW_TITLE_PX + 2 * ROW_LINE_PX + ROW_PADDING_PX
+    paired = row_data(short, 0, scale=1, columns=2, fit=ten_px_a_character)
+    assert paired["height"] == ROW_TITLE_PX + 2 * ROW_LINE_PX + ROW_PADDING_PX
+    assert row_data(long_value, 0, scale=1)["lines"].count("\n") == 0  # no fit: one per value
+
+
+def test_cards_side_by_side_share_the_taller_height():
+    rows = [{"height": 100}, {"height": 180}, {"height": 120}]
+    assert [r["height"] for r in level_heights([dict(r) for r in rows], 2)] == [180, 180, 120]
+    assert [r["height"] for r in level_heights([dict(r) for r in rows], 1)] == [100, 180, 120]

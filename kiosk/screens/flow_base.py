@@ -9,15 +9,21 @@ RecycleView (:func:`row_data`) so a page of results costs no new widgets. UI thr
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kivy.core.text import DEFAULT_FONT
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 
 from kiosk.domain.person import IdentityError
 from kiosk.screens.base import KioskScreen
+from kiosk.screens.linebreak import break_lines
+from kiosk.screens.theme import SIZES
+from kiosk.screens.widgets import WRAP_SLACK_PX, text_measurer
 from kiosk.services.errors import BackendError
 from kiosk.services.flows import FlowError
 
@@ -31,6 +37,7 @@ UNKNOWN_ERROR_MESSAGE = "操作没有成功，请稍后再试或到柜台办理"
 ROW_TITLE_PX = 64
 ROW_LINE_PX = 48
 ROW_PADDING_PX = 48
+CELL_GAP = "　　"  # two ideographic spaces between values sharing a line
 
 
 def message_of(error: BaseException) -> str:
@@ -40,27 +47,98 @@ def message_of(error: BaseException) -> str:
     return UNKNOWN_ERROR_MESSAGE
 
 
-def row_data(row: Row, index: int, *, scale: float, columns: int = 1) -> dict[str, Any]:
-    """A RecycleView entry for one result row; height from its number of lines (no wrapping:
-    each line is cut with … when too long, the detail view shows the full text). With
-    *columns* 2 (landscape) two values share a line."""
+@dataclass(frozen=True)
+class LineFit:
+    """How result lines fit their card: the text width in pixels and the fonts' real measures.
+
+    With it, :func:`row_data` breaks every line itself (by reading rules, see
+    :mod:`kiosk.screens.linebreak`) and sizes the card for the lines it really has, so a long
+    value never spills out of its card.
+    """
+
+    width: float
+    measure: Callable[[str], float]
+    measure_bold: Callable[[str], float]
+
+    def pack(self, cells: list[str], per_line: int) -> list[str]:
+        """Up to *per_line* cells on a line while they fit; each line broken to the width."""
+        packed: list[str] = []
+        current: list[str] = []
+        for cell in cells:
+            candidate = CELL_GAP.join([*current, cell])
+            if current and (len(current) >= per_line or self.measure(candidate) > self.width):
+                packed.append(CELL_GAP.join(current))
+                current = []
+            current.append(cell)
+        if current:
+            packed.append(CELL_GAP.join(current))
+        return [piece for line in packed for piece in break_lines(line, self.width, self.measure)]
+
+    def wrap_bold(self, text: str) -> list[str]:
+        return break_lines(text, self.width, self.measure_bold)
+
+
+def row_data(
+    row: Row, index: int, *, scale: float, columns: int = 1, fit: LineFit | None = None
+) -> dict[str, Any]:
+    """A RecycleView entry for one result row, its height from its number of lines. With
+    *columns* 2 (landscape) two values may share a line. Without *fit* each value is one line
+    (tests); with it, lines are packed and broken to the card's width."""
     cells = [f"{cell.label}：{cell.text}" for cell in row.cells]
-    lines = ["　　".join(cells[i : i + columns]) for i in range(0, len(cells), max(1, columns))]
     extra = ""
     if row.reasons:
         extra = "推荐理由：" + "；".join(row.reasons)
     if row.failed:
         extra = "发放失败：" + (row.failure_reason or "原因请到柜台查询")
-    count = len(lines) + (1 if extra else 0)
+    per_line = max(1, columns)
+    if fit is None:
+        lines = [CELL_GAP.join(cells[i : i + per_line]) for i in range(0, len(cells), per_line)]
+        extra_lines = [extra] if extra else []
+    else:
+        lines = fit.pack(cells, per_line)
+        extra_lines = fit.wrap_bold(extra) if extra else []
+    count = len(lines) + len(extra_lines)
     return {
         "index": index,
         "title": row.title,
         "lines": "\n".join(lines),
-        "extra": extra,
+        "extra": "\n".join(extra_lines),
         "warn": row.failed,
         "ref": row.ref if row.ref is not None else -1,
         "height": (ROW_TITLE_PX + ROW_LINE_PX * count + ROW_PADDING_PX) * scale,
     }
+
+
+def level_heights(rows: list[dict[str, Any]], columns: int) -> list[dict[str, Any]]:
+    """Cards side by side get the height of the tallest of them: a grid row would otherwise
+    leave the shorter card hanging at the bottom of the row."""
+    for start in range(0, len(rows), max(1, columns)):
+        group = rows[start : start + columns]
+        tallest = max(row["height"] for row in group)
+        for row in group:
+            row["height"] = tallest
+    return rows
+
+
+def result_columns(app) -> int:
+    """Result cards per row: one in portrait, two side by side in landscape."""
+    return 1 if app.portrait else 2
+
+
+def result_line_fit(result_list, app) -> LineFit:
+    """The :class:`LineFit` of a ResultList's cards (see flow_base.kv for the paddings)."""
+    from kivy.core.window import Window
+
+    scale, columns = app.scale, result_columns(app)
+    outer = result_list.width if result_list.width > 100 else Window.width
+    card = (outer - SIZES.padding * scale * 2.2 - SIZES.spacing * scale * (columns - 1)) / columns
+    text = card - SIZES.padding * scale * 1.4 - WRAP_SLACK_PX
+    size = float(SIZES.text_small * scale)
+    return LineFit(
+        width=text,
+        measure=text_measurer(DEFAULT_FONT, size, False),
+        measure_bold=text_measurer(DEFAULT_FONT, size, True),
+    )
 
 
 class ResultRow(ButtonBehavior, BoxLayout):

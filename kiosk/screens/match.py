@@ -11,7 +11,13 @@ from pathlib import Path
 from kivy.properties import ListProperty, NumericProperty, StringProperty
 
 from kiosk.domain.items.views import ListPage
-from kiosk.screens.flow_base import FlowScreen, row_data
+from kiosk.screens.flow_base import (
+    FlowScreen,
+    level_heights,
+    result_columns,
+    result_line_fit,
+    row_data,
+)
 
 KV_FILE = Path(__file__).with_suffix(".kv")
 
@@ -36,10 +42,15 @@ class MatchScreen(FlowScreen):
         from kivy.app import App
 
         app = App.get_running_app()
-        scale, columns = app.scale, (1 if app.portrait else 2)
-        self.rows = [
-            row_data(row, i, scale=scale, columns=columns) for i, row in enumerate(page.rows)
-        ]
+        scale, columns = app.scale, result_columns(app)
+        fit = result_line_fit(self.ids.rv, app)
+        self.rows = level_heights(
+            [
+                row_data(row, i, scale=scale, columns=columns, fit=fit)
+                for i, row in enumerate(page.rows)
+            ],
+            columns,
+        )
         self.count_text = f"为您找到 {len(page.rows)} 条推荐" if page.rows else ""
         if not page.rows:
             self.message = page.empty_text or "暂时没有合适的推荐，请过几天再来看看"

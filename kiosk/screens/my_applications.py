@@ -10,14 +10,22 @@ from pathlib import Path
 
 from kivy.properties import ListProperty, StringProperty
 
-from kiosk.screens.flow_base import FlowScreen
+from kiosk.screens.flow_base import (
+    ROW_LINE_PX,
+    ROW_PADDING_PX,
+    ROW_TITLE_PX,
+    FlowScreen,
+    LineFit,
+    level_heights,
+    result_columns,
+    result_line_fit,
+)
 
 KV_FILE = Path(__file__).with_suffix(".kv")
-ROW_PX = 64 + 48 * 3 + 48
 
 
-def application_data(row, index: int, scale: float) -> dict:
-    """RecycleView entry of one ApplicationRow."""
+def application_data(row, index: int, scale: float, fit: LineFit | None = None) -> dict:
+    """RecycleView entry of one ApplicationRow (lines broken to the card by *fit*, if given)."""
     lines = [f"受理编号：{row.reference}", f"提交时间：{row.submitted}"]
     if row.due_text:
         lines.append(f"办结期限：{row.due_text}")
@@ -26,14 +34,18 @@ def application_data(row, index: int, scale: float) -> dict:
     if row.agent_text:
         lines.append(f"代办人：{row.agent_text}")
     extra = f"状态：{row.status_text}" + (f"（{row.result}）" if row.result else "")
+    extra_lines = [extra]
+    if fit is not None:
+        lines, extra_lines = fit.pack(lines, 1), fit.wrap_bold(extra)
+    count = len(lines) + len(extra_lines)
     return {
         "index": index,
         "title": row.item_name or "办件",
         "lines": "\n".join(lines),
-        "extra": extra,
+        "extra": "\n".join(extra_lines),
         "warn": row.pending_upload or row.rejected,
         "ref": -1,
-        "height": (64 + 48 * (len(lines) + 1) + 48) * scale,
+        "height": (ROW_TITLE_PX + ROW_LINE_PX * count + ROW_PADDING_PX) * scale,
     }
 
 
@@ -51,8 +63,10 @@ class MyApplicationsScreen(FlowScreen):
     def fill(self, mine) -> None:
         from kivy.app import App
 
-        scale = App.get_running_app().scale
-        self.rows = [application_data(r, i, scale) for i, r in enumerate(mine.rows)]
+        app = App.get_running_app()
+        fit = result_line_fit(self.ids.rv, app)
+        rows = [application_data(r, i, app.scale, fit) for i, r in enumerate(mine.rows)]
+        self.rows = level_heights(rows, result_columns(app))
         self.note = mine.note
 
     def open_row(self, index: int) -> None:

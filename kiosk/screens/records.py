@@ -12,7 +12,13 @@ from pathlib import Path
 from kivy.properties import ListProperty, NumericProperty, StringProperty
 
 from kiosk.domain.items.views import RecordsView
-from kiosk.screens.flow_base import FlowScreen, row_data
+from kiosk.screens.flow_base import (
+    FlowScreen,
+    level_heights,
+    result_columns,
+    result_line_fit,
+    row_data,
+)
 
 KV_FILE = Path(__file__).with_suffix(".kv")
 MAX_YEAR_CHIPS = 4  # 全部 + the newest years that fit one row of big chips
@@ -43,14 +49,19 @@ class RecordsScreen(FlowScreen):
         from kivy.app import App
 
         app = App.get_running_app()
-        scale, columns = app.scale, (1 if app.portrait else 2)
+        scale, columns = app.scale, result_columns(app)
+        fit = result_line_fit(self.ids.rv, app)
         self.header_text = "\n".join(f"{c.label}：{c.text}" for c in view.header)
         self.year = view.year or 0
         if not self.years or view.year is None:
             self.years = list(view.years[:MAX_YEAR_CHIPS])
-        self.rows = [
-            row_data(row, i, scale=scale, columns=columns) for i, row in enumerate(view.rows)
-        ]
+        self.rows = level_heights(
+            [
+                row_data(row, i, scale=scale, columns=columns, fit=fit)
+                for i, row in enumerate(view.rows)
+            ],
+            columns,
+        )
         scope = f"{view.year}年" if view.year else "全部年份"
         self.totals_text = f"{scope}合计：" + "；".join(f"{t.label} {t.text}" for t in view.totals)
         self.failed_text = (

@@ -14,7 +14,13 @@ from typing import Any
 from kivy.properties import BooleanProperty, ListProperty, NumericProperty, StringProperty
 
 from kiosk.domain.items.views import ListPage
-from kiosk.screens.flow_base import FlowScreen, row_data
+from kiosk.screens.flow_base import (
+    FlowScreen,
+    level_heights,
+    result_columns,
+    result_line_fit,
+    row_data,
+)
 from kiosk.screens.modal import ModalLayer
 
 KV_FILE = Path(__file__).with_suffix(".kv")
@@ -97,11 +103,16 @@ class SearchListScreen(FlowScreen):
         from kivy.app import App
 
         app = App.get_running_app()
-        scale, columns = app.scale, (1 if app.portrait else 2)
+        scale, columns = app.scale, result_columns(app)
+        fit = result_line_fit(self.ids.rv, app)
         self._page_rows = page.rows
-        self.rows = [
-            row_data(row, i, scale=scale, columns=columns) for i, row in enumerate(page.rows)
-        ]
+        self.rows = level_heights(
+            [
+                row_data(row, i, scale=scale, columns=columns, fit=fit)
+                for i, row in enumerate(page.rows)
+            ],
+            columns,
+        )
         self.page_text = f"第 {page.page} / {page.pages} 页，共 {page.total} 条"
         self.has_next = page.has_next
         self.has_previous = page.has_previous

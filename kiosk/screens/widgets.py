@@ -32,7 +32,7 @@ WRAP_SLACK_PX = 4
 
 
 @lru_cache(maxsize=32)
-def _measurer(font_name: str, font_size: float, bold: bool):
+def text_measurer(font_name: str, font_size: float, bold: bool):
     """``measure(text) -> width in px`` with the real metrics of one font face and size."""
     core = CoreLabel(font_name=font_name, font_size=font_size, bold=bold)
     return lambda text: core.get_extents(text)[0]
@@ -57,7 +57,7 @@ class WrapLabel(Label):
 
     def _rewrap(self, *_args) -> None:
         available = self.width - self.padding[0] - self.padding[2] - WRAP_SLACK_PX
-        measure = _measurer(self.font_name, float(self.font_size), bool(self.bold))
+        measure = text_measurer(self.font_name, float(self.font_size), bool(self.bold))
         self.text = "\n".join(break_lines(self.body, available, measure))
 
 
