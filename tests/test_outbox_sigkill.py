@@ -78,13 +78,20 @@ def child_main(argv: list[str]) -> int:
     path = os.environ.get("KIOSK_TEST_SUBMIT_PATH", SUBMIT_PATH)
     for marker in range(args.first, args.count):
         entry = outbox.submit(KIND, path, _payload(path, marker))
-        print(f"ACK {marker} {entry.local_ref}", flush=True)
+        say(f"ACK {marker} {entry.local_ref}")
     while not outbox.drain(timeout=1.0):
         pass
-    print("DRAINED", flush=True)
+    say("DRAINED")
     outbox.stop()
     store.close()
     return 0
+
+
+def say(line: str) -> None:
+    """One line to the test, in one write(2): the submitting thread and the outbox worker both
+    report, and print() writes text and newline separately, so two prints can interleave
+    ("ACK 0 …STOPPED before_send"). A pipe write up to PIPE_BUF bytes is atomic."""
+    os.write(1, (line + "\n").encode())
 
 
 def _payload(path: str, marker: int) -> dict:
@@ -115,7 +122,7 @@ def _stop_point():
             remaining[0] -= 1
             hit = remaining[0] == 0
         if hit:
-            print(f"STOPPED {point}", flush=True)
+            say(f"STOPPED {point}")
             time.sleep(3600)
 
     return checkpoint
