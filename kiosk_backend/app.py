@@ -27,15 +27,32 @@ API_VERSION = "1.0.0"
 API_TITLE = "就近办 platform API (kiosk contract)"
 
 
-def create_app(settings: ServerSettings) -> FastAPI:
-    """Build the server for *settings*: apply migrations, seed demo data if asked, wire routes.
+def prepare_database(settings: ServerSettings) -> None:
+    """Apply migrations and seed demo data if asked: once per deployment, before any worker.
 
-    Blocking (database work) — call it before serving, not from an event loop.
+    Blocking (database work). ``kiosk backend serve --workers N`` calls it in the parent
+    process, so N workers never race each other through Alembic or the seed.
     """
     engine = make_engine(settings.db_url)
-    migrate(engine)
+    try:
+        migrate(engine)
+        _prepare_demo(settings, make_session_factory(engine))
+    finally:
+        engine.dispose()
+
+
+def create_app(settings: ServerSettings, *, prepare: bool = True) -> FastAPI:
+    """Build the server for *settings*: apply migrations, seed demo data if asked, wire routes.
+
+    *prepare* False skips the migrations and the seed (a worker process of a multi-worker
+    server, whose parent ran :func:`prepare_database`). Blocking (database work) — call it
+    before serving, not from an event loop.
+    """
+    engine = make_engine(settings.db_url)
     sessions = make_session_factory(engine)
-    _prepare_demo(settings, sessions)
+    if prepare:
+        migrate(engine)
+        _prepare_demo(settings, sessions)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI):

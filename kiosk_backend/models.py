@@ -109,6 +109,16 @@ class IdempotencyRecord(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=_utcnow, index=True)
 
 
+class HousekeepingTurn(Base):
+    """When a periodic job (purging spent nonces, old idempotency answers) last ran, shared by
+    every worker process: one of them takes each turn (:mod:`kiosk_backend.housekeeping`)."""
+
+    __tablename__ = "housekeeping_turns"
+
+    job: Mapped[str] = mapped_column(String(40), primary_key=True)
+    last_run_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+
+
 # --- people, employers, jobs --------------------------------------------------------------------
 
 

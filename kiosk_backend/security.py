@@ -41,6 +41,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from kiosk_backend import signing
 from kiosk_backend.answers import CLAIM_STATE_KEY
 from kiosk_backend.errors import error_response
+from kiosk_backend.housekeeping import PURGE_JOB, take_turn
 from kiosk_backend.models import (
     PRINCIPAL_DESK,
     PRINCIPAL_KIOSK,
@@ -200,10 +201,14 @@ class SignedRequestMiddleware:
         return kind
 
     def _maybe_purge(self, session: Session, now: float) -> None:
+        # The local stamp only saves a database round trip per request; which of the worker
+        # processes purges is decided in the database (one turn per PURGE_EVERY_SECONDS).
         if now - self._last_purge < PURGE_EVERY_SECONDS:
             return
         self._last_purge = now
         current = dt.datetime.fromtimestamp(now, dt.UTC)
+        if not take_turn(session, PURGE_JOB, PURGE_EVERY_SECONDS, current):
+            return
         session.execute(delete(SeenNonce).where(SeenNonce.expires_at < current))
         session.execute(
             delete(IdempotencyRecord).where(

@@ -144,3 +144,107 @@ def running_backend(
         )
     finally:
         handle.stop()
+
+
+@dataclasses.dataclass
+class ServedProcess:
+    """``kiosk backend serve`` running as its own process (see :func:`served_process`)."""
+
+    process: Any  # subprocess.Popen
+    url: str
+    port: int
+
+    def worker_pids(self) -> list[int]:
+        """The pids of the server's worker processes (its own pid when it runs one worker)."""
+        children = _child_pids(self.process.pid)
+        return children or [self.process.pid]
+
+
+def _child_pids(pid: int) -> list[int]:
+    from pathlib import Path
+
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        children = (task / "children").read_text().split() if (task / "children").exists() else []
+        found += [int(child) for child in children]
+    # uvicorn's spawn start method leaves a resource tracker beside the workers
+    return [c for c in found if b"resource_tracker" not in _cmdline(c)]
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            return fh.read()
+    except OSError:
+        return b""
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def served_process(
+    db_url: str,
+    *,
+    workers: int = 1,
+    port: int | None = None,
+    seed_demo: bool = False,
+    env: dict[str, str] | None = None,
+    start_timeout: float = 120.0,
+    log_level: str = "warning",
+) -> Iterator[ServedProcess]:
+    """Run ``python -m kiosk backend serve --workers N`` on 127.0.0.1 until the block ends.
+
+    Returns once ``/api/v1/health`` answers; stops the server with SIGTERM (SIGKILL after
+    30 s). Raises RuntimeError (with the server's stderr) if it exits during start-up.
+    """
+    import os
+    import signal
+    import subprocess
+    import sys
+    import tempfile
+    import time
+
+    port = port or free_port()
+    command = [sys.executable, "-m", "kiosk", "backend", "serve", "--db", db_url]
+    command += ["--port", str(port), "--workers", str(workers), "--log-level", log_level]
+    if seed_demo:
+        command.append("--seed-demo")
+    with tempfile.TemporaryFile() as stderr:
+        process = subprocess.Popen(
+            command,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+            env={**os.environ, **(env or {})},
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + start_timeout
+            while True:
+                try:
+                    if requests.get(url + "/api/v1/health", timeout=2).ok:
+                        break
+                except requests.RequestException:
+                    pass
+                if process.poll() is not None or time.monotonic() > deadline:
+                    stderr.seek(0)
+                    raise RuntimeError(
+                        "kiosk backend serve did not start: "
+                        + stderr.read().decode("utf-8", "replace")[-2000:]
+                    )
+                time.sleep(0.2)
+            yield ServedProcess(process, url, port)
+        finally:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                try:
+                    process.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
