@@ -366,6 +366,12 @@ def diagnostics_rows(report: dict) -> tuple[PanelRow, ...]:
     return tuple(rows)
 
 
+def _print_reason(reason: str) -> str:
+    from kiosk.services.printing import REASON_LABELS
+
+    return REASON_LABELS.get(reason, reason or "未知")
+
+
 def _age_text(seconds: float) -> str:
     if seconds < 90:
         return f"{int(seconds)}秒前"
@@ -546,7 +552,7 @@ class MaintenanceFacade:
             rows.append(
                 PanelRow(
                     f"{_local_time(job.created_at)}（{_age_text(now - job.created_at)}）",
-                    f"原因：{job.reason or '未知'}，已尝试{job.attempts}次",
+                    f"原因：{_print_reason(job.reason)}，已尝试{job.attempts}次",
                     WARN,
                 )
             )
@@ -601,8 +607,25 @@ class MaintenanceFacade:
                     BAD,
                 )
             )
+        rows += self._quarantine_rows()
         actions = (PanelAction("retry", "立即重传", Permission.RETRY_OUTBOX),)
         return Panel("outbox", PAGES["outbox"].label, tuple(rows), actions, "不显示群众提交的内容")
+
+    def _quarantine_rows(self) -> list[PanelRow]:
+        """Damaged database files set aside at start-up, until an engineer takes them away."""
+        from kiosk.services.quarantine import quarantined_files
+
+        rows = []
+        for record in quarantined_files(self.data_dir):
+            whole = "全部可读" if record.complete else "部分内容无法读取，请联系厂家工程师"
+            rows.append(
+                PanelRow(
+                    f"数据库文件损坏，已隔离：{record.moved_to}",
+                    f"已救回{record.salvaged}笔并继续上传；{whole}",
+                    BAD,
+                )
+            )
+        return rows
 
     def _page_tickets(self, session) -> Panel:
         reports = self.parts.problem_reports
