@@ -162,6 +162,12 @@ class FaultsSection:
     read_failures: int = 5
     # How often device states are re-checked; a state fault counts once per check.
     check_interval_seconds: float = 10.0
+    # Changing a paper roll means opening the cover for a minute or so: not a fault.
+    cover_open_grace_seconds: float = 120.0
+    # The kiosk's clock this far from the platform's (seen at each heartbeat) is a fault.
+    clock_skew_seconds: float = 120.0
+    # Less free space than this in the data directory is a fault (submissions need room).
+    min_free_bytes: int = 20_000_000
 
 
 @dataclass(frozen=True)

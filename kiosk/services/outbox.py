@@ -405,7 +405,14 @@ class Outbox:
                 conn.execute(
                     sa.select(outbox_entries)
                     .where(outbox_entries.c.status == OutboxStatus.PENDING.value)
-                    .where(outbox_entries.c.next_attempt_at <= now)
+                    .where(
+                        # Due, or scheduled further ahead than any backoff: the wall clock was
+                        # set back since (times are persisted), so it is due as well.
+                        sa.or_(
+                            outbox_entries.c.next_attempt_at <= now,
+                            outbox_entries.c.next_attempt_at > now + self._cap,
+                        )
+                    )
                     .order_by(outbox_entries.c.id)
                 )
                 .mappings()
