@@ -16,7 +16,7 @@ APT_RUN := libgl1 libgl1-mesa-dri libmtdev1 libsdl2-2.0-0 fonts-wqy-microhei fon
 # Tests: a virtual X server, xauth for xvfb-run, PostgreSQL for the server tests.
 APT_TEST := xvfb xauth postgresql libzbar0
 
-.PHONY: run test lint format deps deps-test clean tour bench
+.PHONY: run test lint format deps deps-test clean tour bench soak
 
 run: deps
 	@if [ -z "$$DISPLAY" ] && [ -z "$$WAYLAND_DISPLAY" ]; then \
@@ -44,6 +44,11 @@ tour: deps-test
 bench: deps-test
 	@bash scripts/test-services.sh
 	for b in benchmarks/*.py; do echo "== $$b"; $(XVFB) $(BIN)/python $$b || exit 1; done
+
+# 10,000 resident sessions with faults injected (about an hour); the short run is in `make test`.
+soak: deps-test
+	@bash scripts/test-services.sh
+	$(BIN)/python benchmarks/soak.py --sessions 10000 --seed 1
 
 deps: $(VENV)/.apt-run $(VENV)/.installed
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json as jsonlib
+import os
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -148,7 +149,7 @@ def running_backend(
 
 @dataclasses.dataclass
 class ServedProcess:
-    """``kiosk backend serve`` running as its own process (see :func:`served_process`)."""
+    """``kiosk backend serve`` running as its own process (see :func:`start_served`)."""
 
     process: Any  # subprocess.Popen
     url: str
@@ -158,6 +159,26 @@ class ServedProcess:
         """The pids of the server's worker processes (its own pid when it runs one worker)."""
         children = _child_pids(self.process.pid)
         return children or [self.process.pid]
+
+    def stop(self, *, kill: bool = False) -> None:
+        """SIGTERM (SIGKILL after 30 s), or SIGKILL at once with *kill* (a crash)."""
+        import signal
+        import subprocess
+
+        if self.process.poll() is not None:
+            return
+        if kill:
+            for pid in self.worker_pids():
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+            self.process.kill()
+        else:
+            self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
 
 
 def _child_pids(pid: int) -> list[int]:
@@ -188,8 +209,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@contextlib.contextmanager
-def served_process(
+def start_served(
     db_url: str,
     *,
     workers: int = 1,
@@ -198,14 +218,10 @@ def served_process(
     env: dict[str, str] | None = None,
     start_timeout: float = 120.0,
     log_level: str = "warning",
-) -> Iterator[ServedProcess]:
-    """Run ``python -m kiosk backend serve --workers N`` on 127.0.0.1 until the block ends.
-
-    Returns once ``/api/v1/health`` answers; stops the server with SIGTERM (SIGKILL after
-    30 s). Raises RuntimeError (with the server's stderr) if it exits during start-up.
-    """
-    import os
-    import signal
+) -> ServedProcess:
+    """Start ``python -m kiosk backend serve --workers N`` on 127.0.0.1; return once
+    ``/api/v1/health`` answers. Raises RuntimeError (with the server's stderr) if it exits
+    during start-up. Stop it with :meth:`ServedProcess.stop`."""
     import subprocess
     import sys
     import tempfile
@@ -216,35 +232,33 @@ def served_process(
     command += ["--port", str(port), "--workers", str(workers), "--log-level", log_level]
     if seed_demo:
         command.append("--seed-demo")
-    with tempfile.TemporaryFile() as stderr:
-        process = subprocess.Popen(
-            command,
-            stdout=subprocess.DEVNULL,
-            stderr=stderr,
-            env={**os.environ, **(env or {})},
-        )
-        url = f"http://127.0.0.1:{port}"
+    stderr = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the server
+    process = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=stderr, env={**os.environ, **(env or {})}
+    )
+    served = ServedProcess(process, f"http://127.0.0.1:{port}", port)
+    deadline = time.monotonic() + start_timeout
+    while True:
         try:
-            deadline = time.monotonic() + start_timeout
-            while True:
-                try:
-                    if requests.get(url + "/api/v1/health", timeout=2).ok:
-                        break
-                except requests.RequestException:
-                    pass
-                if process.poll() is not None or time.monotonic() > deadline:
-                    stderr.seek(0)
-                    raise RuntimeError(
-                        "kiosk backend serve did not start: "
-                        + stderr.read().decode("utf-8", "replace")[-2000:]
-                    )
-                time.sleep(0.2)
-            yield ServedProcess(process, url, port)
-        finally:
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-                try:
-                    process.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
+            if requests.get(served.url + "/api/v1/health", timeout=2).ok:
+                return served
+        except requests.RequestException:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            served.stop(kill=True)
+            stderr.seek(0)
+            raise RuntimeError(
+                "kiosk backend serve did not start: "
+                + stderr.read().decode("utf-8", "replace")[-2000:]
+            )
+        time.sleep(0.2)
+
+
+@contextlib.contextmanager
+def served_process(db_url: str, **options: Any) -> Iterator[ServedProcess]:
+    """:func:`start_served` for the length of a ``with`` block (stopped with SIGTERM)."""
+    served = start_served(db_url, **options)
+    try:
+        yield served
+    finally:
+        served.stop()

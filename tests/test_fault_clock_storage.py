@@ -109,3 +109,36 @@ def test_submissions_scheduled_ahead_of_a_clock_set_back_are_sent_at_once(data_d
         assert outbox.entry(entry.local_ref).status is OutboxStatus.DELIVERED
     finally:
         store.close()
+
+
+def test_fault_tickets_never_overtake_an_older_one_waiting_for_its_retry(data_dir):
+    """A close waiting for its retry holds back the next open of the fault (the platform would
+    merge that open into the ticket it still holds open); other submissions go on."""
+    store = open_store(data_dir)
+    clock = Clock(1_800_000_000.0)
+    sent = []
+    outbox = Outbox(
+        store,
+        PayloadCipher.from_key_file(data_dir / KEY_FILE_NAME),
+        lambda path, payload, key: sent.append(payload["n"]) or {"id": 1},
+        clock=clock,
+    )
+    try:
+        close = outbox.submit("fault", PATH_LEDGER_CLOSE, {"n": "close-1"})
+        outbox.submit("fault", PATH_LEDGER_TICKETS, {"n": "open-2"})
+        outbox.submit("work_order", "/api/v1/work-orders", {"n": "order"})
+        with store.engine.begin() as conn:  # the close failed a moment ago: retry in 30 s
+            from kiosk.services.store import outbox_entries
+
+            conn.execute(
+                outbox_entries.update()
+                .where(outbox_entries.c.local_ref == close.local_ref)
+                .values(next_attempt_at=clock.now + 30)
+            )
+        outbox.run_once()
+        assert sent == ["order"]
+        clock.now += 31
+        outbox.run_once()
+        assert sent == ["order", "close-1", "open-2"]
+    finally:
+        store.close()

@@ -17,6 +17,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import sqlalchemy as sa
+
 from kiosk.domain.catalogue import Catalogue, ServiceItem
 from kiosk.domain.items import Definitions, FieldDef, WorkOrderDefinition
 from kiosk.domain.items.requests import agent_body, phone_of, submission_item_no
@@ -26,6 +28,7 @@ from kiosk.domain.person import Person
 from kiosk.domain.receipt import STATUS_ACCEPTED, STATUS_SAVED_OFFLINE, Receipt, ReceiptLine
 from kiosk.domain.workdays import DueDate, WorkingCalendar
 from kiosk.services.errors import BackendRejected
+from kiosk.services.flow_errors import NotSaved
 from kiosk.services.outbox import Outbox, OutboxEntry, OutboxStatus
 from kiosk.services.session import SessionManager
 from kiosk.services.submission_answers import SubmissionAnswers
@@ -148,9 +151,17 @@ class Submissions:
         receipt_key: str,
         phone: str,
     ) -> SubmissionResult:
-        entry = self._outbox.submit_and_wait(
-            kind, API_PREFIX + path, body, timeout=self._submit_timeout
-        )
+        try:
+            entry = self._outbox.submit_and_wait(
+                kind, API_PREFIX + path, body, timeout=self._submit_timeout
+            )
+        except sa.exc.SQLAlchemyError as exc:  # a full disk or broken storage: nothing saved
+            log.error(
+                "submission not saved: %s",
+                type(exc).__name__,
+                extra={"event": "flows_not_saved", "item": item.no},
+            )
+            raise NotSaved() from None
         answer = self._answers.take(entry.idempotency_key)
         log.info(
             "submission",
