@@ -26,7 +26,10 @@ injects faults at random moments, one at a time, each followed by a recovery pau
 - the kiosk's wall clock jumped an hour ahead and back (``time.time`` of the kiosk process is
   replaced by a jumpable clock before the kiosk is imported — every clock the services read
   defaults to it; ``datetime.now`` for receipt dates is not moved);
-- pcscd killed and restarted: not run here (the machine's pcscd is shared); see the notes.
+- pcscd killed (SIGKILL) and restarted: a private pcscd, never the machine's — started in its
+  own mount namespace (``unshare --mount`` with a tmpfs on /run/pcscd, restarted through
+  ``nsenter``) with the vsmartcard reader on other ports; the kiosk reaches it through
+  ``PCSCLITE_CSOCK_NAME`` (needs root; skipped otherwise).
 
 Afterwards: every outbox entry delivered and found exactly once on the platform (``lost``,
 ``duplicated``); every session back home within its timeout (``stuck``); the kiosk's memory
@@ -74,6 +77,7 @@ FAULTS: dict[str, tuple[str, float]] = {
     "backend_unreachable": ("backend.unreachable", 6.0),
     "disk_full": ("storage.full", 3.0),
     "clock_jump": ("clock.skew", 4.0),
+    "pcscd_killed": ("sscard.offline", 4.0),
 }
 RECOVERY_SECONDS = 3.0
 
@@ -201,6 +205,107 @@ async def _pipe(reader, writer, delay: float) -> None:
         writer.close()
 
 
+class PrivatePcscd:
+    """pcscd in a mount namespace of its own, so killing it never touches the machine's pcscd.
+
+    A holder process keeps the namespace (a tmpfs on /run/pcscd) alive across restarts; pcscd
+    is started in it with ``nsenter`` and a reader.conf.d naming vpcd on *port* (and port + 1).
+    Clients connect through ``socket_path`` (``PCSCLITE_CSOCK_NAME``).
+    """
+
+    def __init__(self, workdir: Path, port: int) -> None:
+        self.port = port
+        self.conf = workdir / "reader.conf.d"
+        self.holder: subprocess.Popen | None = None
+        self.daemon: subprocess.Popen | None = None
+
+    @staticmethod
+    def possible() -> bool:
+        return os.geteuid() == 0 and all(shutil.which(t) for t in ("pcscd", "unshare", "nsenter"))
+
+    @property
+    def socket_path(self) -> str:
+        return f"/proc/{self.holder.pid}/root/run/pcscd/pcscd.comm"
+
+    def start(self) -> None:
+        self.conf.mkdir()
+        (self.conf / "vpcd").write_text(
+            'FRIENDLYNAME "Virtual PCD"\n'
+            f"DEVICENAME   /dev/null:0x{self.port:04X}\n"
+            "LIBPATH      /usr/lib/pcsc/drivers/serial/libifdvpcd.so\n"
+            f"CHANNELID    0x{self.port:04X}\n"
+        )
+        self.holder = subprocess.Popen(
+            [
+                "unshare",
+                "--mount",
+                "--propagation",
+                "private",
+                "sh",
+                "-c",
+                "mount -t tmpfs -o size=1m tmpfs /run/pcscd && exec sleep 100000",
+            ]
+        )
+        deadline = time.monotonic() + 10
+        while "tmpfs /run/pcscd" not in _mounts_of(self.holder.pid):
+            if time.monotonic() > deadline or self.holder.poll() is not None:
+                raise RuntimeError("could not make a private /run/pcscd")
+            time.sleep(0.05)
+        self.start_daemon()
+
+    def start_daemon(self) -> None:
+        self.daemon = subprocess.Popen(
+            [
+                "nsenter",
+                f"--mount=/proc/{self.holder.pid}/ns/mnt",
+                "pcscd",
+                "-f",
+                "-c",
+                str(self.conf),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 15
+        while not os.path.exists(self.socket_path):
+            if time.monotonic() > deadline:
+                raise RuntimeError("the private pcscd did not start")
+            time.sleep(0.05)
+
+    def kill(self) -> None:
+        if self.daemon is not None:
+            self.daemon.kill()
+            self.daemon.wait()
+            self.daemon = None
+
+    def stop(self) -> None:
+        self.kill()
+        if self.holder is not None:
+            self.holder.kill()
+            self.holder.wait()
+
+
+def _mounts_of(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/mounts").read_text()
+    except OSError:
+        return ""
+
+
+def _free_port_pair() -> int:
+    import socket
+
+    for base in range(36100, 36900, 2):
+        with socket.socket() as a, socket.socket() as b:
+            try:
+                a.bind(("0.0.0.0", base))
+                b.bind(("0.0.0.0", base + 1))
+            except OSError:
+                continue
+            return base
+    raise RuntimeError("no free port pair for a private vpcd")
+
+
 class Orchestrator:
     def __init__(self, args, workdir: Path) -> None:
         self.args = args
@@ -209,6 +314,7 @@ class Orchestrator:
         self.db_url = f"sqlite:///{workdir / 'platform.sqlite3'}"
         self.data_dir = workdir / "kiosk-data"
         self.tmpfs = False
+        self.pcscd: PrivatePcscd | None = None
         self.backend = None
         self.proxy: FaultProxy | None = None
         self.kiosk: subprocess.Popen | None = None
@@ -243,6 +349,9 @@ class Orchestrator:
             )
             self.tmpfs = True
         write_secret_file(self.workdir / "device.secret", secret)
+        if PrivatePcscd.possible() and not self.args.no_pcscd:
+            self.pcscd = PrivatePcscd(self.workdir, _free_port_pair())
+            self.pcscd.start()
         self.backend = start_served(self.db_url)
         self.proxy = FaultProxy(self.backend.port)
         self.proxy.start()
@@ -263,13 +372,19 @@ class Orchestrator:
                 f"http://127.0.0.1:{self.proxy.port}",
                 "--secret-file",
                 str(self.workdir / "device.secret"),
+                *(["--vpcd-port", str(self.pcscd.port)] if self.pcscd else []),
             ],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=open(self.workdir / "kiosk.stderr", "wb"),  # noqa: SIM115
             text=True,
             cwd=ROOT,
-            env={**os.environ, "KIVY_NO_ARGS": "1", "PYTHONPATH": str(ROOT / "benchmarks")},
+            env={
+                **os.environ,
+                "KIVY_NO_ARGS": "1",
+                "PYTHONPATH": str(ROOT / "benchmarks"),
+                **({"PCSCLITE_CSOCK_NAME": self.pcscd.socket_path} if self.pcscd else {}),
+            },
         )
         threading.Thread(target=self._read_kiosk, daemon=True).start()
         self._wait_for("ready", 120)
@@ -307,6 +422,8 @@ class Orchestrator:
         if fault.startswith(("printer_", "idcard_", "clock_")):
             self.tell(f"fault {fault} {'on' if on else 'off'}")
             self._wait_for("fault_applied", 30)
+        elif fault == "pcscd_killed":
+            self.pcscd.kill() if on else self.pcscd.start_daemon()
         elif fault == "backend_down":
             if on:
                 self.backend.stop(kill=True)
@@ -334,6 +451,7 @@ class Orchestrator:
 
     def faults_to_run(self) -> list[str]:
         kinds = [f for f in FAULTS if f != "disk_full" or self.tmpfs]
+        kinds = [f for f in kinds if f != "pcscd_killed" or self.pcscd]
         return kinds
 
     def run(self) -> dict[str, Any]:
@@ -421,6 +539,8 @@ class Orchestrator:
             self.kiosk.wait()
         if self.backend is not None:
             self.backend.stop()
+        if self.pcscd is not None:
+            self.pcscd.stop()
         if self.tmpfs:
             subprocess.run(["umount", "-l", str(self.data_dir)], check=False)
 
@@ -440,7 +560,7 @@ def orchestrate(args) -> int:
         result["episodes"] = len(orchestrator.episodes)
         result["faults_injected"] = dict(Counter(e["fault"] for e in orchestrator.episodes))
         result["faults_not_run"] = {
-            "pcscd_killed": "not run: the machine's pcscd is shared (see notes)",
+            **({} if orchestrator.pcscd else {"pcscd_killed": "needs root, pcscd and unshare"}),
             **({} if orchestrator.tmpfs else {"disk_full": "needs root for the tmpfs"}),
         }
         result["load_average"] = {
@@ -466,6 +586,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sessions", type=int, default=10_000)
     parser.add_argument("--seed", default="1")
     parser.add_argument("--no-tmpfs", action="store_true", help="skip the disk-full fault")
+    parser.add_argument("--no-pcscd", action="store_true", help="skip the pcscd fault")
+    parser.add_argument("--vpcd-port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--kiosk", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--data-dir", help=argparse.SUPPRESS)
     parser.add_argument("--backend-url", help=argparse.SUPPRESS)

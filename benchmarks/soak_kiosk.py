@@ -56,7 +56,7 @@ device_id = "soak-kiosk-01"
 data_dir = "{args.data_dir}"
 service_point = "沁源县浸泡测试服务点"
 [devices.sscard]
-enabled = false
+enabled = {"true" if args.vpcd_port else "false"}
 [backend]
 url = "{args.backend_url}"
 secret_file = "{args.secret_file}"
@@ -107,7 +107,10 @@ class Kiosk:
             self.bus,
             session=self.session,
             options=RuntimeOptions(
-                printer_poll_seconds=0.25, health_save_seconds=60, idcard_sim_delays=SimDelays()
+                printer_poll_seconds=0.25,
+                health_save_seconds=60,
+                idcard_sim_delays=SimDelays(),
+                vpcd_port=args.vpcd_port or 35963,
             ),
         )
         catalogue = load_catalogue()

@@ -142,3 +142,26 @@ def test_fault_tickets_never_overtake_an_older_one_waiting_for_its_retry(data_di
         assert sent == ["order", "close-1", "open-2"]
     finally:
         store.close()
+
+
+def test_a_cache_that_cannot_be_written_still_returns_the_platforms_answer(data_dir):
+    import sqlite3
+
+    import sqlalchemy as sa
+
+    from kiosk.services.cache import OfflineCache
+
+    store = open_store(data_dir)
+    cache = OfflineCache(store)
+    cache.put("jobs?q=司机", {"items": ["old"]})
+
+    def disk_full(*_args, **_kwargs):
+        raise sa.exc.OperationalError("INSERT", {}, sqlite3.OperationalError("disk is full"))
+
+    cache.put = disk_full
+    try:
+        fresh = cache.fetch("jobs?q=司机", lambda: {"items": ["new"]})
+        assert (fresh.value, fresh.from_cache) == ({"items": ["new"]}, False)
+        assert cache.get("jobs?q=司机").value == {"items": ["old"]}
+    finally:
+        store.close()

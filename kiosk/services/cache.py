@@ -81,7 +81,12 @@ class OfflineCache:
             log.info("serving cached data", extra={"event": "cache_hit", "code": exc.code})
             return hit
         now = self._clock()
-        self.put(key, value, now)
+        try:
+            self.put(key, value, now)
+        except sa.exc.SQLAlchemyError as exc:
+            # A full disk must not cost the resident the answer the platform just gave;
+            # only the offline copy is not refreshed.
+            log.warning("cache not written: %s", type(exc).__name__, extra={"event": "cache_write"})
         return Cached(value, now, False)
 
     def put(self, key: str, value: Any, fetched_at: float | None = None) -> None:
