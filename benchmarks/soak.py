@@ -80,6 +80,7 @@ FAULTS: dict[str, tuple[str, float]] = {
     "pcscd_killed": ("sscard.offline", 4.0),
 }
 RECOVERY_SECONDS = 3.0
+CLOSE_TIMEOUT_SECONDS = 40.0
 
 
 # =============================================================================================
@@ -254,6 +255,11 @@ class PrivatePcscd:
         self.start_daemon()
 
     def start_daemon(self) -> None:
+        # A killed pcscd leaves its socket and pid file: remove them, so the wait below sees
+        # the new daemon's socket, not the old one's.
+        run = Path(self.socket_path).parent
+        for name in ("pcscd.comm", "pcscd.pid"):
+            (run / name).unlink(missing_ok=True)
         self.daemon = subprocess.Popen(
             [
                 "nsenter",
@@ -319,6 +325,7 @@ class Orchestrator:
         self.proxy: FaultProxy | None = None
         self.kiosk: subprocess.Popen | None = None
         self.episodes: list[dict[str, Any]] = []
+        self.tickets_seen: list[tuple[str, str]] = []
         self.lines: queue.Queue[dict] = queue.Queue()
 
     # -- set-up ------------------------------------------------------------------------------
@@ -402,8 +409,7 @@ class Orchestrator:
                 message = self.lines.get(timeout=1)
             except queue.Empty:
                 continue
-            if message.get("event") == "progress":
-                self.progress = message
+            self._note(message)
             if message.get("event") == event:
                 return message
             if message.get("event") == "exited":
@@ -470,10 +476,16 @@ class Orchestrator:
             time.sleep(self.rng.uniform(0.5, 1.5))  # a random moment
             self._drain_progress()
             at = self.progress.get("sessions", 0)
+            since = len(self.tickets_seen)
             self.inject(fault, True)
             time.sleep(FAULTS[fault][1])
             self.inject(fault, False)
-            self.episodes.append({"fault": fault, "key": FAULTS[fault][0], "at_session": at})
+            # The next fault waits until the kiosk saw this one end (its ticket closed): two
+            # outages with no working moment between are one outage, to the kiosk too.
+            closed = self._wait_closed(FAULTS[fault][0], since, CLOSE_TIMEOUT_SECONDS)
+            self.episodes.append(
+                {"fault": fault, "key": FAULTS[fault][0], "at_session": at, "closed_s": closed}
+            )
             time.sleep(RECOVERY_SECONDS)
             self._drain_progress()
         self.tell("finish")
@@ -487,8 +499,23 @@ class Orchestrator:
                 message = self.lines.get_nowait()
             except queue.Empty:
                 return
-            if message.get("event") == "progress":
-                self.progress = message
+            self._note(message)
+
+    def _note(self, message: dict) -> None:
+        if message.get("event") == "progress":
+            self.progress = message
+        elif message.get("event") == "ticket":
+            self.tickets_seen.append((message["action"], message["key"]))
+
+    def _wait_closed(self, key: str, since: int, timeout: float) -> float | None:
+        """Seconds until the kiosk closed the ticket of *key* (a close after index *since*)."""
+        started = time.monotonic()
+        while time.monotonic() - started < timeout:
+            if ("close", key) in self.tickets_seen[since:]:
+                return round(time.monotonic() - started, 1)
+            with contextlib.suppress(queue.Empty):
+                self._note(self.lines.get(timeout=0.2))
+        return None
 
     # -- verification --------------------------------------------------------------------------
     def verify(self, report: dict[str, Any]) -> dict[str, Any]:
@@ -558,6 +585,9 @@ def orchestrate(args) -> int:
         result.update(orchestrator.verify(report))
         result.update(report)
         result["episodes"] = len(orchestrator.episodes)
+        closes = [e["closed_s"] for e in orchestrator.episodes]
+        result["episodes_not_closed_within_40s"] = sum(c is None for c in closes)
+        result["slowest_close_s"] = max((c for c in closes if c is not None), default=None)
         result["faults_injected"] = dict(Counter(e["fault"] for e in orchestrator.episodes))
         result["faults_not_run"] = {
             **({} if orchestrator.pcscd else {"pcscd_killed": "needs root, pcscd and unshare"}),

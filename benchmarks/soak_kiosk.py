@@ -79,9 +79,14 @@ min_free_bytes = 2000000
     return path
 
 
+_EMIT = threading.Lock()
+
+
 def emit(**message: Any) -> None:
-    sys.stdout.write(json.dumps(message, ensure_ascii=False) + "\n")
-    sys.stdout.flush()
+    """One JSON line to the orchestrator, written whole (two threads emit)."""
+    with _EMIT:
+        sys.stdout.write(json.dumps(message, ensure_ascii=False) + "\n")
+        sys.stdout.flush()
 
 
 def rss_kib() -> int:
@@ -135,12 +140,8 @@ class Kiosk:
         for kind in (idcard_events.IdCardRead, idcard_events.IdCardReadFailed, QrScanned):
             self.bus.subscribe(kind, self.events.put)
         self.tickets: Counter = Counter()
-        self.bus.subscribe(
-            FaultTicketOpened, lambda e: self.tickets.update([f"open {e.fault_key}"])
-        )
-        self.bus.subscribe(
-            FaultTicketClosed, lambda e: self.tickets.update([f"close {e.fault_key}"])
-        )
+        self.bus.subscribe(FaultTicketOpened, lambda e: self._ticket("open", e.fault_key))
+        self.bus.subscribe(FaultTicketClosed, lambda e: self._ticket("close", e.fault_key))
         self.outcomes: Counter = Counter()
         self.ended: Counter = Counter()
         self.bus.subscribe(SessionEnded, lambda e: self.ended.update([e.reason.value]))
@@ -148,6 +149,10 @@ class Kiosk:
         self.max_home_seconds = 0.0
         self.work_orders: list[str] = []
         self.commands: queue.Queue = queue.Queue()
+
+    def _ticket(self, action: str, fault_key: str) -> None:
+        self.tickets.update([f"{action} {fault_key}"])
+        emit(event="ticket", action=action, key=fault_key)
 
     # -- the UI thread -----------------------------------------------------------------------
     def pump(self, seconds: float = 0.0) -> None:
