@@ -11,6 +11,8 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from kiosk_backend import __doc__ as package_doc
+from kiosk_backend import progress
+from kiosk_backend.check_codes import ensure_key
 from kiosk_backend.db import make_engine, make_session_factory, migrate
 from kiosk_backend.errors import install_error_handlers
 from kiosk_backend.models import Person
@@ -52,9 +54,14 @@ def create_app(settings: ServerSettings) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = sessions
+    app.state.zone = ZoneInfo(settings.timezone)
+    with sessions() as session:
+        app.state.progress_key = ensure_key(session)
+    app.state.progress_limits = progress.PageLimits()
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router, prefix="/api/v1", responses={})
+    app.include_router(progress.router)  # public, unsigned, outside the kiosk contract
     app.add_middleware(
         SignedRequestMiddleware,
         sessions=sessions,
