@@ -8,10 +8,9 @@ navigates, runs the idle timer and owns the overlays. Screens receive one servic
 
 from __future__ import annotations
 
-import datetime
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
@@ -27,6 +26,7 @@ from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from kiosk.config import KioskConfig
 from kiosk.domain.catalogue import Catalogue, CatalogueError, ServiceItem, load_catalogue
+from kiosk.domain.clock import ServiceClock
 from kiosk.domain.idle import IdleState, IdleTimer
 from kiosk.paths import data_dir as resolve_data_dir
 from kiosk.screens import category, home, item, overlays, widgets
@@ -88,6 +88,8 @@ class KioskServices:
     printing: object | None = None
     backend: object | None = None
     demo: object | None = None
+    # The service point's clock: every time and date on screen (kiosk.domain.clock).
+    clock: ServiceClock = field(default_factory=ServiceClock)
 
 
 class RecoverFromUiErrors(ExceptionHandler):
@@ -151,7 +153,9 @@ def build_app(
     bus = EventBus(dispatcher=UiDispatcher())
     session = SessionManager(publish=bus.publish)
     runtime = build_runtime(config, resolve_data_dir(config.kiosk.data_dir), bus, session=session)
+    clock = ServiceClock(config.kiosk.timezone)
     services = KioskServices(
+        clock=clock,
         config=config,
         catalogue=catalogue,
         session=session,
@@ -161,7 +165,7 @@ def build_app(
         backend=runtime.backend,
         demo=runtime.demo,
         item_flows=build_flow_controller(
-            config, catalogue=catalogue, session=session, runtime=runtime
+            config, catalogue=catalogue, session=session, runtime=runtime, clock=clock
         ),
     )
     idle = IdleTimer(
@@ -506,7 +510,7 @@ class KioskApp(App):
         self.portrait = height >= width
 
     def _tick_clock(self, _dt: float) -> None:
-        now = datetime.datetime.now()
+        now = self.services.clock.now()
         self.clock_text = f"{now.month}月{now.day}日 星期{WEEKDAYS[now.weekday()]}\n{now:%H:%M}"
 
     def _on_flip(self, *_args) -> None:

@@ -53,6 +53,31 @@ def register(subparsers) -> None:
     seed.set_defaults(func=_seed)
 
 
+# uvicorn's own log set-up, with every line stamped in UTC with its offset.
+UTC_LOG_CONFIG = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "utc": {
+            "()": "kiosk.logsetup.UtcFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s: %(message)s",
+        }
+    },
+    "handlers": {
+        "stderr": {
+            "class": "logging.StreamHandler",
+            "formatter": "utc",
+            "stream": "ext://sys.stderr",
+        }
+    },
+    "loggers": {
+        "uvicorn": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
+        "uvicorn.access": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
+        "kiosk_backend": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
+    },
+}
+
+
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -67,6 +92,7 @@ def _serve(args: argparse.Namespace) -> int:
         port=args.port,
         log_level=args.log_level,
         access_log=args.log_level == "debug",
+        log_config=UTC_LOG_CONFIG,
     )
     return 0
 

@@ -1,8 +1,9 @@
-"""The end of every submission: reference number, due date, status, and the receipt.
+"""The end of every submission: reference number, 办结时限, status, and the receipt.
 
 已受理 when the platform has it; 已保存，联网后自动提交 when it is safely in the outbox; 提交未被受理
-with the platform's reason. The receipt is printed; when the printer fails the screen says
-打印机故障，请拍照或记下受理编号 and shows the receipt image (with its QR code) instead.
+with the platform's reason. The receipt is printed and shown beside the result (below it in
+portrait): the picture the printer's own renderer draws, QR code included, large enough for a
+phone to scan from the glass. When the printer fails the screen says 打印机故障，请拍照或记下受理编号.
 UI thread only.
 """
 
@@ -19,13 +20,16 @@ from kiosk.services.flows import SubmissionResult
 
 KV_FILE = Path(__file__).with_suffix(".kv")
 PRINTER_FAILED = "打印机故障，请拍照或记下受理编号"
+PREVIEW_CAPTION = "↑ 您的凭证（与打印的相同）"
+PREVIEW_INSTEAD = "↑ 您的凭证，请拍照保存"
 
 
 def due_text(result: SubmissionResult) -> str:
-    """ "2026年12月29日（5个工作日内办结）" or "" without a due date."""
-    if result.due is None:
-        return ""
-    return result.due.label_zh()
+    """The 办结时限 as the catalogue says it ("即时办结（已办结）", "2026年12月29日",
+    "受理后2个工作日内办结"), or "" when there is none to promise."""
+    if result.deadline is not None:
+        return result.deadline.label_zh()
+    return result.due.label_zh() if result.due is not None else ""
 
 
 class ConfirmScreen(FlowScreen):
@@ -40,6 +44,8 @@ class ConfirmScreen(FlowScreen):
     print_text = StringProperty("")
     printed = BooleanProperty(False)
     has_preview = BooleanProperty(False)
+    preview_caption = StringProperty("")
+    preview_aspect = NumericProperty(0.6)  # the receipt picture's width / height
     receipt_texture = ObjectProperty(None, allownone=True)
     next_item = NumericProperty(0)
     next_text = StringProperty("")
@@ -62,6 +68,7 @@ class ConfirmScreen(FlowScreen):
             reason = result.print_message or ""
             self.print_text = PRINTER_FAILED + (f"（{reason}）" if reason else "")
         self._show_preview(result.preview_png)
+        self.preview_caption = PREVIEW_CAPTION if result.printed else PREVIEW_INSTEAD
         follow = self.controller.next_step(result) if self.controller else None
         self.next_item, self.next_text = follow or (0, "")
 
@@ -69,6 +76,7 @@ class ConfirmScreen(FlowScreen):
         if png:
             image = CoreImage(io.BytesIO(png), ext="png", nocache=True)
             self.receipt_texture = image.texture
+            self.preview_aspect = image.texture.width / max(1, image.texture.height)
             self.has_preview = True
         else:
             self.receipt_texture = None
@@ -96,5 +104,6 @@ class ConfirmScreen(FlowScreen):
         self.printed = False
         self.receipt_texture = None
         self.has_preview = False
+        self.preview_caption = ""
         self.next_item = 0
         self.next_text = ""

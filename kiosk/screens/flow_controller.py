@@ -597,7 +597,7 @@ class FlowController:
             screen.clear()
 
 
-def build_flow_controller(config, *, catalogue, session, runtime) -> FlowController:
+def build_flow_controller(config, *, catalogue, session, runtime, clock=None) -> FlowController:
     """The composition root's one call: the flows facade over the kiosk runtime's handles
     (late-bound signed client, outbox, offline cache, printing), wrapped in a controller.
 
@@ -605,6 +605,7 @@ def build_flow_controller(config, *, catalogue, session, runtime) -> FlowControl
     attach` from the app's ``build()`` once its screens exist.
     """
     from kiosk.domain.items import load_definitions
+    from kiosk.domain.progress_link import ProgressLinks
     from kiosk.services.cache import OfflineCache
     from kiosk.services.flows import FlowsService
 
@@ -622,5 +623,7 @@ def build_flow_controller(config, *, catalogue, session, runtime) -> FlowControl
         counter_hours=config.kiosk.counter_hours,
         printing=runtime.printing,
         cache=OfflineCache(backend.store),
+        clock=clock,
+        progress_links=ProgressLinks(config.receipt.progress_url),
     )
     return FlowController(flows, spinner_delay_ms=config.session.spinner_delay_ms)

@@ -28,7 +28,7 @@ def application_data(row, index: int, scale: float, fit: LineFit | None = None) 
     """RecycleView entry of one ApplicationRow (lines broken to the card by *fit*, if given)."""
     lines = [f"受理编号：{row.reference}", f"提交时间：{row.submitted}"]
     if row.due_text:
-        lines.append(f"办结期限：{row.due_text}")
+        lines.append(f"办结时限：{row.due_text}")
     if row.queue_number:
         lines.append(f"排队号：{row.queue_number}")
     if row.agent_text:

@@ -33,9 +33,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from kiosk.devices.base import DeviceHealth, DeviceState
 from kiosk.domain.acceptance import INSPECTOR_TEXT, AcceptanceReport, Verdict, receipt_lines
+from kiosk.domain.clock import DEFAULT_ZONE, ServiceClock, zone_of
 from kiosk.domain.problems import CATEGORY_LABELS, COMMON_PROBLEMS, common_problem
 from kiosk.domain.roles import Permission
 from kiosk.logsetup import LOG_FILE_NAME, scrub
@@ -374,8 +376,9 @@ def _age_text(seconds: float) -> str:
     return f"{seconds / 3600:.1f}小时前"
 
 
-def _local_time(unix: float) -> str:
-    return dt.datetime.fromtimestamp(unix).strftime("%m-%d %H:%M")
+def _local_time(unix: float, zone: ZoneInfo) -> str:
+    """*unix* on the service point's wall clock (*zone*), never the OS's."""
+    return dt.datetime.fromtimestamp(unix, zone).strftime("%m-%d %H:%M")
 
 
 # -- the facade ----------------------------------------------------------------------------------
@@ -423,6 +426,7 @@ class MaintenanceFacade:
         self.parts = parts or MaintenanceParts()
         self.version = version
         self._clock = clock
+        self._zone = zone_of(getattr(getattr(config, "kiosk", None), "timezone", DEFAULT_ZONE))
         self.log_path = self.data_dir / "logs" / LOG_FILE_NAME
         self.audit = AuditLog(self.data_dir)
         self.last_acceptance: AcceptanceReport | None = None
@@ -545,7 +549,7 @@ class MaintenanceFacade:
         for job in pending:
             rows.append(
                 PanelRow(
-                    f"{_local_time(job.created_at)}（{_age_text(now - job.created_at)}）",
+                    f"{_local_time(job.created_at, self._zone)}（{_age_text(now - job.created_at)}）",
                     f"原因：{job.reason or '未知'}，已尝试{job.attempts}次",
                     WARN,
                 )
@@ -852,6 +856,7 @@ class MaintenanceFacade:
             load_catalogue=self.parts.load_catalogue or load_catalogue,
             audit=self.audit,
             device_note=note,
+            now=ServiceClock(self._zone).now,
         )
         self.last_acceptance = run_acceptance(inputs)
         return self.last_acceptance
