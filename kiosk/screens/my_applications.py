@@ -50,7 +50,8 @@ def application_data(row, index: int, scale: float, fit: LineFit | None = None) 
 
 
 class MyApplicationsScreen(FlowScreen):
-    """``show(None)``: the identified resident's list."""
+    """``show(None)``: the identified resident's list; ``show(reference)``: the same with a
+    scanned receipt's application first (the note says whether it is theirs)."""
 
     note = StringProperty("")
     rows = ListProperty([])
@@ -58,7 +59,7 @@ class MyApplicationsScreen(FlowScreen):
     def show(self, argument) -> None:
         self.clear()
         self.heading = "我的办件"
-        self.controller.load_my_applications(self)
+        self.controller.load_my_applications(self, argument or None)
 
     def fill(self, mine) -> None:
         from kivy.app import App
@@ -66,6 +67,8 @@ class MyApplicationsScreen(FlowScreen):
         app = App.get_running_app()
         fit = result_line_fit(self.ids.rv, app)
         rows = [application_data(r, i, app.scale, fit) for i, r in enumerate(mine.rows)]
+        if mine.focus_found and rows:
+            rows[0]["title"] = "【扫码的办件】" + rows[0]["title"]
         self.rows = level_heights(rows, result_columns(app))
         self.note = mine.note
 
