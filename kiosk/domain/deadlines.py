@@ -46,7 +46,7 @@ class Deadline:
 
     def label_zh(self) -> str:
         """The text after "办结时限：" ("" when there is nothing to promise)."""
-        if self.basis == "immediate":
+        if self.basis == "immediate" or (self.basis == "accepted" and self.working_days == 0):
             if self.completed:
                 return f"{IMMEDIATE}（已办结）"
             if self.saved_offline:
