@@ -265,7 +265,12 @@ def scroll_into_view(scroll, widget, what):
 
     def in_view() -> bool:
         centre = scroll.parent.to_widget(*widget.to_window(*widget.center))
-        return widget.parent is not None and scroll.collide_point(*centre)
+        if widget.parent is not None and scroll.collide_point(*centre):
+            return True
+        # Scrolled before the layout had placed it (a slow frame): scroll again, from where
+        # it is now.
+        scroll.scroll_to(widget, animate=False)
+        return False
 
     scroll.scroll_to(widget, animate=False)
     yield Until(in_view, 10, f"{what} in view")
