@@ -263,16 +263,21 @@ def scroll_into_view(scroll, widget, what):
     on a loaded machine, and a tap would miss)."""
     from kiosk.screens.driver import Until
 
+    def scroll_there() -> None:
+        # Only a list taller than its view can scroll: ScrollView.scroll_to on a shorter one
+        # divides by a negative height and flings the content out of sight.
+        content = scroll.children[0] if scroll.children else None
+        if content is not None and content.height > scroll.height:
+            scroll.scroll_to(widget, animate=False)
+
     def in_view() -> bool:
         centre = scroll.parent.to_widget(*widget.to_window(*widget.center))
         if widget.parent is not None and scroll.collide_point(*centre):
             return True
-        # Scrolled before the layout had placed it (a slow frame): scroll again, from where
-        # it is now.
-        scroll.scroll_to(widget, animate=False)
+        scroll_there()  # a slow frame had not placed it yet: scroll again from where it is
         return False
 
-    scroll.scroll_to(widget, animate=False)
+    scroll_there()
     yield Until(in_view, 10, f"{what} in view")
     yield 0.1
 

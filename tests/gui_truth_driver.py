@@ -45,7 +45,9 @@ def run_truth_scenario(
         name,
         data_dir,
         orientation=orientation,
-        env={"FLOW_SHOTS": str(shots or ""), "TZ": zone},
+        # Identity by e-SSC only: the card reader off, so another run's virtual card on the
+        # machine's one vpcd reader cannot end this scenario's session.
+        env={"FLOW_SHOTS": str(shots or ""), "TZ": zone, "KIOSK__DEVICES__SSCARD__ENABLED": "0"},
         timeout=timeout,
     )
 
@@ -125,7 +127,6 @@ def receipt_truth(app, rig, seen):
     seen["clock_text"] = app.clock_text
     yield from open_item(app, rig, "我要找工作", 1)
     yield until_screen(app, "identify")
-    # By e-SSC, not the card: demo mode's own card reader shares the machine's vpcd reader.
     rig.scanner.simulator.scan(RESIDENT_EMPLOYED)
     yield until_screen(app, "form", 60)
     form = app.screens["form"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+from kivy.clock import Clock
 from kivy.core.image import Image as CoreImage
 from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, StringProperty
 
@@ -20,8 +21,9 @@ from kiosk.services.flows import SubmissionResult
 
 KV_FILE = Path(__file__).with_suffix(".kv")
 PRINTER_FAILED = "打印机故障，请拍照或记下受理编号"
-PREVIEW_CAPTION = "↑ 您的凭证（与打印的相同）"
-PREVIEW_INSTEAD = "↑ 您的凭证，请拍照保存"
+PREVIEW_CAPTION = "↑ 您的凭证（与打印的相同，可上下滑动）"
+PREVIEW_INSTEAD = "↑ 您的凭证，请拍照保存（可上下滑动）"
+QR_ON_GLASS_PX = 300  # the QR code's side on screen at scale 1: a phone reads it from ~30 cm
 
 
 def due_text(result: SubmissionResult) -> str:
@@ -35,6 +37,10 @@ def due_text(result: SubmissionResult) -> str:
 class ConfirmScreen(FlowScreen):
     """``show(result)`` with a :class:`SubmissionResult`."""
 
+    def __init__(self, **kwargs) -> None:
+        self._center_trigger = Clock.create_trigger(self._center_qr_now)
+        super().__init__(**kwargs)
+
     accepted = BooleanProperty(False)
     status_text = StringProperty("")
     reference = StringProperty("")
@@ -46,6 +52,7 @@ class ConfirmScreen(FlowScreen):
     has_preview = BooleanProperty(False)
     preview_caption = StringProperty("")
     preview_aspect = NumericProperty(0.6)  # the receipt picture's width / height
+    preview_qr = ObjectProperty(None, allownone=True)  # (top, bottom) rows of its QR code
     receipt_texture = ObjectProperty(None, allownone=True)
     next_item = NumericProperty(0)
     next_text = StringProperty("")
@@ -67,6 +74,7 @@ class ConfirmScreen(FlowScreen):
         else:
             reason = result.print_message or ""
             self.print_text = PRINTER_FAILED + (f"（{reason}）" if reason else "")
+        self.preview_qr = result.preview_qr
         self._show_preview(result.preview_png)
         self.preview_caption = PREVIEW_CAPTION if result.printed else PREVIEW_INSTEAD
         follow = self.controller.next_step(result) if self.controller else None
@@ -81,6 +89,41 @@ class ConfirmScreen(FlowScreen):
         else:
             self.receipt_texture = None
             self.has_preview = False
+
+    @staticmethod
+    def preview_width(room: tuple[float, float], scale: float, texture, qr) -> float:
+        """The receipt picture's width on screen in *room* (width, height): the whole receipt
+        if its QR code (*qr*: its rows) is then big enough, else zoomed until the code is
+        ``QR_ON_GLASS_PX`` (never wider than the room; the picture then scrolls)."""
+        room_width, room_height = room
+        if texture is None or room_width <= 0:
+            return 0
+        whole = max(0, min(room_width, room_height * texture.width / max(1, texture.height)))
+        if qr is None:
+            return whole
+        top, bottom = qr
+        zoom_for_qr = QR_ON_GLASS_PX * scale / max(1, bottom - top)
+        return min(room_width, max(whole, texture.width * zoom_for_qr))
+
+    def center_qr(self) -> None:
+        """Scroll the receipt so its QR code is in the middle of the view (next frame, once
+        the zoomed picture has its size)."""
+        self._center_trigger()
+
+    def _center_qr_now(self, *_args) -> None:
+        scroll = self.ids.receipt_scroll
+        texture = self.receipt_texture
+        content = scroll.children[0] if scroll.children else None
+        if texture is None or content is None or self.preview_qr is None:
+            return
+        spare = content.height - scroll.height
+        if spare <= 0:
+            return
+        zoom = self.ids.receipt.height / max(1, texture.height)
+        top, bottom = self.preview_qr
+        middle = (top + bottom) / 2 * zoom + (content.height - self.ids.receipt.height) / 2
+        offset = min(max(middle - scroll.height / 2, 0), spare)
+        scroll.scroll_y = 1 - offset / spare
 
     def finish(self) -> None:
         self.controller.finish_transaction()
@@ -105,5 +148,6 @@ class ConfirmScreen(FlowScreen):
         self.receipt_texture = None
         self.has_preview = False
         self.preview_caption = ""
+        self.preview_qr = None
         self.next_item = 0
         self.next_text = ""

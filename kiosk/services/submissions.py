@@ -185,7 +185,8 @@ class Submissions:
         else:
             outcome = self._saved_outcome(entry, item, kind)
         receipt = self._receipt(item, outcome, person)
-        printed, print_message, preview = self._print(receipt)
+        printed, print_message = self._print(receipt)
+        preview, qr_span = self._preview(receipt)
         return SubmissionResult(
             item_no=item.no,
             item_name=item.name,
@@ -203,6 +204,7 @@ class Submissions:
             printed=printed,
             print_message=print_message,
             preview_png=preview,
+            preview_qr=qr_span,
         )
 
     def _saved_outcome(self, entry: OutboxEntry, item: ServiceItem, kind: str) -> _Outcome:
@@ -260,26 +262,30 @@ class Submissions:
             footer="可在本机“我的办件”查询办理进度",
         )
 
-    def _print(self, receipt: Receipt) -> tuple[bool, str, bytes | None]:
-        """Print *receipt*; also its on-screen picture (the same renderer as paper-out), so
-        the confirmation screen always shows what was printed, QR code included."""
+    def _print(self, receipt: Receipt) -> tuple[bool, str]:
+        """Print *receipt*: (printed, what to tell the resident)."""
         if self._printing is None:
-            return False, NO_PRINTER_MESSAGE, None
+            return False, NO_PRINTER_MESSAGE
         try:
             outcome = self._printing.print_receipt(receipt)
         except Exception:  # the receipt data is safe in the outbox; never lose the result
             log.exception("printing failed", extra={"event": "flows_print_error"})
-            return False, NO_PRINTER_MESSAGE, self._preview(receipt)
+            return False, NO_PRINTER_MESSAGE
         if outcome.printed:
-            return True, PRINTED_MESSAGE, self._preview(receipt)
-        return False, outcome.message or NO_PRINTER_MESSAGE, outcome.preview_png
+            return True, PRINTED_MESSAGE
+        return False, outcome.message or NO_PRINTER_MESSAGE
 
-    def _preview(self, receipt: Receipt) -> bytes | None:
+    def _preview(self, receipt: Receipt) -> tuple[bytes | None, tuple[int, int] | None]:
+        """The receipt's picture from the printer's own renderer (the confirmation screen
+        always shows it, printed or not) and where its QR code lies in it."""
+        if self._printing is None:
+            return None, None
         try:
-            return self._printing.preview_png(receipt)
+            picture = self._printing.preview(receipt)
         except Exception:  # a picture that cannot be drawn must not cost the result
             log.exception("receipt preview failed", extra={"event": "flows_preview_error"})
-            return None
+            return None, None
+        return picture.png(), (picture.qr_spans[0] if picture.qr_spans else None)
 
     def resolve(self, reference: str | None) -> str | None:
         """The platform number an outbox reference was delivered as (else *reference*)."""

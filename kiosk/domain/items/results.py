@@ -80,6 +80,7 @@ class SubmissionResult:
     printed: bool = False
     print_message: str = ""
     preview_png: bytes | None = field(default=None, repr=False)
+    preview_qr: tuple[int, int] | None = None  # the QR's rows (top, bottom) in the picture
 
 
 @dataclass(frozen=True)
