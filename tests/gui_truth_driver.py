@@ -102,7 +102,8 @@ def confirm_seen(app) -> dict:
         "printed": confirm.printed,
         "has_preview": confirm.has_preview,
         "preview_caption": confirm.preview_caption,
-        "preview_px": [round(v) for v in receipt.norm_image_size],
+        "preview_px": [round(receipt.width), round(receipt.height)],
+        "room_px": round(confirm.ids.receipt_scroll.width - 40 * app.scale),
         "texture_px": list(confirm.receipt_texture.size) if confirm.receipt_texture else [],
     }
 
@@ -228,7 +229,7 @@ def counter_truth(app, rig, seen):
     moved = desk.post(
         f"/api/v1/desk/applications/{confirm.reference}/status", {"status": "submitted"}
     )
-    seen["accepted"] = {"status": moved.status_code, **moved.json()}
+    seen["accepted"] = {"http": moved.status_code, **moved.json()}
     yield from tap(confirm.ids.mine_button)
     yield until_screen(app, "my_applications", 60)
     mine = app.screens["my_applications"]

@@ -66,7 +66,11 @@ def test_receipt_screens_and_page_tell_china_time_and_the_catalogues_deadline(
     assert dt.date(int(number[2:6]), int(number[6:8]), int(number[8:10])) in days
     assert confirm["due"] == "即时办结（已办结）"
     assert confirm["has_preview"] is True
-    assert confirm["preview_caption"] == "↑ 您的凭证（与打印的相同）"
+    assert confirm["preview_caption"] == "↑ 您的凭证（与打印的相同，可上下滑动）"
+    # Zoomed from the 576-dot paper until the QR code (at most ~230 dots) is 300 px on the
+    # glass: at least 1.3 times the paper's width, unless the room is narrower.
+    width, _height = confirm["preview_px"]
+    assert width >= min(1.3 * 576, confirm["room_px"]), confirm
     # The QR is read off the screen picture itself, and it is the paper's.
     [url] = seen["codes_on_glass"]
     assert re.fullmatch(rf"http://127\.0\.0\.1:\d+/progress/{number}\?c=[a-z2-7]{{16}}", url)
@@ -107,7 +111,7 @@ def test_a_counter_booking_waits_for_the_counter_then_counts_from_acceptance(
     assert confirm["due"] == "受理后2个工作日内办结"
     assert len(seen["codes_on_glass"]) == 1
     accepted = seen["accepted"]
-    assert accepted["status"] == 200
+    assert accepted["http"] == 200 and accepted["status"] == "submitted"
     accepted_on = dt.date.fromisoformat(accepted["accepted_on"])
     assert accepted_on in china_days(before, after)
     due = due_date(accepted_on, 2)
