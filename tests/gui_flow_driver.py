@@ -350,6 +350,17 @@ def fill_required(app, rig, answers):
         yield 0.2
 
 
+def work_order_answers(form) -> dict:
+    """Answers for a work-order form: a phone number, the first option of required pickers."""
+    answers = {}
+    for child in reversed(form.ids.fields.children):
+        if child.kind == "phone":
+            answers[child.key] = "13712345678"
+        elif child.required and child.kind in ("picker", "multi_picker"):
+            answers[child.key] = [""]
+    return answers
+
+
 def widget_texts(app):
     """Every string any widget of the app holds (all screens, overlays, RecycleView data)."""
     texts = []
@@ -675,13 +686,7 @@ def counter_item_work_order(app, rig, seen):
         yield from tap(form.ids.continue_button)
     seen["asked"] = [child.key for child in reversed(form.ids.fields.children)]
     seen["agent_on_form"] = form.agent_text
-    answers = {}
-    for child in reversed(form.ids.fields.children):
-        if child.kind == "phone":
-            answers[child.key] = "13712345678"
-        elif child.required and child.kind in ("picker", "multi_picker"):
-            answers[child.key] = [""]
-    yield from fill_required(app, rig, answers)
+    yield from fill_required(app, rig, work_order_answers(form))
     rig.printer.simulator.set_paper("end")
     yield 1.0
     yield from tap(form.ids.submit_button)

@@ -108,6 +108,17 @@ def confirm_seen(app) -> dict:
     }
 
 
+def wait_for_receipt_on_screen(app, seen):
+    """The confirmation screen with its receipt drawn; what it shows goes to *seen*."""
+    from kiosk.screens.driver import Until
+
+    yield until_screen(app, "confirm", 90)
+    confirm = app.screens["confirm"]
+    yield Until(lambda: confirm.has_preview, 30, "receipt on screen")
+    yield 0.6
+    seen["confirm"] = confirm_seen(app)
+
+
 def fetch_page(url: str) -> dict:
     import requests
 
@@ -139,11 +150,8 @@ def receipt_truth(app, rig, seen):
     yield from fill_required(app, rig, {"phone": "13912345678", "occupations": ["电工"]})
     yield from shoot(app, "truth-form-filled")
     yield from tap(form.ids.submit_button)
-    yield until_screen(app, "confirm", 90)
+    yield from wait_for_receipt_on_screen(app, seen)
     confirm = app.screens["confirm"]
-    yield Until(lambda: confirm.has_preview, 30, "receipt on screen")
-    yield 0.6
-    seen["confirm"] = confirm_seen(app)
     shot = screen_png(app, rig.data_dir / "confirm-screen.png")
     seen["codes_on_glass"] = qr_codes_in(shot)
     yield from shoot(app, "truth-confirm")
@@ -177,12 +185,10 @@ def counter_truth(app, rig, seen):
     """预约柜台办理 of 34 (2 working days) by e-SSC: the confirmation screen and the receipt say
     受理后2个工作日内办结; the county desk accepts it; 我的办件 then shows the due date counted
     from the acceptance day."""
+    from test_flows_support import county_desk_client
+
     from kiosk.screens.driver import Until, tap
     from kiosk.services.embedded_backend import BACKEND_DB_FILE_NAME
-    from kiosk_backend.ledger import add_responder
-    from kiosk_backend.provision import new_secret_hex
-    from kiosk_backend.seed.desks import DEMO_DESKS
-    from kiosk_backend.testing import SignedClient
 
     link_receipts(rig)
     yield until_screen(app, "home")
@@ -197,35 +203,15 @@ def counter_truth(app, rig, seen):
     yield Until(lambda: form.mode != "loading", 60, "work order form")
     if form.mode == "eligibility":
         yield from tap(form.ids.continue_button)
-    answers = {}
-    for child in reversed(form.ids.fields.children):
-        if child.kind == "phone":
-            answers[child.key] = "13712345678"
-        elif child.required and child.kind in ("picker", "multi_picker"):
-            answers[child.key] = [""]
-    yield from fill_required(app, rig, answers)
+    yield from fill_required(app, rig, flow.work_order_answers(form))
     yield from tap(form.ids.submit_button)
-    yield until_screen(app, "confirm", 90)
+    yield from wait_for_receipt_on_screen(app, seen)
     confirm = app.screens["confirm"]
-    yield Until(lambda: confirm.has_preview, 30, "receipt on screen")
-    yield 0.6
-    seen["confirm"] = confirm_seen(app)
     shot = screen_png(app, rig.data_dir / "confirm-counter.png")
     seen["codes_on_glass"] = qr_codes_in(shot)
     yield from shoot(app, "truth-confirm-counter")
     # The county desk accepts the pre-application (its own signed client, as the console does).
-    county = DEMO_DESKS[0]
-    secret = new_secret_hex()
-    add_responder(
-        f"sqlite:///{rig.data_dir / BACKEND_DB_FILE_NAME}",
-        county.account,
-        name=county.name,
-        role=county.role,
-        level=county.level,
-        region_prefix=county.region_prefix,
-        secret_hex=secret,
-    )
-    desk = SignedClient(rig.backend_handle.url, county.account, secret)
+    desk = county_desk_client(rig.data_dir / BACKEND_DB_FILE_NAME, rig.backend_handle.url)
     moved = desk.post(
         f"/api/v1/desk/applications/{confirm.reference}/status", {"status": "submitted"}
     )

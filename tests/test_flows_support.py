@@ -100,12 +100,13 @@ class FlowsRig:
             self.server.handle.stop()
 
 
-def desk_client(rig: FlowsRig) -> SignedClient:
-    """Re-key the demo county desk (the administrator's step) and sign as it."""
+def county_desk_client(db_path: Path, url: str) -> SignedClient:
+    """Re-key the demo county desk in the platform database at *db_path* (the
+    administrator's step) and sign as it against *url*."""
     county = DEMO_DESKS[0]
     secret = new_secret_hex()
     add_responder(
-        f"sqlite:///{rig.server.db_path}",
+        f"sqlite:///{db_path}",
         county.account,
         name=county.name,
         role=county.role,
@@ -113,7 +114,11 @@ def desk_client(rig: FlowsRig) -> SignedClient:
         region_prefix=county.region_prefix,
         secret_hex=secret,
     )
-    return SignedClient(rig.server.handle.url, county.account, secret)
+    return SignedClient(url, county.account, secret)
+
+
+def desk_client(rig: FlowsRig) -> SignedClient:
+    return county_desk_client(rig.server.db_path, rig.server.handle.url)
 
 
 def build_rig(directory: Path, *, online: bool = True, submit_timeout: float = 20.0) -> FlowsRig:

@@ -6,31 +6,13 @@ items keep theirs; the check-code key table appears."""
 from __future__ import annotations
 
 import datetime as dt
-import os
 
-import pytest
 import sqlalchemy as sa
 from alembic import command
+from test_server_migration_0003 import db_url  # noqa: F401  (fixture: SQLite and PostgreSQL)
 
 from kiosk.domain.workdays import due_date
 from kiosk_backend.db import alembic_config, make_engine, migrate
-from kiosk_backend.testing import scratch_postgres_database
-
-
-def _db_params():
-    marks = [pytest.mark.postgres]
-    if not os.environ.get("KIOSK_TEST_PG_URL"):
-        marks.append(pytest.mark.skip(reason="KIOSK_TEST_PG_URL not set"))
-    return [pytest.param("sqlite", id="sqlite"), pytest.param("postgres", id="pg", marks=marks)]
-
-
-@pytest.fixture(params=_db_params())
-def db_url(request, tmp_path):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'before-0005.sqlite3'}"
-    else:
-        with scratch_postgres_database(os.environ["KIOSK_TEST_PG_URL"]) as url:
-            yield url
 
 
 def _filler(column: sa.Column):
@@ -58,7 +40,7 @@ def _insert(conn, table: sa.Table, **values) -> None:
     conn.execute(table.insert().values(**row, **values))
 
 
-def test_work_orders_count_from_acceptance_after_the_upgrade(db_url):
+def test_work_orders_count_from_acceptance_after_the_upgrade(db_url):  # noqa: F811
     engine = make_engine(db_url)
     booked = dt.datetime(2026, 12, 3, 1, 0, tzinfo=dt.UTC)  # 12-03 09:00 in 沁源县
     accepted_at = dt.datetime(2026, 12, 6, 17, 30, tzinfo=dt.UTC)  # 12-07 01:30 (a Monday)

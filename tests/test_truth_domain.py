@@ -4,11 +4,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
-import time
 from datetime import date
 
 import pytest
+from zone_support import os_zone_fixture  # noqa: F401  (fixture)
 
 from kiosk.config import ConfigError, load_config
 from kiosk.domain.clock import ServiceClock, UnknownZone, parse_instant, zone_of
@@ -24,20 +23,6 @@ from kiosk.domain.workdays import DueDate, WorkingCalendar, due_date
 
 # 2026-12-04 18:31:17 UTC is 2026-12-05 02:31:17 in 沁源县 (the issue's two clocks).
 INSTANT = dt.datetime(2026, 12, 4, 18, 31, 17, tzinfo=dt.UTC)
-
-
-@pytest.fixture(params=["UTC", "America/New_York", "Asia/Shanghai"])
-def os_zone(request):
-    """The operating system's zone set to *param* for this test (TZ + tzset)."""
-    before = os.environ.get("TZ")
-    os.environ["TZ"] = request.param
-    time.tzset()
-    yield request.param
-    if before is None:
-        os.environ.pop("TZ", None)
-    else:
-        os.environ["TZ"] = before
-    time.tzset()
 
 
 def test_the_clock_gives_china_time_whatever_the_os_zone(os_zone):

@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import os
 import re
-import time
 
 import pytest
 import requests
@@ -32,6 +30,7 @@ from test_flows_support import (  # noqa: F401  (fixtures)
     flows_rig_fixture,
     fresh_session_fixture,
 )
+from zone_support import os_zone_fixture  # noqa: F401  (fixture)
 
 from kiosk.domain.progress_link import CAPTION_KIOSK, CAPTION_PHONE, ProgressLinks
 from kiosk.domain.workdays import due_date
@@ -39,21 +38,6 @@ from kiosk.services.session import EndReason
 from kiosk_backend.check_codes import KEY_NAME, check_code
 
 TEMPLATE = "{backend}/progress/{number}?c={check}"
-FOREIGN_ZONES = ["UTC", "America/New_York"]
-
-
-@pytest.fixture(params=FOREIGN_ZONES)
-def os_zone(request):
-    """The test process's operating-system zone (TZ + tzset), restored afterwards."""
-    before = os.environ.get("TZ")
-    os.environ["TZ"] = request.param
-    time.tzset()
-    yield request.param
-    if before is None:
-        os.environ.pop("TZ", None)
-    else:
-        os.environ["TZ"] = before
-    time.tzset()
 
 
 @pytest.fixture(name="rig")

@@ -274,9 +274,9 @@ class FlowController:
         if current not in RESIDENT_SCREENS or self.calls.busy:
             return  # maintenance mode, or a call (a submission) is running: not now
         log.info("receipt code scanned", extra={"event": "receipt_scanned", "state": receipt.kind})
-        if self._identify_shown():
-            self.screens["identify"].set_status(SCANNED_RECEIPT)
         self.with_identity("我的办件", lambda: self.go("my_applications", receipt.reference))
+        if self._identify_shown():  # say why identity is asked, and what comes next
+            self.screens["identify"].set_status(SCANNED_RECEIPT)
 
     def _on_read_failed(self, event: Any) -> None:
         if self._identify_shown():
