@@ -28,8 +28,11 @@ from kivy.uix.screenmanager import NoTransition, ScreenManager
 from kiosk.config import KioskConfig
 from kiosk.domain.catalogue import Catalogue, CatalogueError, ServiceItem, load_catalogue
 from kiosk.domain.idle import IdleState, IdleTimer
+from kiosk.domain.prompts import PromptTableError, ScreenSpeech, compose, item_title
+from kiosk.paths import ShippedFilesMissing
 from kiosk.paths import data_dir as resolve_data_dir
 from kiosk.screens import category, home, item, overlays, widgets
+from kiosk.screens.audio import KivyMixer
 from kiosk.screens.base import KioskScreen
 from kiosk.screens.bootstrap import EXIT_CONFIG, EXIT_NO_DISPLAY, GuiOptions, StartupError
 from kiosk.screens.chime import Chime
@@ -38,6 +41,7 @@ from kiosk.screens.flow_controller import build_flow_controller
 from kiosk.services.bus import EventBus
 from kiosk.services.runtime import KioskRuntime, build_runtime
 from kiosk.services.session import EndReason, Session, SessionManager
+from kiosk.services.voice import VoiceService, open_voice, voice_library
 from kiosk.services.watchdog import ActivityStamp, SystemdNotifier
 
 log = logging.getLogger(__name__)
@@ -47,6 +51,11 @@ TEXT_CACHES = ("textinput.label", "textinput.width")
 KV_FILES = (widgets.KV_FILE, overlays.KV_FILE, home.KV_FILE, category.KV_FILE, item.KV_FILE)
 WEEKDAYS = "一二三四五六日"
 IDLE_POLL_SECONDS = 0.25
+# A screen that opens with a background call speaks once its content is there, or after this.
+ENTRY_SETTLE_SECONDS = 30.0
+IDLE_COUNTDOWN_CUE_SECONDS = 10  # "还有十秒" is said when this many seconds are left
+# Sessions that end with these reasons hear "本次办理已经结束" even without an identified resident.
+SPOKEN_ENDS = frozenset({EndReason.IDLE_TIMEOUT, EndReason.TRANSACTION_DONE})
 
 
 class ItemFlows(Protocol):
@@ -88,6 +97,8 @@ class KioskServices:
     printing: object | None = None
     backend: object | None = None
     demo: object | None = None
+    # The voice guidance (kiosk.services.voice); None when the prompts could not be loaded.
+    voice: VoiceService | None = None
 
 
 class RecoverFromUiErrors(ExceptionHandler):
@@ -150,7 +161,15 @@ def build_app(
         raise StartupError(f"事项目录错误 / catalogue error: {exc}", EXIT_CONFIG) from None
     bus = EventBus(dispatcher=UiDispatcher())
     session = SessionManager(publish=bus.publish)
-    runtime = build_runtime(config, resolve_data_dir(config.kiosk.data_dir), bus, session=session)
+    data_dir = resolve_data_dir(config.kiosk.data_dir)
+    runtime = build_runtime(config, data_dir, bus, session=session)
+    try:
+        voice = open_voice(
+            config, data_dir=data_dir, catalogue=catalogue, mixer=options.mixer or KivyMixer()
+        )
+    except (PromptTableError, ShippedFilesMissing) as exc:
+        log.error("voice guidance unavailable: %s", exc, extra={"event": "voice"})
+        voice = None
     services = KioskServices(
         config=config,
         catalogue=catalogue,
@@ -160,6 +179,7 @@ def build_app(
         printing=runtime.printing,
         backend=runtime.backend,
         demo=runtime.demo,
+        voice=voice,
         item_flows=build_flow_controller(
             config, catalogue=catalogue, session=session, runtime=runtime
         ),
@@ -198,6 +218,8 @@ class KioskApp(App):
     flows_ready = BooleanProperty(False)
     idle_prompt_shown = BooleanProperty(False)
     help_shown = BooleanProperty(False)
+    read_aloud_available = BooleanProperty(False)  # the 朗读 button: voice present, not muted
+    logo_path = StringProperty("")  # the county's logo in the top bar ("" = none)
 
     def __init__(
         self,
@@ -227,7 +249,16 @@ class KioskApp(App):
         self.service_point = kiosk.service_point
         self.counter_hours = kiosk.counter_hours
         self.operator_phone = kiosk.operator_phone
-        self.chime = Chime(services.config.display.chime_volume)
+        self.voice = services.voice
+        self.chime = Chime(services.config.display.chime_volume, self.voice)
+        self._hints_given: set[str] = set()
+        self._countdown_said = False
+        self._entry_cue = None
+        try:
+            logo = voice_library(services.config).logo()
+        except ShippedFilesMissing:
+            logo = None
+        self.logo_path = str(logo) if logo else ""
 
     # ----------------------------------------------------------------- building
     def build(self):
@@ -243,6 +274,7 @@ class KioskApp(App):
         Window.clearcolor = (1, 1, 1, 1)
 
         self.manager = ScreenManager(transition=NoTransition())
+        self.manager.bind(current=self._on_screen_changed)
         for screen_class, name in (
             (home.HomeScreen, "home"),
             (category.CategoryScreen, "category"),
@@ -285,6 +317,7 @@ class KioskApp(App):
             on_busy=lambda busy: self._touch_activity(busy=busy),
         )
 
+        self._refresh_read_aloud()
         self._tick_clock(0)
         Clock.schedule_interval(self._tick_clock, 1.0)
         Clock.schedule_interval(self._poll_idle, IDLE_POLL_SECONDS)
@@ -318,7 +351,8 @@ class KioskApp(App):
         self.notifier.stopping()
         self.services.session.end(EndReason.SHUTDOWN)
         self.shutdown_components()
-        self.chime.close()
+        if self.voice is not None:
+            self.voice.close()
 
     def open_settings(self, *_args) -> bool:
         """Kivy opens its settings panel on F1; a public kiosk never shows it."""
@@ -386,6 +420,9 @@ class KioskApp(App):
             Cache.remove(category_name)
         self._reset_to_home()
         log.info("screens wiped", extra={"event": "wipe", "state": reason.value})
+        self._hints_given.clear()
+        if reason is not EndReason.SHUTDOWN:
+            self._say_goodbye(_session, reason)
 
     def recover_from_error(self) -> None:
         """After an unhandled UI error: end the session (wiping every screen) and go home."""
@@ -394,6 +431,15 @@ class KioskApp(App):
             for screen in self.screens.values():
                 screen.clear()
             self._reset_to_home()
+
+    def _say_goodbye(self, session: Session, reason: EndReason) -> None:
+        """请取走您的社保卡 while the session's card is still in the slot; 本次办理已经结束
+        when a resident was identified (or the session timed out or was finished)."""
+        keys = ["take_card"] if session.identity.card_role else []
+        if session.identity.resident is not None or reason in SPOKEN_ENDS:
+            keys.append("session_ended")
+        if keys:
+            self.voice_cue(*keys)
 
     def _reset_to_home(self) -> None:
         self._history.clear()
@@ -410,6 +456,7 @@ class KioskApp(App):
             self.help_panel.status = ""
             self.root_layout.add_widget(self.help_panel)
             self.help_shown = True
+            self.voice_stop()
             chimed = self.chime.play()
             log.info(
                 "help opened", extra={"event": "help", "state": "chime" if chimed else "silent"}
@@ -435,6 +482,7 @@ class KioskApp(App):
         if self.help_shown:
             self.root_layout.remove_widget(self.help_panel)
             self.help_shown = False
+            self.voice_stop()
 
     def continue_session(self) -> None:
         """The resident tapped during the prompt: keep everything, restart the idle period."""
@@ -450,12 +498,87 @@ class KioskApp(App):
         if not self.idle_prompt_shown:
             self.root_layout.add_widget(self.idle_prompt)
             self.idle_prompt_shown = True
+            self._countdown_said = seconds_left <= IDLE_COUNTDOWN_CUE_SECONDS
+            self.voice_cue("idle_warning")
             log.info("idle prompt shown", extra={"event": "idle", "state": "prompt"})
+        elif seconds_left <= IDLE_COUNTDOWN_CUE_SECONDS and not self._countdown_said:
+            self._countdown_said = True
+            self.voice_cue("idle_countdown")
 
     def _hide_idle_prompt(self) -> None:
         if self.idle_prompt_shown:
             self.root_layout.remove_widget(self.idle_prompt)
             self.idle_prompt_shown = False
+            self.voice_stop()
+
+    # -------------------------------------------------------------------- voice
+    def current_speech(self) -> ScreenSpeech:
+        """What the current screen may say; the item's name as its title when it is about one."""
+        screen = self.screens.get(self.manager.current)
+        speech = screen.speech() if screen is not None else ScreenSpeech()
+        item_no = self.current_item_no()
+        if not speech.title and item_no is not None:
+            speech = ScreenSpeech(item_title(item_no), speech.guidance, speech.details)
+        return speech
+
+    def read_aloud(self) -> None:
+        """朗读: say the current screen's title and guidance (fixed prompts, never its data)."""
+        if self.voice is None:
+            return
+        keys = compose(self.current_speech(), read_aloud=True)
+        said = self.voice.read_aloud(keys)
+        log.info(
+            "read aloud",
+            extra={
+                "event": "voice",
+                "screen": self.manager.current,
+                "state": "said" if said else "silent",
+                "count": len(keys),
+            },
+        )
+
+    def voice_cue(self, *keys: str) -> None:
+        """Say prompts *keys* by itself (an event); silent when muted, off or in quiet hours."""
+        if self.voice is not None:
+            self.voice.cue(*keys)
+
+    def voice_hint(self, key: str) -> None:
+        """A form hint (keypad, picker, pinyin keyboard): said the first time in a session."""
+        if key not in self._hints_given:
+            self._hints_given.add(key)
+            self.voice_cue(key)
+
+    def voice_stop(self) -> None:
+        if self.voice is not None:
+            self.voice.stop()
+
+    def _refresh_read_aloud(self) -> None:
+        self.read_aloud_available = self.voice is not None and not self.voice.settings.muted
+
+    def _on_screen_changed(self, _manager, name: str) -> None:
+        """A new screen: cut what the last one was saying; say this one's guidance once its
+        content is there (its background call finished)."""
+        if self.voice is None:
+            return
+        self.voice.stop()
+        self._refresh_read_aloud()
+        if self._entry_cue is not None:
+            self._entry_cue.cancel()
+            self._entry_cue = None
+        screen = self.screens.get(name)
+        if screen is not None and screen.speaks_on_entry:
+            started = time.monotonic()
+            self._entry_cue = Clock.schedule_once(lambda _dt: self._cue_entry(name, started), 0)
+
+    def _cue_entry(self, name: str, started: float) -> None:
+        self._entry_cue = None
+        if self.manager.current != name:
+            return
+        calls = getattr(self.services.item_flows, "calls", None)
+        if getattr(calls, "busy", False) and time.monotonic() - started < ENTRY_SETTLE_SECONDS:
+            self._entry_cue = Clock.schedule_once(lambda _dt: self._cue_entry(name, started), 0.1)
+            return
+        self.voice.cue(*compose(self.screens[name].speech(), read_aloud=False))
 
     # ------------------------------------------------------------- idle timing
     def _poll_idle(self, _dt: float) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 from kivy.properties import ListProperty, NumericProperty, StringProperty
 
 from kiosk.domain.items.views import ListPage
+from kiosk.domain.prompts import ScreenSpeech
 from kiosk.screens.flow_base import (
     FlowScreen,
     level_heights,
@@ -61,6 +62,11 @@ class MatchScreen(FlowScreen):
             self.prior_item = item_no
             name = self.services.catalogue.item(item_no).name
             self.prior_text = f"去办理：{name}"
+
+    def speech(self) -> ScreenSpeech:
+        if self.prior_item:
+            return ScreenSpeech(guidance=("match_missing_step",))
+        return super().speech()
 
     def open_prior(self) -> None:
         if self.prior_item:
