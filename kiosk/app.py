@@ -309,6 +309,7 @@ class KioskApp(App):
         parts, client = (None, None)
         if self.services.runtime is not None:
             parts, client = parts_from_runtime(self.services.runtime)
+            parts.voice = self.voice  # the 声音和语音 page
         self.maintenance = install_maintenance(
             self,
             data_dir=data_dir(self.services.config.kiosk.data_dir),

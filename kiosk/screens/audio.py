@@ -43,3 +43,34 @@ class KivyMixer:
             sound.unload()
             return None
         return KivyClip(sound)
+
+
+def play_once(
+    paths: tuple[Path, ...], volume: float, *, kivy_home: Path
+) -> tuple[Path, float] | None:
+    """Play the first of *paths* that loads, to its end, outside the app (``kiosk voice say``).
+
+    Sets Kivy's environment first (its home under the data directory, no argument parsing, no
+    console log). Returns (file, seconds) played, or None when nothing could be played (no sound
+    device). Blocks for the clip's length.
+    """
+    import os
+    import time
+
+    kivy_home.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.environ["KIVY_HOME"] = str(kivy_home)
+    os.environ["KIVY_NO_ARGS"] = "1"
+    os.environ["KIVY_NO_FILELOG"] = "1"
+    os.environ["KIVY_LOG_MODE"] = "PYTHON"  # Kivy must not take over stderr
+    os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
+    mixer = KivyMixer()
+    for path in paths:
+        clip = mixer.load(path)
+        if clip is None:
+            continue
+        clip.play(volume)
+        time.sleep(clip.length + 0.2)
+        clip.stop()
+        clip.unload()
+        return path, clip.length
+    return None
