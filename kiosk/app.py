@@ -26,13 +26,13 @@ from kivy.uix.floatlayout import FloatLayout
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from kiosk.config import KioskConfig
+from kiosk.devices.sound import SdlMixer
 from kiosk.domain.catalogue import Catalogue, CatalogueError, ServiceItem, load_catalogue
 from kiosk.domain.idle import IdleState, IdleTimer
 from kiosk.domain.prompts import PromptTableError, ScreenSpeech, compose, item_title
 from kiosk.paths import ShippedFilesMissing
 from kiosk.paths import data_dir as resolve_data_dir
 from kiosk.screens import category, home, item, overlays, widgets
-from kiosk.screens.audio import KivyMixer
 from kiosk.screens.base import KioskScreen
 from kiosk.screens.bootstrap import EXIT_CONFIG, EXIT_NO_DISPLAY, GuiOptions, StartupError
 from kiosk.screens.chime import Chime
@@ -165,7 +165,7 @@ def build_app(
     runtime = build_runtime(config, data_dir, bus, session=session)
     try:
         voice = open_voice(
-            config, data_dir=data_dir, catalogue=catalogue, mixer=options.mixer or KivyMixer()
+            config, data_dir=data_dir, catalogue=catalogue, mixer=options.mixer or SdlMixer()
         )
     except (PromptTableError, ShippedFilesMissing) as exc:
         log.error("voice guidance unavailable: %s", exc, extra={"event": "voice"})

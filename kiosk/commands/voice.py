@@ -10,7 +10,7 @@
   the voice and clipping are warnings. ``sounds/help-chime.wav`` and ``logo.png`` are checked
   too. Exit 0 usable, 1 a file must be fixed, 2 no such folder.
 
-``list`` and ``check`` never import Kivy; ``say`` does (it plays sound).
+None of them imports Kivy (``say`` drives SDL2's mixer directly, as the kiosk does).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 import wave
 from pathlib import Path
 
@@ -96,23 +97,31 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_say(args: argparse.Namespace) -> int:
-    from kiosk.paths import data_dir
-
     config, table, library = _setup(args)
     if args.key not in table:
         print(f"没有这条提示音 / unknown prompt key: {args.key}", file=sys.stderr)
         return EXIT_USAGE
     volume = config.voice.volume if args.volume is None else max(0.0, min(1.0, args.volume))
-    from kiosk.screens.audio import play_once
+    from kiosk.devices.sound import SdlMixer
 
-    paths = library.sound(args.key).paths
-    played = play_once(paths, volume, kivy_home=data_dir(config.kiosk.data_dir) / "kivy")
-    if played is None:
-        print("没有可用的声音设备 / no sound device could play it", file=sys.stderr)
-        return EXIT_NO_DEVICE
-    path, seconds = played
-    print(f"{args.key}: {table.text(args.key)}  ({path}, {seconds:.1f} s, volume {volume:.2f})")
-    return 0
+    mixer = SdlMixer()
+    try:
+        for path in library.sound(args.key).paths:  # the site's recording, else the shipped
+            clip = mixer.load(path)
+            if clip is None:
+                continue
+            clip.play(volume)
+            time.sleep(clip.length + 0.2)
+            clip.unload()
+            print(
+                f"{args.key}: {table.text(args.key)}  ({path}, {clip.length:.1f} s, "
+                f"volume {volume:.2f}, {mixer.driver})"
+            )
+            return 0
+    finally:
+        mixer.close()
+    print(f"没有可用的声音设备 / no sound device could play it: {mixer.error}", file=sys.stderr)
+    return EXIT_NO_DEVICE
 
 
 def run_check(args: argparse.Namespace) -> int:

@@ -1,8 +1,9 @@
 """`kiosk diag sound [--json]`: the sound output the kiosk's voice and help chime play through.
 
-Asks SDL2 (Debian's libSDL2, through ctypes — no Kivy) which audio driver it uses and which
-output devices it sees, then opens and closes the default output as the kiosk's mixer would, and
-lists the sound cards the kernel knows (``/proc/asound/cards``). ``ok`` is False when the
+Asks SDL2 (the copy the kiosk plays through, :func:`kiosk.devices.sound.load_sdl`; no Kivy
+import) which audio driver it uses and which output devices it sees, then opens and closes the
+default output as the kiosk's mixer does, and lists the sound cards the kernel knows
+(``/proc/asound/cards``). ``ok`` is False when the
 configuration wants sound (voice not muted, or a help chime volume above 0) and no output can be
 opened on a site kiosk; in demo mode a machine without sound passes (the kiosk is then silent,
 never failing). To hear the speaker itself: ``kiosk voice say KEY``. Exit 0 when ok, 1 otherwise.
@@ -12,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import ctypes
-import ctypes.util
 import json
 from pathlib import Path
 from typing import Any
@@ -65,13 +65,13 @@ def alsa_cards(path: Path = ALSA_CARDS) -> list[str]:
 
 def sdl_output() -> dict[str, Any]:
     """SDL2's audio driver, its output devices, and whether the default output opens."""
-    name = ctypes.util.find_library("SDL2-2.0") or ctypes.util.find_library("SDL2")
-    if name is None:
-        return {"opened": False, "error": "libSDL2 not found (apt-get install libsdl2-2.0-0)"}
-    sdl = ctypes.CDLL(name)
-    sdl.SDL_GetError.restype = ctypes.c_char_p
-    sdl.SDL_GetCurrentAudioDriver.restype = ctypes.c_char_p
-    sdl.SDL_GetAudioDeviceName.restype = ctypes.c_char_p
+    from kiosk.devices.sound import SoundUnavailable, load_sdl
+
+    try:
+        libraries = load_sdl(need_mixer=False)
+    except (SoundUnavailable, OSError) as exc:
+        return {"opened": False, "error": str(exc)}
+    sdl = libraries.sdl
     sdl.SDL_OpenAudioDevice.restype = ctypes.c_uint32
     sdl.SDL_OpenAudioDevice.argtypes = [
         ctypes.c_char_p,
@@ -89,20 +89,11 @@ def sdl_output() -> dict[str, Any]:
         want = _AudioSpec(freq=44100, format=AUDIO_S16LSB, channels=2, samples=1024)
         have = _AudioSpec()
         device = sdl.SDL_OpenAudioDevice(None, 0, ctypes.byref(want), ctypes.byref(have), 0)
+        facts = {"library": libraries.origin, "driver": driver, "devices": devices}
         if device == 0:
-            return {
-                "opened": False,
-                "driver": driver,
-                "devices": devices,
-                "error": _text(sdl.SDL_GetError()),
-            }
+            return {"opened": False, **facts, "error": _text(sdl.SDL_GetError())}
         sdl.SDL_CloseAudioDevice(device)
-        return {
-            "opened": True,
-            "driver": driver,
-            "devices": devices,
-            "format": f"{have.freq} Hz, {have.channels} channels",
-        }
+        return {"opened": True, **facts, "format": f"{have.freq} Hz, {have.channels} channels"}
     finally:
         sdl.SDL_QuitSubSystem(SDL_INIT_AUDIO)
 
@@ -129,7 +120,7 @@ def check(config: Any) -> dict[str, Any]:
 def format_report(report: dict[str, Any]) -> str:
     verdict = "SKIP" if report.get("skipped") else ("OK" if report["ok"] else "FAIL")
     lines = [f"[{verdict:4}] 声音输出 sound output"]
-    for key in ("driver", "format", "devices", "alsa_cards", "error", "note", "skipped"):
+    for key in ("library", "driver", "format", "devices", "alsa_cards", "error", "note", "skipped"):
         if report.get(key) not in (None, "", []):
             lines.append(f"         {key}: {report[key]}")
     return "\n".join(lines)

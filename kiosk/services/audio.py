@@ -9,12 +9,12 @@ What is asked for is never stale: :meth:`say` replaces whatever was waiting or p
 is no queue: at most one sequence is wanted at a time. Effects (the help chime) play at once,
 beside the voice, and are not cut by :meth:`stop`.
 
-Without a sound device the mixer's clips cannot be loaded: the worker then says so once in the
-log and stays silent (SDL's mixer does not retry a failed open either; the nightly restart does).
-A clip that fails to load from the site folder falls back to the shipped one.
+The worker opens the sound output when it starts. Without a sound device it says so once in the
+log and stays silent (no retry: the nightly restart tries again). A clip that fails to load
+from the site folder falls back to the shipped one.
 
-The mixer is a port (:class:`Mixer`); the kiosk's is SDL2's mixer through Kivy
-(:mod:`kiosk.screens.audio`), tests use a recording fake. No Kivy import here.
+The mixer is a port (:class:`Mixer`); the kiosk's is SDL2's mixer
+(:class:`kiosk.devices.sound.SdlMixer`), tests use a recording fake. No Kivy import here.
 """
 
 from __future__ import annotations
@@ -47,10 +47,15 @@ class Clip(Protocol):
 
 
 class Mixer(Protocol):
-    """Loads sound files. ``load`` returns None when the file cannot be played (no sound
-    device, or a file the mixer cannot read). Called from the audio thread only."""
+    """Loads sound files. ``prepare`` opens the output (False: there is none); ``load``
+    returns None when the file cannot be played (no sound device, or a file the mixer cannot
+    read); ``close`` at exit. Called from the audio thread only."""
+
+    def prepare(self) -> bool: ...
 
     def load(self, path: Path) -> Clip | None: ...
+
+    def close(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -82,7 +87,7 @@ class AudioWorker:
         self._thread: threading.Thread | None = None
         self._cache: OrderedDict[Path, Clip] = OrderedDict()
         self._failed: set[Path] = set()
-        # None: not known yet; True: a clip was loaded; False: none could be (silent kiosk).
+        # None: not opened yet; True: the output is open; False: none (a silent kiosk).
         self.device_ok: bool | None = None
         self.played: list[str] = []  # names started, newest last (for maintenance and tests)
 
@@ -117,6 +122,9 @@ class AudioWorker:
 
     # -- the audio thread -------------------------------------------------------------------
     def _run(self) -> None:
+        self.device_ok = self._mixer.prepare()  # open the output now, not on the first prompt
+        if not self.device_ok:
+            log.warning("no audio device: the kiosk is silent", extra={"event": "audio"})
         current: _Request | None = None
         index = 0
         clip: Clip | None = None
@@ -154,6 +162,7 @@ class AudioWorker:
         for loaded in self._cache.values():
             loaded.unload()
         self._cache.clear()
+        self._mixer.close()
 
     def _news(self, current: _Request | None) -> bool:
         """A say() or stop() came after *current* was taken (call with the lock held)."""
@@ -184,12 +193,7 @@ class AudioWorker:
                     continue
                 self._remember(path, clip)
             self._cache.move_to_end(path)
-            self.device_ok = True
             return clip
-        if self.device_ok is None and sound.paths and all(p in self._failed for p in sound.paths):
-            # Even the shipped file (checked by the test suite) failed: no sound device.
-            self.device_ok = False
-            log.warning("no audio device: the kiosk is silent", extra={"event": "audio"})
         return None
 
     def _remember(self, path: Path, clip: Clip) -> None:
