@@ -29,7 +29,7 @@ PROMPT_FILE_NAME = "prompts.toml"
 KEY_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,47}")
 # Digits (ASCII and full width), Latin letters (the voice would read them as pinyin) and the
 # characters values are masked with: no fixed sentence needs them, every personal value has them.
-_NOT_SPEAKABLE = re.compile(r"[0-9０-９A-Za-zＡ-Ｚａ-ｚ*＊×#@]")
+_NOT_SPEAKABLE = re.compile(r"[0-9０-９A-Za-zＡ-Ｚａ-ｚ*＊×#＃@＠]")
 MAX_TEXT_CHARS = 80
 
 

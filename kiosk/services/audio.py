@@ -151,9 +151,11 @@ class AudioWorker:
                 clip = None
             deadline = None
             while current is not None and index < len(current.sounds):
+                if self._generation != current.generation:
+                    break  # replaced or stopped while a clip loaded: the loop takes the news
                 sound = current.sounds[index]
                 index += 1
-                clip = self._start(sound, current.volume)
+                clip = self._start(sound, current.volume, current.generation)
                 if clip is not None:
                     deadline = self._clock() + clip.length + GAP_SECONDS
                     break
@@ -169,10 +171,16 @@ class AudioWorker:
         generation = current.generation if current is not None else 0
         return self._generation != generation and (self._wanted is not None or current is not None)
 
-    def _start(self, sound: Sound, volume: float) -> Clip | None:
+    def _start(self, sound: Sound, volume: float, generation: int | None = None) -> Clip | None:
+        """Load and play *sound*; a voice clip (*generation* given) is not started when a say()
+        or stop() came while it was loading."""
         clip = self._load(sound)
         if clip is None:
             return None
+        if generation is not None:
+            with self._cond:
+                if self._generation != generation:
+                    return None
         clip.play(volume)
         self.played.append(sound.name)
         del self.played[:-50]
