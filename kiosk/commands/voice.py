@@ -57,7 +57,7 @@ def wav_seconds(path: Path) -> float | None:
     try:
         with wave.open(str(path)) as clip:
             return clip.getnframes() / clip.getframerate()
-    except (OSError, EOFError, wave.Error, ZeroDivisionError):
+    except (OSError, EOFError, RuntimeError, wave.Error, ZeroDivisionError):
         return None
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import math
+import struct
 import sys
 import wave
 from array import array
@@ -67,8 +68,9 @@ def read_samples(data: bytes) -> tuple[Any, array]:
         with wave.open(io.BytesIO(data)) as clip:
             params = clip.getparams()
             raw = clip.readframes(params.nframes)
-    except (wave.Error, EOFError) as exc:
-        raise WavError(f"not a PCM WAV file ({exc})") from None
+    except (wave.Error, EOFError, RuntimeError, ValueError, struct.error) as exc:
+        # RuntimeError: the stdlib's chunk reader on a truncated or corrupt chunk
+        raise WavError(f"not a PCM WAV file ({str(exc) or type(exc).__name__})") from None
     if params.sampwidth != 2:
         raise WavError(f"{params.sampwidth * 8}-bit samples; the kiosk plays 16-bit PCM")
     if params.nchannels not in (1, 2):

@@ -80,7 +80,8 @@ def check_site_folder(folder: Path, table: PromptTable) -> dict:
         entry = _clip_entry(path, relative)
         entry["key"] = path.stem
         entry["text"] = table.text(path.stem)
-        covered.add(path.stem)
+        if entry["ok"]:
+            covered.add(path.stem)
         entries.append(entry)
     chime = folder / "sounds" / "help-chime.wav"
     if chime.is_file():
