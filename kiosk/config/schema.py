@@ -270,7 +270,10 @@ def _read_toml(path: Path) -> dict[str, Any]:
 def _merge(into: dict, new: dict, sources: dict[str, str], source: str, prefix: str = "") -> None:
     for key, value in new.items():
         dotted = f"{prefix}{key}"
-        if isinstance(value, dict) and isinstance(into.get(key), dict):
+        if isinstance(value, dict):
+            # A table default.toml lacks still gets a source for each key (errors name it).
+            if not isinstance(into.get(key), dict):
+                into[key] = {}
             _merge(into[key], value, sources, source, dotted + ".")
         else:
             into[key] = value

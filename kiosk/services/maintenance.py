@@ -813,7 +813,7 @@ class MaintenanceFacade:
         if voice is None:
             return ActionResult("语音提示未接入", BAD)
         volume = round(max(0.0, min(1.0, voice.settings.volume + step)), 2)
-        session.authorize(Permission.ADJUST_SOUND, "sound.volume", {"volume": volume})
+        session.authorize(Permission.ADJUST_SOUND, "sound.volume", {"percent": round(volume * 100)})
         voice.set_volume(volume)
         voice.read_aloud(("take_receipt",))  # hear the new loudness at once
         return ActionResult(f"语音音量：{round(volume * 100)}%")
