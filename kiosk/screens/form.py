@@ -180,6 +180,7 @@ class FormScreen(FlowScreen):
         if self.can_continue:
             self.mode = MODE_FIELDS
             self.ids.scroll.scroll_y = 1
+            self.cue("form")
 
     # -- asking values ----------------------------------------------------------------------
     def _row_tapped(self, row: FieldRow) -> None:
