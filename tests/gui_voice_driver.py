@@ -296,9 +296,10 @@ def tour_read_aloud(app, rig, seen):
             return  # an overlay covers the bar: the composer's answer is what 朗读 would say
         before = len(MIXER.of_kind("play"))
         yield from tap(read_aloud_button(app))
-        if keys:
-            yield Until(lambda: len(MIXER.of_kind("play")) > before, 15, f"{label} spoke")
-            composed[label]["played_first"] = MIXER.played()[before]
+        if keys:  # the screen's own entry prompt may still come first: keys in order after it
+            after = lambda: MIXER.played()[before:]  # noqa: E731
+            yield Until(lambda: _contains_in_order(after(), keys), 30, f"{label} read aloud")
+            composed[label]["read_aloud_heard"] = True
 
     yield until_screen(app, "home")
     yield from note("home")

@@ -100,7 +100,13 @@ def test_read_aloud_over_the_whole_tour_says_only_fixed_prompts_never_personal_d
     digits, and none holds the name, ID number, address or phone shown on that screen."""
     seen = run_voice_scenario("tour_read_aloud", data_dir, timeout=600)
     composed = seen["composed"]
-    assert len(composed) >= 30
+    assert len(composed) == 23  # home, 4 categories, 3 items and the 15 shots of the flow tour
+    assert composed["flow-confirm"]["keys"] == ["item_1", "accepted", "take_receipt"]
+    assert composed["flow-match"]["keys"] == ["item_2", "match"]
+    assert composed["flow-records"]["keys"] == ["item_26", "records"]
+    assert composed["flow-identify"]["keys"][0] == "identify"
+    heard = [label for label, c in composed.items() if c.get("read_aloud_heard")]
+    assert len(heard) == 19  # every shot but the 4 under an overlay was read aloud by a tap
     identified = [label for label, c in composed.items() if c["personal"]]
     assert len(identified) >= 8  # the check ran with personal data on the glass
     assert any(c["shown"] for c in composed.values())  # … really shown on screen
@@ -111,5 +117,3 @@ def test_read_aloud_over_the_whole_tour_says_only_fixed_prompts_never_personal_d
             assert not DIGITS.search(text), (label, text)
             for value in c["personal"]:
                 assert value not in text, (label, value)
-        if "played_first" in c:
-            assert c["played_first"] == c["keys"][0], label

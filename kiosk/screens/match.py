@@ -26,6 +26,8 @@ KV_FILE = Path(__file__).with_suffix(".kv")
 class MatchScreen(FlowScreen):
     """``show(item_no)``: asks the platform for the matches of the identified resident."""
 
+    voice_key = "match"
+
     item_no = NumericProperty(0)
     count_text = StringProperty("")
     prior_item = NumericProperty(0)
