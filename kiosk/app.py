@@ -29,7 +29,7 @@ from kiosk.config import KioskConfig
 from kiosk.devices.sound import SdlMixer
 from kiosk.domain.catalogue import Catalogue, CatalogueError, ServiceItem, load_catalogue
 from kiosk.domain.idle import IdleState, IdleTimer
-from kiosk.domain.prompts import PromptTableError, ScreenSpeech, compose, item_title
+from kiosk.domain.prompts import PromptTableError, ScreenSpeech
 from kiosk.paths import ShippedFilesMissing
 from kiosk.paths import data_dir as resolve_data_dir
 from kiosk.screens import category, home, item, overlays, widgets
@@ -38,6 +38,7 @@ from kiosk.screens.bootstrap import EXIT_CONFIG, EXIT_NO_DISPLAY, GuiOptions, St
 from kiosk.screens.chime import Chime
 from kiosk.screens.dispatch import UiDispatcher
 from kiosk.screens.flow_controller import build_flow_controller
+from kiosk.screens.voice_guide import VoiceGuide
 from kiosk.services.bus import EventBus
 from kiosk.services.runtime import KioskRuntime, build_runtime
 from kiosk.services.session import EndReason, Session, SessionManager
@@ -51,11 +52,6 @@ TEXT_CACHES = ("textinput.label", "textinput.width")
 KV_FILES = (widgets.KV_FILE, overlays.KV_FILE, home.KV_FILE, category.KV_FILE, item.KV_FILE)
 WEEKDAYS = "一二三四五六日"
 IDLE_POLL_SECONDS = 0.25
-# A screen that opens with a background call speaks once its content is there, or after this.
-ENTRY_SETTLE_SECONDS = 30.0
-IDLE_COUNTDOWN_CUE_SECONDS = 10  # "还有十秒" is said when this many seconds are left
-# Sessions that end with these reasons hear "本次办理已经结束" even without an identified resident.
-SPOKEN_ENDS = frozenset({EndReason.IDLE_TIMEOUT, EndReason.TRANSACTION_DONE})
 
 
 class ItemFlows(Protocol):
@@ -251,9 +247,7 @@ class KioskApp(App):
         self.operator_phone = kiosk.operator_phone
         self.voice = services.voice
         self.chime = Chime(services.config.display.chime_volume, self.voice)
-        self._hints_given: set[str] = set()
-        self._countdown_said = False
-        self._entry_cue = None
+        self.voice_guide = VoiceGuide(self, self.voice)
         try:
             logo = voice_library(services.config).logo()
         except ShippedFilesMissing:
@@ -318,7 +312,7 @@ class KioskApp(App):
             on_busy=lambda busy: self._touch_activity(busy=busy),
         )
 
-        self._refresh_read_aloud()
+        self.read_aloud_available = self.voice_guide.available
         self._tick_clock(0)
         Clock.schedule_interval(self._tick_clock, 1.0)
         Clock.schedule_interval(self._poll_idle, IDLE_POLL_SECONDS)
@@ -413,7 +407,7 @@ class KioskApp(App):
             self._begin_interaction()
             self.services.item_flows.show_my_applications()
 
-    def _on_session_end(self, _session: Session, reason: EndReason) -> None:
+    def _on_session_end(self, session: Session, reason: EndReason) -> None:
         self._touch_activity(busy=False)
         for screen in self.screens.values():
             screen.clear()
@@ -421,9 +415,7 @@ class KioskApp(App):
             Cache.remove(category_name)
         self._reset_to_home()
         log.info("screens wiped", extra={"event": "wipe", "state": reason.value})
-        self._hints_given.clear()
-        if reason is not EndReason.SHUTDOWN:
-            self._say_goodbye(_session, reason)
+        self.voice_guide.session_ended(session, reason)
 
     def recover_from_error(self) -> None:
         """After an unhandled UI error: end the session (wiping every screen) and go home."""
@@ -432,15 +424,6 @@ class KioskApp(App):
             for screen in self.screens.values():
                 screen.clear()
             self._reset_to_home()
-
-    def _say_goodbye(self, session: Session, reason: EndReason) -> None:
-        """请取走您的社保卡 while the session's card is still in the slot; 本次办理已经结束
-        when a resident was identified (or the session timed out or was finished)."""
-        keys = ["take_card"] if session.identity.card_role else []
-        if session.identity.resident is not None or reason in SPOKEN_ENDS:
-            keys.append("session_ended")
-        if keys:
-            self.voice_cue(*keys)
 
     def _reset_to_home(self) -> None:
         self._history.clear()
@@ -499,12 +482,10 @@ class KioskApp(App):
         if not self.idle_prompt_shown:
             self.root_layout.add_widget(self.idle_prompt)
             self.idle_prompt_shown = True
-            self._countdown_said = seconds_left <= IDLE_COUNTDOWN_CUE_SECONDS
-            self.voice_cue("idle_warning")
+            self.voice_guide.idle_prompt(seconds_left, first=True)
             log.info("idle prompt shown", extra={"event": "idle", "state": "prompt"})
-        elif seconds_left <= IDLE_COUNTDOWN_CUE_SECONDS and not self._countdown_said:
-            self._countdown_said = True
-            self.voice_cue("idle_countdown")
+        else:
+            self.voice_guide.idle_prompt(seconds_left, first=False)
 
     def _hide_idle_prompt(self) -> None:
         if self.idle_prompt_shown:
@@ -513,73 +494,25 @@ class KioskApp(App):
             self.voice_stop()
 
     # -------------------------------------------------------------------- voice
-    def current_speech(self) -> ScreenSpeech:
-        """What the current screen may say; the item's name as its title when it is about one."""
-        screen = self.screens.get(self.manager.current)
-        speech = screen.speech() if screen is not None else ScreenSpeech()
-        item_no = self.current_item_no()
-        if not speech.title and item_no is not None:
-            speech = ScreenSpeech(item_title(item_no), speech.guidance, speech.details)
-        return speech
-
+    # The screens, the flow controller and the KV files speak through these (VoiceGuide).
     def read_aloud(self) -> None:
-        """朗读: say the current screen's title and guidance (fixed prompts, never its data)."""
-        if self.voice is None:
-            return
-        keys = compose(self.current_speech(), read_aloud=True)
-        said = self.voice.read_aloud(keys)
-        log.info(
-            "read aloud",
-            extra={
-                "event": "voice",
-                "screen": self.manager.current,
-                "state": "said" if said else "silent",
-                "count": len(keys),
-            },
-        )
+        self.voice_guide.read_aloud()
+
+    def current_speech(self) -> ScreenSpeech:
+        return self.voice_guide.current_speech()
 
     def voice_cue(self, *keys: str) -> None:
-        """Say prompts *keys* by itself (an event); silent when muted, off or in quiet hours."""
-        if self.voice is not None:
-            self.voice.cue(*keys)
+        self.voice_guide.cue(*keys)
 
     def voice_hint(self, key: str) -> None:
-        """A form hint (keypad, picker, pinyin keyboard): said the first time in a session."""
-        if key not in self._hints_given:
-            self._hints_given.add(key)
-            self.voice_cue(key)
+        self.voice_guide.hint(key)
 
     def voice_stop(self) -> None:
-        if self.voice is not None:
-            self.voice.stop()
-
-    def _refresh_read_aloud(self) -> None:
-        self.read_aloud_available = self.voice is not None and not self.voice.settings.muted
+        self.voice_guide.stop()
 
     def _on_screen_changed(self, _manager, name: str) -> None:
-        """A new screen: cut what the last one was saying; say this one's guidance once its
-        content is there (its background call finished)."""
-        if self.voice is None:
-            return
-        self.voice.stop()
-        self._refresh_read_aloud()
-        if self._entry_cue is not None:
-            self._entry_cue.cancel()
-            self._entry_cue = None
-        screen = self.screens.get(name)
-        if screen is not None and screen.speaks_on_entry:
-            started = time.monotonic()
-            self._entry_cue = Clock.schedule_once(lambda _dt: self._cue_entry(name, started), 0)
-
-    def _cue_entry(self, name: str, started: float) -> None:
-        self._entry_cue = None
-        if self.manager.current != name:
-            return
-        calls = getattr(self.services.item_flows, "calls", None)
-        if getattr(calls, "busy", False) and time.monotonic() - started < ENTRY_SETTLE_SECONDS:
-            self._entry_cue = Clock.schedule_once(lambda _dt: self._cue_entry(name, started), 0.1)
-            return
-        self.voice.cue(*compose(self.screens[name].speech(), read_aloud=False))
+        self.read_aloud_available = self.voice_guide.available  # maintenance may have muted
+        self.voice_guide.screen_changed(name)
 
     # ------------------------------------------------------------- idle timing
     def _poll_idle(self, _dt: float) -> None:
