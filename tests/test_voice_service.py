@@ -249,3 +249,19 @@ def test_open_voice_reads_the_configuration(tmp_path):
     finally:
         voice.close()
     assert [e.kind for e in mixer.events] == ["prepare", "close"]
+
+
+def test_a_mixer_that_raises_skips_the_clip_and_the_audio_thread_lives_on(make_voice, caplog):
+    class Exploding(RecordingMixer):
+        def load(self, path):
+            if path.stem == "home":
+                raise OSError("the driver fell over")
+            return super().load(path)
+
+    mixer = Exploding(time_scale=0.02)
+    voice = make_voice(mixer=mixer)
+    voice.cue("home", "take_receipt")
+    wait_for(lambda: mixer.played() == ["take_receipt"])
+    voice.cue("accepted")
+    wait_for(lambda: mixer.played() == ["take_receipt", "accepted"])
+    assert any(r.message == "sound failed" for r in caplog.records)

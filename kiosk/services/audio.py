@@ -174,14 +174,18 @@ class AudioWorker:
     def _start(self, sound: Sound, volume: float, generation: int | None = None) -> Clip | None:
         """Load and play *sound*; a voice clip (*generation* given) is not started when a say()
         or stop() came while it was loading."""
-        clip = self._load(sound)
-        if clip is None:
+        try:
+            clip = self._load(sound)
+            if clip is None:
+                return None
+            if generation is not None:
+                with self._cond:
+                    if self._generation != generation:
+                        return None
+            clip.play(volume)
+        except Exception:  # a mixer bug must not end the audio thread: skip this clip
+            log.exception("sound failed", extra={"event": "audio", "state": sound.name})
             return None
-        if generation is not None:
-            with self._cond:
-                if self._generation != generation:
-                    return None
-        clip.play(volume)
         self.played.append(sound.name)
         del self.played[:-50]
         return clip

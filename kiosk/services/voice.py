@@ -129,7 +129,8 @@ class VoiceStatus:
 
 
 class VoiceService:
-    """See the module docstring. UI thread for cue/read_aloud/stop; any thread for settings."""
+    """See the module docstring. Any thread may call it (the audio worker takes the keys under
+    its lock): the UI thread speaks, maintenance's worker thread changes settings and tests."""
 
     def __init__(
         self,
