@@ -52,3 +52,11 @@ def test_printer_benchmark_prints_native_and_raster_receipts():
         native, raster = result[f"{paper}_native_qr"], result[f"{paper}_raster_qr"]
         assert native["bytes"] > 500
         assert raster["bytes"] > 5 * native["bytes"]  # the QR went as an image
+
+
+def test_voice_benchmark_starts_every_prompt_it_times():
+    result = run_benchmark("voice", "--count", "15")
+    assert result["rounds"] == 15
+    assert result["clip_loads"] >= 15  # each round really loaded and started a clip
+    assert result["driver"] == "dummy"
+    assert set(result["ui_thread_ms"]) == {"p50", "p95", "max"}

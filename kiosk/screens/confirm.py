@@ -16,6 +16,7 @@ from kivy.clock import Clock
 from kivy.core.image import Image as CoreImage
 from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, StringProperty
 
+from kiosk.domain.prompts import ScreenSpeech, item_title
 from kiosk.screens.flow_base import FlowScreen
 from kiosk.services.flows import SubmissionResult
 
@@ -34,8 +35,19 @@ def due_text(result: SubmissionResult) -> str:
     return result.due.label_zh() if result.due is not None else ""
 
 
+def spoken_result(result: SubmissionResult) -> ScreenSpeech:
+    """已受理 (or saved, or refused), then: take the receipt, or it is on the screen."""
+    if not result.accepted:
+        return ScreenSpeech(title=item_title(result.item_no), guidance=("not_accepted",))
+    status = "accepted" if result.delivered else "saved_offline"
+    receipt = "take_receipt" if result.printed else "printer_failed"
+    return ScreenSpeech(title=item_title(result.item_no), guidance=(status, receipt))
+
+
 class ConfirmScreen(FlowScreen):
     """``show(result)`` with a :class:`SubmissionResult`."""
+
+    _speech = ScreenSpeech()
 
     def __init__(self, **kwargs) -> None:
         self._center_trigger = Clock.create_trigger(self._center_qr_now)
@@ -59,6 +71,7 @@ class ConfirmScreen(FlowScreen):
 
     def show(self, argument) -> None:
         result: SubmissionResult = argument
+        self._speech = spoken_result(result)
         self.heading = result.item_name
         self.accepted = result.accepted
         self.status_text = result.status_text
@@ -125,6 +138,9 @@ class ConfirmScreen(FlowScreen):
         offset = min(max(middle - scroll.height / 2, 0), spare)
         scroll.scroll_y = 1 - offset / spare
 
+    def speech(self) -> ScreenSpeech:
+        return self._speech
+
     def finish(self) -> None:
         self.controller.finish_transaction()
 
@@ -137,6 +153,7 @@ class ConfirmScreen(FlowScreen):
 
     def clear(self) -> None:
         super().clear()
+        self._speech = ScreenSpeech()
         self.accepted = False
         self.status_text = ""
         self.reference = ""

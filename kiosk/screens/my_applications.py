@@ -53,6 +53,8 @@ class MyApplicationsScreen(FlowScreen):
     """``show(None)``: the identified resident's list; ``show(reference)``: the same with a
     scanned receipt's application first (the note says whether it is theirs)."""
 
+    voice_key = "my_applications"
+
     note = StringProperty("")
     rows = ListProperty([])
 
