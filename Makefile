@@ -13,8 +13,9 @@ XVFB := xvfb-run -a -s "-screen 0 1920x1920x24"
 # for pyscard, the vsmartcard virtual reader for demo mode's virtual social security card.
 APT_RUN := libgl1 libgl1-mesa-dri libmtdev1 libsdl2-2.0-0 fonts-wqy-microhei fonts-hanazono \
 	pcscd libpcsclite1 libpcsclite-dev swig vsmartcard-vpcd python3-venv
-# Tests: a virtual X server, xauth for xvfb-run, PostgreSQL for the server tests.
-APT_TEST := xvfb xauth postgresql libzbar0
+# Tests: a virtual X server, xauth for xvfb-run, PostgreSQL for the server tests, Chromium and
+# its WebDriver for the console's browser tests (tests/browser/).
+APT_TEST := xvfb xauth postgresql libzbar0 chromium chromium-driver
 
 .PHONY: run test lint format deps deps-test clean tour bench
 
@@ -53,7 +54,8 @@ $(VENV)/.apt-run:
 	@bash scripts/apt-ensure.sh $(APT_RUN)
 	@mkdir -p $(VENV) && touch $@
 
-$(VENV)/.apt-test:
+# Re-checked when the Makefile changes (a new package in APT_TEST reaches existing checkouts).
+$(VENV)/.apt-test: Makefile
 	@bash scripts/apt-ensure.sh $(APT_TEST)
 	@mkdir -p $(VENV) && touch $@
 
