@@ -36,6 +36,7 @@ ACTION_LABELS = {
     "account.lock_idle": "超期未登录自动锁定",
     "account.view_personal": "查看账号实名信息",
     "request.file": "提交用户申请（变更）单",
+    "request.view_personal": "打印或查看申请单实名信息",
     "request.approve": "审核同意申请单",
     "request.refuse": "审核不同意申请单",
     "request.execute": "办理申请单",

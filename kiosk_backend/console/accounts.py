@@ -335,8 +335,19 @@ def request_detail(request: Request, number: RequestNumber, user: User, done: st
 
 @router.get("/requests/{number}/print")
 def request_print(request: Request, number: RequestNumber, user: User):
-    """The 用户申请（变更）单 laid out as 附件3's form, for A4 (the browser's print)."""
-    return _request_page(request, user, _request(user, number), "request_print.html")
+    """The 用户申请（变更）单 laid out as 附件3's form, for A4 (the browser's print). It carries
+    the holder's full ID number and phone (附件3 requires them), so viewing it is audited."""
+    filed = _request(user, number)
+    audit_trail.record(
+        user.db,
+        actor=user.account,
+        action="request.view_personal",
+        target_kind="request",
+        target=filed.number or "",
+        region_code=filed.region_code,
+    )
+    user.db.commit()
+    return _request_page(request, user, filed, "request_print.html")
 
 
 @router.post("/requests/{number}/decide")

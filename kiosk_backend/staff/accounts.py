@@ -110,7 +110,15 @@ def snapshot(operator: Operator) -> dict:
     }
 
 
-def _audit(session: Session, actor: Actor, action: str, operator: Operator, before, note=""):
+def _audit(
+    session: Session,
+    actor: Actor,
+    action: str,
+    operator: Operator,
+    before,
+    note: str = "",
+    at: dt.datetime | None = None,
+):
     audit_trail.record(
         session,
         actor=actor.account,
@@ -121,6 +129,7 @@ def _audit(session: Session, actor: Actor, action: str, operator: Operator, befo
         before=before,
         after=snapshot(operator),
         note=note,
+        at=at,
     )
 
 
@@ -193,7 +202,7 @@ def create_account(
     )
     session.add(operator)
     session.flush()
-    _audit(session, actor, "account.create", operator, {}, note)
+    _audit(session, actor, "account.create", operator, {}, note, now)
     return operator, handed
 
 
@@ -223,7 +232,7 @@ def change_role(
     if new_role in ADMIN_ROLES and not had_totp:
         operator.totp_secret = credentials.new_totp_secret()
         handed = operator.totp_secret
-    _audit(session, actor, "account.change_role", operator, before, note)
+    _audit(session, actor, "account.change_role", operator, before, note, now)
     session.flush()
     return handed
 
@@ -245,7 +254,7 @@ def freeze(
     operator.status = "locked"
     operator.lock_reason = "frozen"
     _end_sessions(session, operator.account)
-    _audit(session, actor, "account.freeze", operator, before, reason.strip())
+    _audit(session, actor, "account.freeze", operator, before, reason.strip(), now)
     session.flush()
 
 
@@ -262,7 +271,7 @@ def unlock(
     operator.status = "active"
     operator.lock_reason = ""
     operator.reactivated_at = now
-    _audit(session, actor, "account.unlock", operator, before, note)
+    _audit(session, actor, "account.unlock", operator, before, note, now)
     session.flush()
 
 
@@ -281,7 +290,7 @@ def reset(
     operator.totp_secret = totp_secret
     operator.password_must_change = True
     _end_sessions(session, operator.account)
-    _audit(session, actor, "account.reset", operator, before, note)
+    _audit(session, actor, "account.reset", operator, before, note, now)
     session.flush()
     return handed
 
@@ -298,7 +307,7 @@ def cancel(
     operator.password_hash = ""
     operator.totp_secret = ""
     _end_sessions(session, operator.account)
-    _audit(session, actor, "account.cancel", operator, before, reason.strip())
+    _audit(session, actor, "account.cancel", operator, before, reason.strip(), now)
     session.flush()
 
 
