@@ -17,7 +17,7 @@ APT_RUN := libgl1 libgl1-mesa-dri libmtdev1 libsdl2-2.0-0 fonts-wqy-microhei fon
 # its WebDriver for the console's browser tests (tests/browser/).
 APT_TEST := xvfb xauth postgresql libzbar0 chromium chromium-driver
 
-.PHONY: run test lint format deps deps-test clean tour bench
+.PHONY: run test lint format deps deps-test clean tour bench console-shots
 
 run: deps
 	@if [ -z "$$DISPLAY" ] && [ -z "$$WAYLAND_DISPLAY" ]; then \
@@ -41,6 +41,10 @@ format: deps-test
 
 tour: deps-test
 	$(XVFB) $(BIN)/kiosk tour --out docs/screens
+
+# Every console page in Chromium at 1366×768, written to docs/console/ (the browser tests' shots).
+console-shots: deps-test
+	CONSOLE_SHOTS_DIR=docs/console $(BIN)/python -m pytest -q tests/browser -p no:cacheprovider
 
 bench: deps-test
 	@bash scripts/test-services.sh

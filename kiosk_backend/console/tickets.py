@@ -41,6 +41,7 @@ from kiosk_backend.ticket_routing import (
 router = APIRouter()
 
 PAGE_SIZE = 50
+RESPONSIBILITY_ROWS = 200
 ACTION_LABELS = {
     "submitted": "提交",
     "assigned": "分派",
@@ -191,34 +192,54 @@ def _detail(request: Request, user: Viewer, ticket: LedgerTicket, **extra):
     )
 
 
+def _overdue_condition(today: dt.date):
+    """SQL form of :func:`kiosk_backend.ticket_routing.overdue` (either flag)."""
+    return (
+        LedgerTicket.state.in_([s.value for s in AWAITING_ANSWER])
+        & (LedgerTicket.answer_due < today)
+    ) | (
+        (LedgerTicket.state == TicketState.ANSWERED.value)
+        & (LedgerTicket.feedback_deadline < today)
+    )
+
+
 @router.get("/tickets/responsibility")
 def responsibility(request: Request, user: User):
-    """责任清单: who holds each open ticket of the region, and each desk's load."""
+    """责任清单: each desk's load (counted in SQL over every open ticket of the region) and the
+    open tickets, the most urgent first (the first :data:`RESPONSIBILITY_ROWS`)."""
     user.require(Permission.ANSWER_TICKETS)
     today = local_today(request)
     desks = ledger.responders(user.db)
-    tickets = user.db.scalars(
-        scope.tickets(user.region_code)
-        .where(LedgerTicket.state.in_([s.value for s in OPEN_STATES]))
-        .order_by(LedgerTicket.level, LedgerTicket.answer_due, LedgerTicket.id)
-        .limit(1000)
-    ).all()
+    open_tickets = scope.tickets(user.region_code).where(
+        LedgerTicket.state.in_([s.value for s in OPEN_STATES])
+    )
     load: dict[str, list[int]] = {}
-    for t in tickets:
-        counts = load.setdefault(t.assignee, [0, 0])
-        counts[0] += 1
-        counts[1] += int(late(t, today).any)
+    late_now = _overdue_condition(today)
+    for assignee, late_flag, count in user.db.execute(
+        select(LedgerTicket.assignee, late_now, func.count())
+        .where(open_tickets.whereclause)
+        .group_by(LedgerTicket.assignee, late_now)
+    ):
+        counts = load.setdefault(assignee, [0, 0])
+        counts[0] += count
+        counts[1] += count if late_flag else 0
+    total = sum(c[0] for c in load.values())
+    tickets = user.db.scalars(
+        open_tickets.order_by(LedgerTicket.answer_due, LedgerTicket.level, LedgerTicket.id).limit(
+            RESPONSIBILITY_ROWS
+        )
+    ).all()
     listed = [
         d
         for d in sorted(
             desks.values(), key=lambda d: (list(Level).index(Level(d.level)), d.account)
         )
         if d.enabled
+        and user.region_code
         and (
             d.region_prefix.startswith(user.region_code)
             or user.region_code.startswith(d.region_prefix)
         )
-        and user.region_code
     ]
     return render(
         request,
@@ -228,6 +249,7 @@ def responsibility(request: Request, user: User):
         title="责任清单",
         desks=listed,
         load=load,
+        total=total,
         rows=[(t, late(t, today)) for t in tickets],
         desk_map=desks,
         level_labels={lv.value: label for lv, label in LEVEL_LABELS.items()},
