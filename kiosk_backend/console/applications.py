@@ -105,6 +105,43 @@ def _rows(user: Viewer, query, offset: int, limit: int):
     return user.db.execute(ordered).all()
 
 
+NO_FILTERS = {"item": None, "status": "", "overdue": 0, "kiosk": ""}
+
+
+def _list_page(
+    request: Request,
+    user: Viewer,
+    rows,
+    *,
+    total: int,
+    page: int = 1,
+    pages: int = 1,
+    filters: dict = NO_FILTERS,
+    kiosks=(),
+    **extra,
+):
+    return render(
+        request,
+        "applications.html",
+        user,
+        active="applications",
+        title="办件受理",
+        rows=rows,
+        total=total,
+        page=page,
+        pages=pages,
+        filters=filters,
+        items=queue_items(),
+        kiosks=kiosks,
+        status_labels=STATUS_LABELS,
+        status_filters=STATUS_FILTERS,
+        today=local_today(request),
+        open_statuses=OPEN_STATUSES,
+        item_name=lambda no: catalogue.item(no).name,
+        **extra,
+    )
+
+
 @router.get("/applications")
 def application_list(
     request: Request,
@@ -117,94 +154,36 @@ def application_list(
 ):
     user.require(Permission.HANDLE_APPLICATIONS)
     status = status if status in STATUS_FILTERS else ""
-    today = local_today(request)
-    query = _filtered(user, today, item, status, bool(overdue), kiosk)
+    query = _filtered(user, local_today(request), item, status, bool(overdue), kiosk)
     total = user.db.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = _rows(user, query, (page - 1) * PAGE_SIZE, PAGE_SIZE)
-    kiosks = user.db.scalars(scope.kiosks(user.region_code).order_by(Kiosk.id)).all()
-    return render(
+    return _list_page(
         request,
-        "applications.html",
         user,
-        active="applications",
-        title="办件受理",
-        rows=rows,
+        _rows(user, query, (page - 1) * PAGE_SIZE, PAGE_SIZE),
         total=total,
         page=page,
         pages=max(1, min(MAX_PAGE, (total + PAGE_SIZE - 1) // PAGE_SIZE)),
         filters={"item": item, "status": status, "overdue": overdue, "kiosk": kiosk},
-        items=queue_items(),
-        kiosks=kiosks,
-        status_labels=STATUS_LABELS,
-        status_filters=STATUS_FILTERS,
-        today=today,
-        open_statuses=OPEN_STATUSES,
-        item_name=lambda no: catalogue.item(no).name,
+        kiosks=user.db.scalars(scope.kiosks(user.region_code).order_by(Kiosk.id)).all(),
     )
 
 
 @router.post("/applications/find")
-def find_by_id_number(
-    request: Request,
-    form: CheckedForm,
-    user: User,
-):
+def find_by_id_number(request: Request, form: CheckedForm, user: User):
     """A resident at the counter: their applications in this region, by ID number (POST, so the
     number is in no URL, history or log)."""
     user.require(Permission.HANDLE_APPLICATIONS)
-    today = local_today(request)
     try:
         number = normalize_id_number(str(form.get("id_number", "")))
     except InvalidIdNumber as exc:
-        return _list_with_error(request, user, today, f"身份证号码有误：{exc}")
+        return _list_page(
+            request, user, [], total=0, error=f"身份证号码有误：{exc}", status_code=422
+        )
     query = scope.queue_applications(user.region_code).where(
         Application.person_id.in_(select(Person.id).where(Person.id_number == number))
     )
     rows = _rows(user, query, 0, 200)
-    return render(
-        request,
-        "applications.html",
-        user,
-        active="applications",
-        title="办件受理",
-        rows=rows,
-        total=len(rows),
-        page=1,
-        pages=1,
-        filters={"item": None, "status": "", "overdue": 0, "kiosk": ""},
-        items=queue_items(),
-        kiosks=[],
-        status_labels=STATUS_LABELS,
-        status_filters=STATUS_FILTERS,
-        today=today,
-        open_statuses=OPEN_STATUSES,
-        item_name=lambda no: catalogue.item(no).name,
-        found=True,
-    )
-
-
-def _list_with_error(request: Request, user: Viewer, today: dt.date, error: str):
-    return render(
-        request,
-        "applications.html",
-        user,
-        active="applications",
-        title="办件受理",
-        rows=[],
-        total=0,
-        page=1,
-        pages=1,
-        filters={"item": None, "status": "", "overdue": 0, "kiosk": ""},
-        items=queue_items(),
-        kiosks=[],
-        status_labels=STATUS_LABELS,
-        status_filters=STATUS_FILTERS,
-        today=today,
-        open_statuses=OPEN_STATUSES,
-        item_name=lambda no: catalogue.item(no).name,
-        error=error,
-        status_code=422,
-    )
+    return _list_page(request, user, rows, total=len(rows), found=True)
 
 
 def _application(user: Viewer, number: str) -> Application:

@@ -8,6 +8,7 @@ The 3-month idle lock is applied here as at the kiosk (:func:`staff.accounts.che
 
 from __future__ import annotations
 
+import re
 import secrets
 
 from fastapi import APIRouter, Request
@@ -33,6 +34,8 @@ from kiosk_backend.staff import credentials
 from kiosk_backend.staff.accounts import check_at_signin
 
 router = APIRouter()
+
+_ACCOUNT_LIKE = re.compile(r"^[a-z][a-z0-9_.-]{2,39}$")
 
 FAILED = "登录失败：登录码、账号、密码或动态验证码不正确"
 BLOCKED = "登录失败次数过多，请15分钟后再试"
@@ -63,7 +66,9 @@ def _fail(request: Request, db: Session, throttle: Throttle, login: str, what: s
         throttle.fail(account_key(login), ACCOUNT_FAILURES)
     audit_trail.record(
         db,
-        actor=login[:40] or "-",
+        # What was typed is kept only when it looks like an account name: a resident's ID
+        # number typed into the wrong field must not land in the trail.
+        actor=login if _ACCOUNT_LIKE.match(login) else "-",
         action="signin.failed",
         target_kind="signin",
         target=what,
