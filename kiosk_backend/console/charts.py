@@ -46,9 +46,9 @@ class Gap:
 
 def gaps(beats: list[Beat], start: dt.datetime, end: dt.datetime, interval_s: int) -> list[Gap]:
     """Silences longer than MISSED_BEATS intervals within [start, end] (also before the first
-    beat of the window and after the last one, up to *end*)."""
+    beat of the window and after the last one, up to *end*); *beats* in any order."""
     limit = dt.timedelta(seconds=interval_s * MISSED_BEATS)
-    moments = [start] + [b.at for b in beats if start <= b.at <= end] + [end]
+    moments = [start] + sorted(b.at for b in beats if start <= b.at <= end) + [end]
     found = [Gap(a, b) for a, b in zip(moments, moments[1:], strict=False) if b - a > limit]
     return found
 
