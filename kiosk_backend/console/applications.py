@@ -15,7 +15,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import RedirectResponse
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from kiosk.domain.roles import Permission
 from kiosk_backend import audit_trail, catalogue, progression
@@ -155,7 +155,7 @@ def application_list(
     user.require(Permission.HANDLE_APPLICATIONS)
     status = status if status in STATUS_FILTERS else ""
     query = _filtered(user, local_today(request), item, status, bool(overdue), kiosk)
-    total = user.db.scalar(select(func.count()).select_from(query.subquery())) or 0
+    total, more = scope.bounded_count(user.db, query)
     return _list_page(
         request,
         user,
@@ -164,6 +164,7 @@ def application_list(
         page=page,
         pages=max(1, min(MAX_PAGE, (total + PAGE_SIZE - 1) // PAGE_SIZE)),
         filters={"item": item, "status": status, "overdue": overdue, "kiosk": kiosk},
+        more=more,
         kiosks=user.db.scalars(scope.kiosks(user.region_code).order_by(Kiosk.id)).all(),
     )
 

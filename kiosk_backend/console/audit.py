@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from sqlalchemy import func, select
 
 from kiosk.domain.roles import Permission
 from kiosk_backend.audit_trail import ACTION_LABELS
@@ -34,7 +33,7 @@ def audit_page(
         query = query.where(AuditEntry.action == action)
     if actor:
         query = query.where(AuditEntry.actor == actor)
-    total = user.db.scalar(select(func.count()).select_from(query.subquery())) or 0
+    total, more = scope.bounded_count(user.db, query)
     rows = user.db.scalars(
         query.order_by(AuditEntry.id.desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
     ).all()
@@ -46,6 +45,7 @@ def audit_page(
         title="审计记录",
         rows=rows,
         total=total,
+        more=more,
         page=page,
         pages=max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE),
         action=action,

@@ -41,6 +41,7 @@ COOKIE = "jjb_console"
 PRE_COOKIE = "jjb_console_pre"
 COOKIE_PATH = "/console"
 IDLE_MINUTES = 15
+TOUCH_EVERY = dt.timedelta(seconds=30)
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 ACCOUNT_FAILURES = 5
@@ -174,8 +175,8 @@ def _resolve(request: Request, db: Session, *, touch: bool, allow_password_chang
         raise SignInRequired("locked")
     if operator.password_must_change and not allow_password_change:
         raise PasswordChangeRequired()
-    if touch:
-        row.last_seen_at = now
+    if touch and now - row.last_seen_at > TOUCH_EVERY:
+        row.last_seen_at = now  # coarse on purpose: one write per half minute, not per page
         db.commit()
     return Viewer(operator=operator, row=row, db=db)
 

@@ -6,7 +6,6 @@ import datetime as dt
 from dataclasses import dataclass
 
 from fastapi import APIRouter, Request
-from sqlalchemy import func, select
 
 from kiosk.domain.roles import Permission
 from kiosk_backend.console import scope
@@ -32,8 +31,13 @@ class Card:
     note: str = ""
 
 
+HOME_CAP = 999  # a card says "999+" beyond this
+
+
 def _count(user: Viewer, query) -> int:
-    return user.db.scalar(select(func.count()).select_from(query.subquery())) or 0
+    """Rows of *query*, up to HOME_CAP + 1 (shown as "999+")."""
+    counted, more = scope.bounded_count(user.db, query, cap=HOME_CAP)
+    return counted + int(more)
 
 
 def cards_for(user: Viewer, request: Request) -> list[Card]:

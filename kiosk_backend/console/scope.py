@@ -8,11 +8,16 @@ the region they were routed by; accounts, account requests and audit entries car
 
 from __future__ import annotations
 
-from sqlalchemy import Select, false, or_, select
+from sqlalchemy import Select, false, func, or_, select
+from sqlalchemy.orm import Session
 
 from kiosk_backend.ledger_models import LedgerTicket
 from kiosk_backend.models import PRINCIPAL_KIOSK, Application, HelpRequest, Kiosk, Operator
 from kiosk_backend.staff_models import AccountRequest, AuditEntry
+
+# Counting stops here: a list says "10000+" rather than scan every row of a large table on each
+# page load (the work queue needs the first pages and the filters, not an exact grand total).
+COUNT_CAP = 10_000
 
 # Applications worked at the counter or in the back office: pre-applications of the 18 counter
 # items (work orders) and the kiosk's applications with a time limit (10, 11, 22, 23).
@@ -62,3 +67,12 @@ def account_requests(region_code: str) -> Select:
 
 def audit_entries(region_code: str) -> Select:
     return select(AuditEntry).where(_prefix(AuditEntry.region_code, region_code))
+
+
+def bounded_count(db: Session, query: Select, cap: int = COUNT_CAP) -> tuple[int, bool]:
+    """How many rows *query* has, up to *cap*; and whether there are more than that."""
+    counted = db.scalar(
+        select(func.count()).select_from(query.order_by(None).limit(cap + 1).subquery())
+    )
+    counted = counted or 0
+    return min(counted, cap), counted > cap

@@ -115,7 +115,7 @@ def ticket_list(
         query = query.where(LedgerTicket.category == category)
     if kiosk:
         query = query.where(LedgerTicket.kiosk_id == kiosk)
-    total = user.db.scalar(select(func.count()).select_from(query.subquery())) or 0
+    total, more = scope.bounded_count(user.db, query)
     rows = user.db.scalars(
         query.order_by(LedgerTicket.answer_due, LedgerTicket.id)
         .offset((page - 1) * PAGE_SIZE)
@@ -129,6 +129,7 @@ def ticket_list(
         title="问题台账",
         rows=[(t, late(t, today)) for t in rows],
         total=total,
+        more=more,
         page=page,
         pages=max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE),
         filters={
