@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import requests
 
+from kiosk.domain.items.views import application_row
 from kiosk.domain.workdays import due_date
 from kiosk.services.backend_client import BackendClient
 from kiosk_backend import catalogue
@@ -82,11 +83,16 @@ def test_kiosk_files_console_accepts_kiosk_shows_accepted_and_the_new_due_date(b
     accepted_on = dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()
 
     mine = next(a for a in kiosk.my_applications(resident).items if a.number == number)
-    expected = due_date(accepted_on, catalogue.item(ITEM).time_limit_days)
+    expected = due_date(accepted_on, catalogue.item(ITEM).time_limit_days).date
     assert (mine.status, mine.status_label, mine.result) == (
         "submitted",
         "已受理",
         "材料齐全，已受理",
     )
-    assert mine.due_date == expected.date, f"filed {filed_on}, accepted {accepted_on}"
+    # What the 我的办件 screen draws from the same answer (kiosk.domain's row builder).
+    raw = kiosk.post_query("/applications/mine", {"id_number": resident})["items"]
+    row = application_row(next(a for a in raw if a["number"] == number))
+    assert (row.status_text, row.result) == ("已受理", "材料齐全，已受理")
+    assert mine.due_date == expected, f"filed {filed_on}, accepted {accepted_on}"
+    assert row.due_text == f"{expected.year}年{expected.month}月{expected.day}日"
     assert mine.due_date > due_date(filed_on, catalogue.item(ITEM).time_limit_days).date
