@@ -94,6 +94,8 @@ class Permission(enum.Enum):
     VIEW_CONFIG = ("查看本机配置", False, False)
     # 附件4's self-check: device and platform status and sign-in counts, no personal data.
     RUN_ACCEPTANCE_CHECK = ("验收自查", False, False)
+    # Voice volume, mute and a test prompt: the operator on site and the vendor's speaker check.
+    ADJUST_SOUND = ("调节音量和语音", False, False)
     EDIT_CONFIG = ("修改本机配置", False, False)
     MANAGE_ACCOUNTS = ("账号管理", False, False)
     SET_MAINTENANCE_PIN = ("设置维护密码", False, False)
@@ -135,6 +137,7 @@ GRANTS: dict[Role, frozenset[Permission]] = {
             _P.ANSWER_TICKETS,
             _P.WATCH_HELP_REQUESTS,
             _P.VIEW_FLEET,
+            _P.ADJUST_SOUND,
         }
     ),
     Role.VENDOR: frozenset(
@@ -146,6 +149,7 @@ GRANTS: dict[Role, frozenset[Permission]] = {
             _P.VIEW_LOGS,
             _P.RUN_ACCEPTANCE_CHECK,
             _P.VIEW_FLEET,
+            _P.ADJUST_SOUND,
         }
     ),
     Role.SYSTEM_ADMIN: frozenset(
