@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from kiosk_backend import __doc__ as package_doc
-from kiosk_backend import progress
+from kiosk_backend import console, progress
 from kiosk_backend.check_codes import ensure_key
 from kiosk_backend.db import make_engine, make_session_factory, migrate
 from kiosk_backend.errors import install_error_handlers
@@ -22,6 +22,7 @@ from kiosk_backend.routes import ROUTERS
 from kiosk_backend.security import SignedRequestMiddleware
 from kiosk_backend.seed.places import REGION_CODE
 from kiosk_backend.settings import DEMO_SERVICE_POINT, ServerSettings
+from kiosk_backend.staff.scheduler import Housekeeping
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,11 @@ def create_app(settings: ServerSettings) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI):
+        housekeeping = Housekeeping(
+            sessions, every_seconds=settings.staff_lock_check_seconds, tz=settings.timezone
+        ).start()
         yield
+        housekeeping.stop()
         engine.dispose()
 
     app = FastAPI(
@@ -62,6 +67,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
     for router in ROUTERS:
         app.include_router(router, prefix="/api/v1", responses={})
     app.include_router(progress.router)  # public, unsigned, outside the kiosk contract
+    console.install(app)
     app.add_middleware(
         SignedRequestMiddleware,
         sessions=sessions,

@@ -65,6 +65,9 @@ def is_public_page(path: str) -> bool:
     return bool(rest) and "/" not in rest and ".." not in rest
 
 
+# The staff console authenticates people with its own sessions (kiosk_backend.console.auth);
+# a kiosk's or desk's signature opens nothing there.
+CONSOLE_PREFIX = "/console"
 DESK_PATH_PREFIXES = ("/api/v1/desk/", "/api/v1/ledger/desk/")
 DESK_PATHS = frozenset({"/api/v1/ledger/responsibility"})
 PRINCIPAL_STATE_KEY = "principal_kind"
@@ -81,6 +84,10 @@ class _Reject(Exception):
 def is_desk_path(path: str) -> bool:
     """True for endpoints only responder desks may call (everything else signed is kiosk-only)."""
     return path in DESK_PATHS or path.startswith(DESK_PATH_PREFIXES)
+
+
+def _is_console(path: str) -> bool:
+    return path == CONSOLE_PREFIX or path.startswith(CONSOLE_PREFIX + "/")
 
 
 def _check_principal(kind: str, path: str) -> None:
@@ -123,7 +130,8 @@ class SignedRequestMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
-        if scope["type"] != "http" or path in UNSIGNED_PATHS or is_public_page(path):
+        unsigned = path in UNSIGNED_PATHS or is_public_page(path) or _is_console(path)
+        if scope["type"] != "http" or unsigned:
             await self.app(scope, receive, send)
             return
         try:

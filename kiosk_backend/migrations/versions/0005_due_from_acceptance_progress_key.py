@@ -9,7 +9,7 @@
 The downgrade drops both; it does not restore the booking-day due dates.
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0009
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005"
-down_revision = "0003"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
