@@ -54,6 +54,7 @@ def serve(
     port: int,
     workers: int = 1,
     log_level: str = "info",
+    log_config: dict[str, Any] | None = None,
 ) -> None:
     """Prepare the database once, then serve with *workers* processes (blocks until stopped)."""
     import uvicorn
@@ -67,6 +68,8 @@ def serve(
         "log_level": log_level,
         "access_log": log_level == "debug",
     }
+    if log_config is not None:
+        options["log_config"] = log_config
     if workers == 1:
         uvicorn.run(create_app(settings, prepare=False), **options)
         return

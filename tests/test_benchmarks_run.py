@@ -78,3 +78,20 @@ def test_fleet_load_benchmark_signs_as_many_kiosks_and_finds_every_submission_on
     assert step["submissions_stored"] == step["submissions_accepted"]
     assert step["stored_but_never_answered"] == 0
     assert step["generator"]["server_cpu_cores_used"] > 0
+
+
+def test_console_benchmark_signs_in_and_renders_every_list_page():
+    result = run_benchmark(
+        "console", "--sqlite", "--applications", "300", "--tickets", "60", "--repeats", "2"
+    )
+    assert (result["applications"], result["tickets"]) == (300, 60)
+    assert set(result["pages"]) >= {"applications", "tickets_mine_open", "fleet", "responsibility"}
+    assert all(page["bytes"] > 1500 for page in result["pages"].values())
+
+
+def test_voice_benchmark_starts_every_prompt_it_times():
+    result = run_benchmark("voice", "--count", "15")
+    assert result["rounds"] == 15
+    assert result["clip_loads"] >= 15  # each round really loaded and started a clip
+    assert result["driver"] == "dummy"
+    assert set(result["ui_thread_ms"]) == {"p50", "p95", "max"}

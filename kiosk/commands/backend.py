@@ -1,4 +1,4 @@
-"""``kiosk backend serve|add-kiosk|seed``: run and provision the reference platform server.
+"""``kiosk backend serve|add-kiosk|seed|staff``: run and provision the reference platform server.
 
 Imports the backend only inside the handlers (no Kivy, fast ``kiosk --help``).
 """
@@ -59,6 +59,35 @@ def register(subparsers) -> None:
     seed.add_argument("--persons", type=int, default=400)
     seed.set_defaults(func=_seed)
 
+    from kiosk_backend.staff import cli as staff_cli
+
+    staff_cli.register(actions, DEFAULT_DB_HELP, _default_db_url)
+
+
+# uvicorn's own log set-up, with every line stamped in UTC with its offset.
+UTC_LOG_CONFIG = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "utc": {
+            "()": "kiosk.logsetup.UtcFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s: %(message)s",
+        }
+    },
+    "handlers": {
+        "stderr": {
+            "class": "logging.StreamHandler",
+            "formatter": "utc",
+            "stream": "ext://sys.stderr",
+        }
+    },
+    "loggers": {
+        "uvicorn": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
+        "uvicorn.access": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
+        "kiosk_backend": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
+    },
+}
+
 
 def _positive_int(text: str) -> int:
     value = int(text)
@@ -88,6 +117,7 @@ def _serve(args: argparse.Namespace) -> int:
         port=args.port,
         workers=args.workers,
         log_level=args.log_level,
+        log_config=UTC_LOG_CONFIG,
     )
     return 0
 

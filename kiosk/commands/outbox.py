@@ -66,7 +66,8 @@ def run(args: argparse.Namespace) -> int:
         if args.outbox_action == "status":
             return _print_status(summarize(store.engine, time.time()), quarantined, args.json)
         if args.outbox_action == "list":
-            return _print_list(store, OutboxStatus(args.status) if args.status else None, args)
+            status = OutboxStatus(args.status) if args.status else None
+            return _print_list(store, status, args, config.kiosk.timezone)
         return _retry(store, args.local_ref)
     finally:
         store.close()
@@ -104,10 +105,13 @@ def _print_status(summary, quarantined: list, as_json: bool) -> int:
     return 0
 
 
-def _print_list(store, status, args) -> int:
+def _print_list(store, status, args, zone: str) -> int:
     import sqlalchemy as sa
 
+    from kiosk.domain.clock import ServiceClock
     from kiosk.services.store import outbox_entries
+
+    clock = ServiceClock(zone)
 
     columns = [
         outbox_entries.c.local_ref,
@@ -128,7 +132,7 @@ def _print_list(store, status, args) -> int:
         if args.json:
             print(json.dumps(dict(row), ensure_ascii=False))
         else:
-            created = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(row["created_at"]))
+            created = f"{clock.from_timestamp(row['created_at']):%Y-%m-%d %H:%M:%S}"
             print(
                 f"{row['local_ref']}  {created}  {row['kind']:<15} {row['status']:<9} "
                 f"tries={row['attempts']} {row['error_code'] or ''} {row['reference_no'] or ''}"

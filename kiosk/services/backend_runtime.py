@@ -22,6 +22,7 @@ from typing import Any
 import requests
 
 import kiosk
+from kiosk.domain.clock import zone_of
 from kiosk.services.backend_client import BackendClient
 from kiosk.services.cache import OfflineCache, PublicInfo
 from kiosk.services.errors import BackendError, BackendUnavailable
@@ -97,6 +98,7 @@ class BackendRuntime:
             self.answers.deliver,
             config.outbox,
             publish=publish,
+            zone=zone_of(config.kiosk.timezone),
         )
         self.public_info = PublicInfo(_LateClient(self.client), OfflineCache(self.store))
 

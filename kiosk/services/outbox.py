@@ -23,6 +23,7 @@ logged or put in events.
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 import json
 import logging
@@ -33,9 +34,11 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
+from kiosk.domain.clock import DEFAULT_ZONE
 from kiosk.services.errors import BackendAuthError, BackendError, BackendRejected
 from kiosk.services.store import KioskStore, PayloadCipher, PayloadDecryptError, outbox_entries
 
@@ -168,8 +171,10 @@ class Outbox:
         clock: Callable[[], float] = time.time,
         rng: random.Random | None = None,
         checkpoint: Checkpoint | None = None,
+        zone: ZoneInfo | None = None,
     ) -> None:
         self._engine = store.engine
+        self._zone = zone or ZoneInfo(DEFAULT_ZONE)  # the service point's: local_ref's date
         self._cipher = cipher
         self._deliver = deliver
         self._initial = backoff_initial_seconds
@@ -222,7 +227,8 @@ class Outbox:
     def _insert(self, kind: str, path: str, body: bytes) -> OutboxEntry:
         key = str(uuid.uuid4())
         now = self._clock()
-        local_ref = time.strftime("%y%m%d", time.localtime(now)) + "-" + key[:8].upper()
+        day = dt.datetime.fromtimestamp(now, self._zone)
+        local_ref = f"{day:%y%m%d}-{key[:8].upper()}"
         row = {
             "local_ref": local_ref,
             "idempotency_key": key,

@@ -33,7 +33,7 @@ import sqlalchemy as sa
 from kiosk.devices.printer.driver import PrinterError, PrinterNotReady, PrintNotConfirmed
 from kiosk.devices.printer.glyphs import GlyphRenderer
 from kiosk.devices.printer.layout import receipt_bytes
-from kiosk.devices.printer.preview import PreviewRenderer
+from kiosk.devices.printer.preview import PreviewRenderer, RenderResult
 from kiosk.devices.printer.profile import PrinterProfile
 from kiosk.devices.printer.status import PROBLEM_MESSAGES, PrinterStatus
 from kiosk.domain.receipt import Receipt, ReceiptError
@@ -259,9 +259,13 @@ class PrintingService:
 
     def preview_png(self, receipt: Receipt) -> bytes:
         """The receipt as it would print, as PNG bytes at the paper width."""
+        return self.preview(receipt).png()
+
+    def preview(self, receipt: Receipt) -> RenderResult:
+        """The receipt as it would print (picture, and where its QR code lies)."""
         data = self.job_bytes(receipt)
         with self._render_lock:
-            return self._preview.render_bytes(data).png()
+            return self._preview.render_bytes(data)
 
     def print_receipt(self, receipt: Receipt) -> PrintOutcome:
         """Print *receipt*; on any failure queue it and return the preview to show instead."""

@@ -4,7 +4,7 @@
   worker takes a turn with a conditional UPDATE, so only one of N workers runs each turn.
 
 Revision ID: 0010
-Revises: 0003
+Revises: 0005
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010"
-down_revision = "0003"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
