@@ -56,15 +56,7 @@ def test_operator_gesture_pin_menu_and_pages(data_dir, orientation):
     """GIVEN the home screen WHEN the hidden gesture is made and the PIN typed (once wrong)
     THEN the operator's menu has paper/queue but not config, the print queue page shows the
     waiting receipt without whose it is, and every screen keeps elderly-friendly sizes."""
-    # The scenario's reports wait in an offline outbox on the kiosk's database; the app's own
-    # fault reporter (paper runs out here) would wake the app's outbox worker, which reaches
-    # the embedded platform and would deliver them: keep it to its first check.
-    seen = run_child(
-        "operator_pin",
-        data_dir,
-        orientation,
-        env={"KIOSK__FAULTS__CHECK_INTERVAL_SECONDS": "3600"},
-    )
+    seen = run_child("operator_pin", data_dir, orientation)
     assert seen["after_gesture"] == "maint_unlock"
     assert seen["help_open_after_gesture"] is False
     assert seen["resident_session_after_gesture"] is False
