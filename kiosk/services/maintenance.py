@@ -603,10 +603,8 @@ class MaintenanceFacade:
         for job in pending:
             rows.append(
                 PanelRow(
-                    f"{_local_time(job.created_at)}（{_age_text(now - job.created_at)}）",
-                    f"原因：{_print_reason(job.reason)}，已尝试{job.attempts}次",
                     f"{_local_time(job.created_at, self._zone)}（{_age_text(now - job.created_at)}）",
-                    f"原因：{job.reason or '未知'}，已尝试{job.attempts}次",
+                    f"原因：{_print_reason(job.reason)}，已尝试{job.attempts}次",
                     WARN,
                 )
             )
