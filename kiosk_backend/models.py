@@ -425,4 +425,4 @@ class HelpRequest(Base):
 
 # The fault workflow's ledger tables live in their own module; importing it here keeps them in
 # Base.metadata wherever the models are used (migrations, schema tests).
-from kiosk_backend import ledger_models  # noqa: E402, F401
+from kiosk_backend import identity_models, ledger_models  # noqa: E402, F401

@@ -19,6 +19,13 @@ class ServerSettings:
     沁源县 demo data. demo_kiosk_secret_hex: when set, the demo kiosk is provisioned with it.
     clock_skew_seconds / nonce_ttl_seconds: replay-protection windows of the signing contract.
     seed_postings: how many job postings the demo seed creates.
+
+    Identity (:mod:`kiosk_backend.identity_sessions`): identity_token_seconds (at most 900) is
+    how long a token lives after its last use, identity_session_max_seconds its absolute
+    lifetime; identity_evidence the evidence kinds this platform accepts; identity_deferred_hours
+    how late an outbox may still file a submission; person_limit distinct persons a kiosk may
+    identify per person_limit_window_seconds. e-SSC (:mod:`kiosk_backend.essc_codes`): after
+    essc_failure_limit failed verifications in essc_failure_window_seconds a kiosk gets 429.
     """
 
     db_url: str = "sqlite:///kiosk-backend.sqlite3"
@@ -31,3 +38,11 @@ class ServerSettings:
     seed_postings: int = 3000
     seed_persons: int = 400
     timezone: str = "Asia/Shanghai"
+    identity_token_seconds: int = 900
+    identity_session_max_seconds: int = 3600
+    identity_evidence: tuple[str, ...] = ("essc", "sscard_psam", "idcard_sam")
+    identity_deferred_hours: int = 72
+    person_limit: int = 30
+    person_limit_window_seconds: int = 3600
+    essc_failure_limit: int = 10
+    essc_failure_window_seconds: int = 600

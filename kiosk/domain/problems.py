@@ -82,6 +82,7 @@ FAULT_LABELS: dict[str, str] = {
     "sscard.read_failed": "社保卡连续读取失败",
     "sscard.sam_fault": "社保卡认证模块(PSAM)故障或未配置",
     "backend.unreachable": "服务平台长时间无法连接",
+    "security.person_limit": "本机查询人数超过限制（疑似批量查询个人信息）",
 }
 _DEVICE_LABELS = {
     "printer": "打印机故障",
@@ -89,6 +90,7 @@ _DEVICE_LABELS = {
     "sscard": "社保卡读卡器故障",
     "scanner": "扫码器故障",
     "backend": "网络或服务平台故障",
+    "security": "安全告警",
 }
 
 
