@@ -29,6 +29,7 @@ import hashlib
 import secrets
 import struct
 from dataclasses import dataclass
+from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -187,7 +188,7 @@ def mint_for(
     return mint(session, KIND_OPERATOR, account, now=now, ttl_seconds=ttl_seconds)
 
 
-def mint_in_database(db_url: str, **who: str) -> str:
+def mint_in_database(db_url: str, **who: Any) -> str:
     """:func:`mint_for` on the database at *db_url* (which must be migrated already)."""
     from kiosk_backend.db import make_engine, make_session_factory
 
