@@ -52,3 +52,12 @@ def test_printer_benchmark_prints_native_and_raster_receipts():
         native, raster = result[f"{paper}_native_qr"], result[f"{paper}_raster_qr"]
         assert native["bytes"] > 500
         assert raster["bytes"] > 5 * native["bytes"]  # the QR went as an image
+
+
+def test_identity_benchmark_counts_one_round_trip_per_identification_and_query():
+    """The budget of issue 13: the token costs one round trip at identification, none extra
+    per personal query (and every session's end sends its revocation)."""
+    result = run_benchmark("identity", "--count", "5")
+    assert result["requests_per_identification"] == 1.0
+    assert result["requests_per_query"] == 1.0
+    assert result["revocations_sent"] == 5
