@@ -84,9 +84,17 @@ def identity_tokens_follow_the_session(app, rig, seen):
     yield from open_item(app, rig, "我要办社保", 26)
     yield until_screen(app, "identify")
     rig.sscard.virtual_card.insert("gen2")
-    yield until_screen(app, "records", 60)
-    yield idle_calls(rig)
-    card_token, card_holder = _token(app), app.services.session.resident
+    held: dict = {}
+
+    def identified() -> bool:
+        # Taken at once: a test machine's shared pcscd may deliver another reader's
+        # CardRemoved (the app's own demo runtime listens there too), which ends it early.
+        if _token(app) and "token" not in held:
+            held["token"], held["person"] = _token(app), app.services.session.resident
+        return "token" in held
+
+    yield Until(identified, 60, "identified by card")
+    card_token, card_holder = held["token"], held["person"]
     seen["card_evidence"] = card_holder.proof.evidence.value
     rig.sscard.virtual_card.remove()
     yield until_screen(app, "home", 30)
