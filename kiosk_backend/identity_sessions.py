@@ -176,19 +176,10 @@ def identify(
     if token and joined is None:
         raise identity_required()
     _count_person(session, kiosk_id, digest, policy, now, today)
-    new_token = secrets.token_urlsafe(32)
     if joined is None:
-        joined = IdentitySession(
-            ref=secrets.token_hex(16),
-            token_hash=_token_hash(new_token),
-            kiosk_id=kiosk_id,
-            issued_at=now,
-            expires_at=now,
-            ends_at=now + dt.timedelta(seconds=policy.session_max_seconds),
-            submission_key=submission_key,
+        new_token, joined = _new_session(
+            session, kiosk_id, now, policy.session_max_seconds, submission_key
         )
-        session.add(joined)
-        session.flush()
     else:
         new_token = token
     if session.get(IdentityMember, (joined.id, digest)) is None:
@@ -229,19 +220,9 @@ def resume(
     )
     if earlier is None or earlier.issued_at < now - dt.timedelta(hours=policy.deferred_hours):
         raise identity_required()
-    token = secrets.token_urlsafe(32)
-    resumed = IdentitySession(
-        ref=secrets.token_hex(16),
-        token_hash=_token_hash(token),
-        kiosk_id=kiosk_id,
-        issued_at=now,
-        expires_at=now,
-        ends_at=now + dt.timedelta(seconds=policy.token_seconds),
-        submission_key=submission_key,
-        resumed_from=earlier.id,
+    token, resumed = _new_session(
+        session, kiosk_id, now, policy.token_seconds, submission_key, resumed_from=earlier.id
     )
-    session.add(resumed)
-    session.flush()
     for member in session.scalars(
         select(IdentityMember).where(IdentityMember.session_id == earlier.id)
     ):
@@ -258,6 +239,31 @@ def resume(
     session.commit()
     log.info("identity session resumed", extra={"event": "identity_resume"})
     return Grant(token, resumed.expires_at, resumed.ref, submission_key)
+
+
+def _new_session(
+    session: Session,
+    kiosk_id: str,
+    now: dt.datetime,
+    lifetime_seconds: int,
+    submission_key: str | None,
+    resumed_from: int | None = None,
+) -> tuple[str, IdentitySession]:
+    """A fresh session row (flushed) and its bearer token (only the digest is stored)."""
+    token = secrets.token_urlsafe(32)
+    created = IdentitySession(
+        ref=secrets.token_hex(16),
+        token_hash=_token_hash(token),
+        kiosk_id=kiosk_id,
+        issued_at=now,
+        expires_at=now,
+        ends_at=now + dt.timedelta(seconds=lifetime_seconds),
+        submission_key=submission_key,
+        resumed_from=resumed_from,
+    )
+    session.add(created)
+    session.flush()
+    return token, created
 
 
 def revoke(session: Session, kiosk_id: str, token: str, now: dt.datetime) -> bool:
