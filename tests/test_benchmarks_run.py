@@ -54,6 +54,14 @@ def test_printer_benchmark_prints_native_and_raster_receipts():
         assert raster["bytes"] > 5 * native["bytes"]  # the QR went as an image
 
 
+def test_voice_benchmark_starts_every_prompt_it_times():
+    result = run_benchmark("voice", "--count", "15")
+    assert result["rounds"] == 15
+    assert result["clip_loads"] >= 15  # each round really loaded and started a clip
+    assert result["driver"] == "dummy"
+    assert set(result["ui_thread_ms"]) == {"p50", "p95", "max"}
+
+
 def test_identity_benchmark_counts_one_round_trip_per_identification_and_query():
     """The budget of issue 13: the token costs one round trip at identification, none extra
     per personal query (and every session's end sends its revocation)."""

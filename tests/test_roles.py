@@ -38,6 +38,7 @@ EXPECTED: dict[Permission, set[Role]] = {
     P.EXPORT_DIAGNOSTICS: {V},
     P.VIEW_CONFIG: {S},
     P.RUN_ACCEPTANCE_CHECK: {OP, V, S},
+    P.ADJUST_SOUND: {OP, V},
     P.EDIT_CONFIG: {S},
     P.MANAGE_ACCOUNTS: {S},
     P.SET_MAINTENANCE_PIN: {S},

@@ -90,6 +90,8 @@ class Permission(enum.Enum):
     VIEW_CONFIG = ("查看本机配置", False, False)
     # 附件4's self-check: device and platform status and sign-in counts, no personal data.
     RUN_ACCEPTANCE_CHECK = ("验收自查", False, False)
+    # Voice volume, mute and a test prompt: the operator on site and the vendor's speaker check.
+    ADJUST_SOUND = ("调节音量和语音", False, False)
     EDIT_CONFIG = ("修改本机配置", False, False)
     MANAGE_ACCOUNTS = ("账号管理", False, False)
     SET_MAINTENANCE_PIN = ("设置维护密码", False, False)
@@ -120,6 +122,7 @@ GRANTS: dict[Role, frozenset[Permission]] = {
             _P.VIEW_NETWORK_HEALTH,
             _P.VIEW_LOGS,
             _P.RUN_ACCEPTANCE_CHECK,
+            _P.ADJUST_SOUND,
         }
     ),
     Role.VENDOR: frozenset(
@@ -130,6 +133,7 @@ GRANTS: dict[Role, frozenset[Permission]] = {
             _P.VIEW_NETWORK_HEALTH,
             _P.VIEW_LOGS,
             _P.RUN_ACCEPTANCE_CHECK,
+            _P.ADJUST_SOUND,
         }
     ),
     Role.SYSTEM_ADMIN: frozenset(
