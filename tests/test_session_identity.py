@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import weakref
+from types import SimpleNamespace
 
 import pytest
 
@@ -242,3 +243,22 @@ def test_the_flows_facade_starts_sessions_from_the_card_readers_events():
     with pytest.raises(IdentityError, match="本机暂不支持此类证件") as caught:
         flows.identify(failed)  # never mistaken for a QR code and sent to the platform
     assert caught.value.code == "unsupported_card"
+
+
+@pytest.mark.parametrize(
+    ("report", "evidence"),
+    [
+        (None, "sscard_psam"),  # a reader that reports nothing: the kiosk's claim
+        (SimpleNamespace(evidence="sscard_psam", method="psam"), "sscard_psam"),
+        (SimpleNamespace(evidence="", method="none"), "sscard_unauthenticated"),
+        ("psam", "sscard_psam"),
+        ("none", "sscard_unauthenticated"),
+    ],
+)
+def test_a_social_security_cards_evidence_is_what_its_reader_reports(report, evidence):
+    from kiosk.services.identity_tokens import sscard_evidence
+
+    on_event = SimpleNamespace(card=SimpleNamespace(), authentication=report)
+    on_card = SimpleNamespace(card=SimpleNamespace(authentication=report))
+    assert sscard_evidence(on_event) == evidence
+    assert sscard_evidence(on_card) == evidence

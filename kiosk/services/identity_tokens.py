@@ -76,14 +76,19 @@ def evidence_of(person: Person) -> Evidence:
 def sscard_evidence(event: Any) -> Evidence:
     """The evidence a social security card read gives, as the card reader reports it.
 
-    The reader's authenticator says how the card was checked (``authentication``: "psam" or
-    "none", on the read event or its card). A reader that does not report it is taken to have
-    authenticated the card with its PSAM: the kiosk's claim, which the platform records.
+    The reader's authenticator says how the card was checked: ``authentication`` on the read
+    event or on its card, whose ``evidence`` is ``"sscard_psam"`` when the PSAM verified the
+    card and ``""`` otherwise (a plain ``"psam"`` / ``"none"`` string is read the same way).
+    A reader that reports nothing is taken to have authenticated the card with its PSAM: the
+    kiosk's claim, which the platform records.
     """
-    method = getattr(event, "authentication", None)
-    if method is None:
-        method = getattr(getattr(event, "card", None), "authentication", None)
-    if method is None or method == "psam":
+    report = getattr(event, "authentication", None)
+    if report is None:
+        report = getattr(getattr(event, "card", None), "authentication", None)
+    if report is None:
+        return Evidence.SSCARD_PSAM
+    verified = getattr(report, "evidence", report)
+    if verified in (Evidence.SSCARD_PSAM.value, "psam"):
         return Evidence.SSCARD_PSAM
     return Evidence.SSCARD_UNAUTHENTICATED
 
