@@ -8,7 +8,7 @@ from security.support import database, db_params, serve
 
 
 @pytest.fixture(scope="module", params=db_params())
-def platform(request, tmp_path_factory):
+def platform_server(request, tmp_path_factory):
     """The reference platform on 127.0.0.1 (SQLite, and PostgreSQL when configured) with the
     demo seed; the person limit is out of the way (its own tests set it)."""
     with (

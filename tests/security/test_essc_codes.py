@@ -32,31 +32,31 @@ def _code(response: requests.Response) -> tuple[int, str]:
 
 
 @pytest.mark.parametrize("label", DEMO_LABELS)
-def test_a_static_demo_code_no_longer_verifies(platform, label):
-    kiosk = platform.kiosk()
+def test_a_static_demo_code_no_longer_verifies(platform_server, label):
+    kiosk = platform_server.kiosk()
     endpoint = SIGNIN if "OPERATOR" in label else VERIFY
     assert _code(kiosk.post(endpoint, {"qr": label})) == (404, "qr_not_recognised")
 
 
-def test_a_code_verifies_once_and_brings_the_identity_token(platform):
+def test_a_code_verifies_once_and_brings_the_identity_token(platform_server):
     """One round trip identifies the resident and issues the token; a replay of the same
     code (a photograph of the resident's phone) is refused."""
-    kiosk = platform.kiosk()
-    code = platform.essc_code(DEMO_PENSIONER)
+    kiosk = platform_server.kiosk()
+    code = platform_server.essc_code(DEMO_PENSIONER)
     first = kiosk.post(VERIFY, {"qr": code})
     assert first.status_code == 200, first.text
     answer = first.json()
-    assert answer["id_number"] == platform.id_number_of(DEMO_PENSIONER)
+    assert answer["id_number"] == platform_server.id_number_of(DEMO_PENSIONER)
     token = answer["identity"]["token"]
     records = kiosk.post(STATUS, {"id_number": answer["id_number"]}, identity=token)
     assert records.status_code == 200
     assert _code(kiosk.post(VERIFY, {"qr": code})) == (422, "qr_already_used")
-    assert _code(platform.kiosk().post(VERIFY, {"qr": code})) == (422, "qr_already_used")
+    assert _code(platform_server.kiosk().post(VERIFY, {"qr": code})) == (422, "qr_already_used")
 
 
-def test_an_operator_code_signs_in_once(platform):
-    kiosk = platform.kiosk()
-    code = platform.essc_code("ESSC-DEMO-OPERATOR-04")
+def test_an_operator_code_signs_in_once(platform_server):
+    kiosk = platform_server.kiosk()
+    code = platform_server.essc_code("ESSC-DEMO-OPERATOR-04")
     signed_in = kiosk.post(SIGNIN, {"qr": code})
     assert signed_in.status_code == 200 and signed_in.json()["role"] == "system_admin"
     assert _code(kiosk.post(SIGNIN, {"qr": code})) == (422, "qr_already_used")
@@ -89,13 +89,13 @@ def test_a_replay_at_another_server_worker_is_refused(tmp_path):
 
 
 @pytest.mark.parametrize("age_seconds", [121, 600, -60])
-def test_an_expired_or_future_code_is_refused(platform, age_seconds):
+def test_an_expired_or_future_code_is_refused(platform_server, age_seconds):
     """Codes live at most 120 s (issued in the future: a forged clock, also refused)."""
     issued = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=age_seconds)
-    with platform.apps[0].state.sessions() as session:
-        person = platform.id_number_of(DEMO_PENSIONER)
+    with platform_server.apps[0].state.sessions() as session:
+        person = platform_server.id_number_of(DEMO_PENSIONER)
         code = essc_codes.mint_for(session, person=person, now=issued)
-    assert _code(platform.kiosk().post(VERIFY, {"qr": code})) == (422, "qr_expired")
+    assert _code(platform_server.kiosk().post(VERIFY, {"qr": code})) == (422, "qr_expired")
 
 
 def _parts(code: str) -> tuple[bytes, bytes]:
@@ -109,11 +109,11 @@ def _join(payload: bytes, signature: bytes) -> str:
     return f"ESSC1.{b64(payload)}.{b64(signature)}"
 
 
-def test_a_forged_code_is_refused(platform):
+def test_a_forged_code_is_refused(platform_server):
     """A code whose subject was changed, one signed with another key under the platform's key
     id, and a code of the wrong kind (operator at the resident endpoint) are all refused."""
-    kiosk = platform.kiosk()
-    payload, signature = _parts(platform.essc_code(DEMO_PENSIONER))
+    kiosk = platform_server.kiosk()
+    payload, signature = _parts(platform_server.essc_code(DEMO_PENSIONER))
     other_person = payload[:-1] + bytes([payload[-1] ^ 0x01])  # another person's row id
     assert _code(kiosk.post(VERIFY, {"qr": _join(other_person, signature)}))[0] == 404
     impostor = Ed25519PrivateKey.generate().sign(b"ESSC1." + payload)
@@ -121,9 +121,9 @@ def test_a_forged_code_is_refused(platform):
         404,
         "qr_not_recognised",
     )
-    operator = platform.essc_code("ESSC-DEMO-OPERATOR-04")
+    operator = platform_server.essc_code("ESSC-DEMO-OPERATOR-04")
     assert _code(kiosk.post(VERIFY, {"qr": operator})) == (404, "qr_not_recognised")
-    resident = platform.essc_code(DEMO_PENSIONER)
+    resident = platform_server.essc_code(DEMO_PENSIONER)
     assert _code(kiosk.post(SIGNIN, {"qr": resident})) == (404, "qr_not_recognised")
     assert _code(kiosk.post(VERIFY, {"qr": "ESSC1.AAAA.BBBB"})) == (404, "qr_not_recognised")
 

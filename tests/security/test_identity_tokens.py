@@ -56,28 +56,28 @@ REFUSAL = {"code": "identity_required", "message": IDENTITY_REQUIRED_MESSAGE}
 
 
 @pytest.fixture(scope="module")
-def statements(platform):
-    return StatementLog(platform.apps[0].state.engine)
+def statements(platform_server):
+    return StatementLog(platform_server.apps[0].state.engine)
 
 
-def test_every_person_endpoint_is_guarded_and_no_other(platform):
+def test_every_person_endpoint_is_guarded_and_no_other(platform_server):
     """The one dependency sits on exactly the person-scoped routes (a new route that takes a
     person in its body shows up here until it carries it)."""
-    guarded = {path for _method, path in person_scoped_operations(platform.apps[0].routes)}
+    guarded = {path for _method, path in person_scoped_operations(platform_server.apps[0].routes)}
     assert guarded == {API + path for path in PERSON_ENDPOINTS}
 
 
 @pytest.mark.parametrize("path", PERSON_ENDPOINTS)
 def test_a_new_kiosk_without_a_token_is_refused_before_any_person_is_read(
-    platform, statements, path
+    platform_server, statements, path
 ):
     """GIVEN a kiosk provisioned a minute ago that never registered WHEN it asks about a seeded
     person and about a person the platform does not have THEN both answers are the same 403
     identity_required, and the platform ran no statement on any person table."""
-    kiosk = platform.kiosk()
-    known = platform.id_number_of(DEMO_PENSIONER)
+    kiosk = platform_server.kiosk()
+    known = platform_server.id_number_of(DEMO_PENSIONER)
     unknown = new_id_number(1)
-    assert platform.count(Person, Person.id_number == unknown) == 0
+    assert platform_server.count(Person, Person.id_number == unknown) == 0
     answers = []
     with statements.recording() as ran:
         for number in (known, unknown):
@@ -89,11 +89,11 @@ def test_a_new_kiosk_without_a_token_is_refused_before_any_person_is_read(
     assert StatementLog.touching_persons(ran) == []
 
 
-def test_a_token_for_one_person_does_not_open_another(platform, statements):
-    kiosk = platform.kiosk()
+def test_a_token_for_one_person_does_not_open_another(platform_server, statements):
+    kiosk = platform_server.kiosk()
     pensioner, employed = (
-        platform.id_number_of(DEMO_PENSIONER),
-        platform.id_number_of(DEMO_EMPLOYED),
+        platform_server.id_number_of(DEMO_PENSIONER),
+        platform_server.id_number_of(DEMO_EMPLOYED),
     )
     token = identify(kiosk, pensioner)
     own = kiosk.post(STATUS, {"id_number": pensioner}, identity=token)
@@ -105,19 +105,19 @@ def test_a_token_for_one_person_does_not_open_another(platform, statements):
     assert StatementLog.touching_persons(ran) == []
 
 
-def test_a_token_of_another_kiosk_is_refused(platform):
+def test_a_token_of_another_kiosk_is_refused(platform_server):
     """A token is bound to the kiosk it was issued to (a leaked token is no use elsewhere)."""
-    pensioner = platform.id_number_of(DEMO_PENSIONER)
-    issued_to = platform.kiosk()
+    pensioner = platform_server.id_number_of(DEMO_PENSIONER)
+    issued_to = platform_server.kiosk()
     token = identify(issued_to, pensioner)
     assert issued_to.post(STATUS, {"id_number": pensioner}, identity=token).status_code == 200
-    elsewhere = platform.kiosk().post(STATUS, {"id_number": pensioner}, identity=token)
+    elsewhere = platform_server.kiosk().post(STATUS, {"id_number": pensioner}, identity=token)
     assert refused_for_identity(elsewhere)
 
 
-def test_a_revoked_token_is_refused(platform):
-    kiosk = platform.kiosk()
-    pensioner = platform.id_number_of(DEMO_PENSIONER)
+def test_a_revoked_token_is_refused(platform_server):
+    kiosk = platform_server.kiosk()
+    pensioner = platform_server.id_number_of(DEMO_PENSIONER)
     token = identify(kiosk, pensioner)
     assert kiosk.post(STATUS, {"id_number": pensioner}, identity=token).status_code == 200
     revoked = kiosk.request("DELETE", f"{API}/identity/sessions/current", identity=token)
@@ -137,15 +137,15 @@ def test_an_expired_token_is_refused(tmp_path):
         assert refused_for_identity(kiosk.post(STATUS, {"id_number": pensioner}, identity=token))
 
 
-def test_a_token_lives_at_most_15_minutes_after_its_last_use(platform):
+def test_a_token_lives_at_most_15_minutes_after_its_last_use(platform_server):
     from kiosk_backend.app import identity_policy
     from kiosk_backend.settings import ServerSettings
 
-    kiosk = platform.kiosk()
+    kiosk = platform_server.kiosk()
     before = dt.datetime.now(dt.UTC)
     response = kiosk.post(
         f"{API}/identity/sessions",
-        {"evidence": "idcard_sam", "id_number": platform.id_number_of(DEMO_PENSIONER)},
+        {"evidence": "idcard_sam", "id_number": platform_server.id_number_of(DEMO_PENSIONER)},
     )
     after = dt.datetime.now(dt.UTC)
     assert response.status_code == 200
@@ -156,11 +156,11 @@ def test_a_token_lives_at_most_15_minutes_after_its_last_use(platform):
         identity_policy(ServerSettings(identity_token_seconds=901))
 
 
-def test_an_agent_covers_the_principal_only_within_that_session(platform):
+def test_an_agent_covers_the_principal_only_within_that_session(platform_server):
     """代办: the principal joins the agent's identity session, so one token covers both — and
     only there: the agent's token of another session opens nothing of the principal's."""
-    kiosk = platform.kiosk()
-    principal = platform.id_number_of("ESSC-DEMO-RESIDENT-01")
+    kiosk = platform_server.kiosk()
+    principal = platform_server.id_number_of("ESSC-DEMO-RESIDENT-01")
     agent = new_id_number(2)
     order = {
         "id_number": principal,
@@ -183,10 +183,10 @@ def test_an_agent_covers_the_principal_only_within_that_session(platform):
     assert refused_for_identity(kiosk.post(f"{API}/work-orders", order, identity=alone))
 
 
-def test_a_refusal_for_want_of_identity_is_not_kept_as_the_keys_answer(platform):
+def test_a_refusal_for_want_of_identity_is_not_kept_as_the_keys_answer(platform_server):
     """The outbox retries a submission with the same Idempotency-Key once it has a token: the
     earlier 403 must not be replayed to it."""
-    kiosk = platform.kiosk()
+    kiosk = platform_server.kiosk()
     resident = new_id_number(3)
     body = {"id_number": resident, "name": "柴秀兰", "item_no": 31, "phone": "13612345678"}
     key = str(uuid.uuid4())
@@ -198,10 +198,10 @@ def test_a_refusal_for_want_of_identity_is_not_kept_as_the_keys_answer(platform)
     assert "idempotent-replayed" not in retried.headers
 
 
-def test_a_late_submission_token_files_that_submission_and_reads_nothing(platform):
+def test_a_late_submission_token_files_that_submission_and_reads_nothing(platform_server):
     """The outbox delivering after the session ended gets a token (by the session reference)
     that files exactly the submission it names and opens no record."""
-    kiosk = platform.kiosk()
+    kiosk = platform_server.kiosk()
     resident = new_id_number(4)
     response = kiosk.post(
         f"{API}/identity/sessions", {"evidence": "sscard_psam", "id_number": resident}
@@ -220,7 +220,7 @@ def test_a_late_submission_token_files_that_submission_and_reads_nothing(platfor
     assert refused_for_identity(other)
     filed = kiosk.post(f"{API}/work-orders", body, idempotency_key=key, identity=late)
     assert filed.status_code == 200, filed.text
-    stranger = platform.kiosk().post(
+    stranger = platform_server.kiosk().post(
         f"{API}/identity/sessions/resume", {"session_ref": ref, "submission_key": key}
     )
     assert refused_for_identity(stranger)  # a session reference is this kiosk's only
