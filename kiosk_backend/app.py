@@ -15,6 +15,7 @@ from kiosk_backend import console, progress
 from kiosk_backend.check_codes import ensure_key
 from kiosk_backend.db import make_engine, make_session_factory, migrate
 from kiosk_backend.errors import install_error_handlers
+from kiosk_backend.identity_sessions import IdentityPolicy
 from kiosk_backend.models import Person
 from kiosk_backend.openapi_doc import build_openapi
 from kiosk_backend.provision import upsert_kiosk
@@ -51,6 +52,7 @@ def create_app(settings: ServerSettings, *, prepare: bool = True) -> FastAPI:
     server, whose parent ran :func:`prepare_database`). Blocking (database work) — call it
     before serving, not from an event loop.
     """
+    policy = identity_policy(settings)
     engine = make_engine(settings.db_url)
     sessions = make_session_factory(engine)
     if prepare:
@@ -74,6 +76,7 @@ def create_app(settings: ServerSettings, *, prepare: bool = True) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
+    app.state.identity_policy = policy
     app.state.engine = engine
     app.state.sessions = sessions
     app.state.zone = ZoneInfo(settings.timezone)
@@ -94,6 +97,18 @@ def create_app(settings: ServerSettings, *, prepare: bool = True) -> FastAPI:
     )
     app.openapi = lambda: _cached_openapi(app)  # type: ignore[method-assign]
     return app
+
+
+def identity_policy(settings: ServerSettings) -> IdentityPolicy:
+    """The identity rules of *settings* (ValueError for values out of range)."""
+    return IdentityPolicy(
+        token_seconds=settings.identity_token_seconds,
+        session_max_seconds=settings.identity_session_max_seconds,
+        accepted_evidence=frozenset(settings.identity_evidence),
+        deferred_hours=settings.identity_deferred_hours,
+        person_limit=settings.person_limit,
+        person_window_seconds=settings.person_limit_window_seconds,
+    )
 
 
 def _cached_openapi(app: FastAPI):

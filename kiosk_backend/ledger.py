@@ -51,6 +51,7 @@ from kiosk_backend.ticket_routing import (
 log = logging.getLogger(__name__)
 
 SYSTEM_ACTOR = "system"
+SECURITY_FAULT_PREFIX = "security."
 MAX_FEEDBACK_DAYS = 366
 
 
@@ -244,6 +245,9 @@ def close_from_kiosk(
         )
     if ticket is None:
         raise ApiError(404, "not_found", "没有这个工单")
+    if ticket.fault_key.startswith(SECURITY_FAULT_PREFIX):
+        # An alarm about the kiosk itself: only the desk that looked into it may close it.
+        raise ApiError(403, "forbidden", "安全告警工单只能由县人社部门关闭")
     if ticket.state != TicketState.CLOSED.value:
         _close(session, ticket, kiosk_id, resolution or "设备已恢复，自动关闭", now)
         session.commit()

@@ -477,4 +477,4 @@ class HelpRequest(Base):
 # The fault workflow's ledger tables and the staff console's tables live in their own modules;
 # importing them here keeps them in Base.metadata wherever the models are used (migrations,
 # schema tests).
-from kiosk_backend import ledger_models, staff_models  # noqa: E402, F401
+from kiosk_backend import identity_models, ledger_models, staff_models  # noqa: E402, F401

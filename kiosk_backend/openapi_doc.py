@@ -9,6 +9,7 @@ from fastapi.openapi.utils import get_openapi
 from pydantic.json_schema import models_json_schema
 
 from kiosk_backend.errors import ErrorBody
+from kiosk_backend.identity_sessions import TOKEN_HEADER, person_scoped_operations
 from kiosk_backend.security import UNSIGNED_PATHS
 
 ERROR_REF = {"$ref": "#/components/schemas/ErrorBody"}
@@ -20,6 +21,7 @@ ERROR_DESCRIPTIONS = {
     "409": "Idempotency-Key 已用于不同内容，或与现有数据冲突",
     "413": "请求内容太大",
     "422": "字段校验失败（message 指明字段）",
+    "429": "次数或人数超过限制，请稍后再试",
     "503": "同一请求仍在处理中（Retry-After）",
 }
 SIGNING_SCHEMES = {
@@ -52,9 +54,12 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
         [(ErrorBody, "validation")], ref_template="#/components/schemas/{model}"
     )
     schemas.update(error_defs.get("$defs", {}))
+    person_scoped = person_scoped_operations(app.routes)
     for path, operations in doc.get("paths", {}).items():
         for method, operation in operations.items():
             responses = operation.setdefault("responses", {})
+            if (method, path) in person_scoped:
+                _require_identity_token(operation)
             if path in UNSIGNED_PATHS:
                 operation["security"] = []
             else:
@@ -72,6 +77,19 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
                 if status.startswith(("4", "5")) and "content" not in response:
                     response["content"] = {"application/json": {"schema": ERROR_REF}}
     return doc
+
+
+def _require_identity_token(operation: dict[str, Any]) -> None:
+    """The identity token is required by contract; the server answers 403 without it."""
+    for parameter in operation.get("parameters", []):
+        if parameter.get("name") == TOKEN_HEADER:
+            parameter["required"] = True
+            parameter["schema"] = {"type": "string", "title": TOKEN_HEADER}
+    operation.setdefault("responses", {})["403"] = {
+        "description": "未确认本人身份（identity_required）：缺少身份令牌，或令牌已过期、已撤销、"
+        "不是本机签发，或不覆盖请求中的人（本人、代办人）",
+        "content": {"application/json": {"schema": ERROR_REF}},
+    }
 
 
 def _error(status: str) -> dict[str, Any]:

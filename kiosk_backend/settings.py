@@ -21,6 +21,13 @@ class ServerSettings:
     seed_postings: how many job postings the demo seed creates.
     heartbeat_interval_seconds: how often kiosks send heartbeats (the console flags a kiosk
     that missed 3); staff_lock_check_seconds: how often the idle-lock job runs (0: never).
+
+    Identity (:mod:`kiosk_backend.identity_sessions`): identity_token_seconds (at most 900) is
+    how long a token lives after its last use, identity_session_max_seconds its absolute
+    lifetime; identity_evidence the evidence kinds this platform accepts; identity_deferred_hours
+    how late an outbox may still file a submission; person_limit distinct persons a kiosk may
+    identify per person_limit_window_seconds. e-SSC (:mod:`kiosk_backend.essc_codes`): after
+    essc_failure_limit failed verifications in essc_failure_window_seconds a kiosk gets 429.
     """
 
     db_url: str = "sqlite:///kiosk-backend.sqlite3"
@@ -35,3 +42,11 @@ class ServerSettings:
     timezone: str = "Asia/Shanghai"
     heartbeat_interval_seconds: int = 60
     staff_lock_check_seconds: int = 3600
+    identity_token_seconds: int = 900
+    identity_session_max_seconds: int = 3600
+    identity_evidence: tuple[str, ...] = ("essc", "sscard_psam", "idcard_sam")
+    identity_deferred_hours: int = 72
+    person_limit: int = 30
+    person_limit_window_seconds: int = 3600
+    essc_failure_limit: int = 10
+    essc_failure_window_seconds: int = 600

@@ -1,5 +1,10 @@
 """A minimal signed HTTP client for tests and tools (not the kiosk's client, which lives in
-kiosk.services): signs each request per the contract and adds an Idempotency-Key to POSTs."""
+kiosk.services): signs each request per the contract and adds an Idempotency-Key to POSTs.
+
+Identity: :meth:`SignedClient.identify` opens an identity session the way a kiosk's card reader
+does (card evidence) and returns the token; ``identity=token`` sends it. For tests about other
+things than identity, :class:`IdentifiedClient` identifies the persons of each person-scoped
+POST by itself (one session per set of persons, over the real HTTP contract)."""
 
 from __future__ import annotations
 
@@ -17,6 +22,12 @@ import requests
 from kiosk_backend.server import ServerHandle
 from kiosk_backend.settings import DEMO_KIOSK_ID
 from kiosk_backend.signing import signed_headers
+
+IDENTITY_HEADER = "X-Identity-Token"
+IDENTITY_SESSIONS_PATH = "/api/v1/identity/sessions"
+# Test servers are shared by many tests that each identify new persons: the per-kiosk limit
+# is raised there (tests of the limit set their own).
+TEST_PERSON_LIMIT = 100_000
 
 
 class SignedClient:
@@ -49,6 +60,7 @@ class SignedClient:
         sign: bool = True,
         timestamp: int | None = None,
         nonce: str | None = None,
+        identity: str | None = None,
     ) -> requests.Response:
         query = urlencode({k: v for k, v in (params or {}).items() if v is not None})
         if body is None:
@@ -71,6 +83,8 @@ class SignedClient:
             )
         if method.upper() == "POST":
             headers["Idempotency-Key"] = idempotency_key or str(uuid.uuid4())
+        if identity is not None:
+            headers[IDENTITY_HEADER] = identity
         headers.update(extra_headers or {})
         return self.session.request(method, url, data=body, headers=headers, timeout=self.timeout)
 
@@ -79,6 +93,84 @@ class SignedClient:
 
     def post(self, path: str, json: Any = None, **kwargs: Any) -> requests.Response:
         return self.request("POST", path, json=json, **kwargs)
+
+    def identify(
+        self,
+        id_number: str,
+        *,
+        evidence: str = "idcard_sam",
+        role: str = "resident",
+        token: str | None = None,
+    ) -> str:
+        """Open an identity session for *id_number* (join *token*'s, for 代办); the new token.
+
+        Raises AssertionError with the server's answer when it refuses."""
+        body = {"evidence": evidence, "id_number": id_number, "role": role}
+        response = self.post(IDENTITY_SESSIONS_PATH, body, identity=token)
+        assert response.status_code == 200, response.text
+        return response.json()["token"]
+
+
+class IdentifiedClient(SignedClient):
+    """A SignedClient that proves identity by itself: before a POST whose JSON body names
+    persons (``id_number``, ``agent.id_number``) it identifies them by ID card evidence — as a
+    kiosk whose reader read their cards — and sends the token, unless ``identity=`` is given.
+    When the platform refuses the identification (an invalid ID number: 422 naming the field),
+    that answer is returned, as the kiosk would meet it first. Tokens are reused per set of
+    persons. With the platform's *db_url* it also mints e-SSC codes (:meth:`essc_code`), as the
+    e-SSC service does for a resident's phone."""
+
+    def __init__(self, *args: Any, db_url: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.db_url = db_url
+        self._tokens: dict[tuple[str, str], str] = {}
+
+    def essc_code(self, demo_label: str | None = None, **who: str) -> str:
+        """A fresh e-SSC code (see :meth:`RunningBackend.essc_code`)."""
+        from kiosk_backend.essc_codes import mint_in_database
+
+        if not self.db_url:
+            raise RuntimeError("this client was made without the platform's db_url")
+        if demo_label is not None:
+            who["demo_label"] = demo_label
+        return mint_in_database(self.db_url, **who)
+
+    def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        body = kwargs.get("json")
+        if (
+            method.upper() == "POST"
+            and kwargs.get("identity") is None
+            and isinstance(body, dict)
+            and isinstance(body.get("id_number"), str)
+            and not path.startswith((IDENTITY_SESSIONS_PATH, "/api/v1/essc/"))
+        ):
+            token = self._token_for(body["id_number"], _agent_number(body))
+            if isinstance(token, requests.Response):
+                return token
+            kwargs["identity"] = token
+        return super().request(method, path, **kwargs)
+
+    def _token_for(self, id_number: str, agent_number: str) -> str | requests.Response:
+        key = (id_number, agent_number)
+        if key in self._tokens:
+            return self._tokens[key]
+        token = None
+        for number, role in ((id_number, "resident"), (agent_number, "agent")):
+            if not number:
+                continue
+            body = {"evidence": "idcard_sam", "id_number": number, "role": role}
+            answer = super().request("POST", IDENTITY_SESSIONS_PATH, json=body, identity=token)
+            if answer.status_code != 200:
+                return answer
+            token = answer.json()["token"]
+        self._tokens[key] = token
+        return token
+
+
+def _agent_number(body: dict[str, Any]) -> str:
+    agent = body.get("agent")
+    number = agent.get("id_number") if isinstance(agent, dict) else None
+    return number if isinstance(number, str) else ""
 
 
 @contextlib.contextmanager
@@ -101,10 +193,11 @@ def scratch_postgres_database(admin_url: str) -> Iterator[str]:
 
 @dataclasses.dataclass
 class RunningBackend:
-    """A seeded server on a real socket plus a client signed as the demo kiosk."""
+    """A seeded server on a real socket plus a client signed as the demo kiosk (an
+    :class:`IdentifiedClient`: it identifies the persons it asks about by itself)."""
 
     handle: ServerHandle
-    client: SignedClient
+    client: IdentifiedClient
     kiosk_id: str
     secret_hex: str
     db_url: str
@@ -115,6 +208,11 @@ class RunningBackend:
 
     def client_for(self, kiosk_id: str, secret_hex: str) -> SignedClient:
         return SignedClient(self.handle.url, kiosk_id, secret_hex)
+
+    def essc_code(self, demo_label: str | None = None, **who: str) -> str:
+        """A fresh e-SSC code: for a demo label (``ESSC-DEMO-RESIDENT-04``), or ``person=`` an
+        ID number / ``operator=`` an account (see :func:`kiosk_backend.essc_codes.mint_for`)."""
+        return self.client.essc_code(demo_label, **who)
 
 
 @contextlib.contextmanager
@@ -135,13 +233,17 @@ def running_backend(
             demo_kiosk_secret_hex=secret,
             seed_postings=seed_postings,
             seed_persons=seed_persons,
-            **settings,
+            **{"person_limit": TEST_PERSON_LIMIT, **settings},
         )
     )
     handle = serve_in_thread(app)
     try:
         yield RunningBackend(
-            handle, SignedClient(handle.url, DEMO_KIOSK_ID, secret), DEMO_KIOSK_ID, secret, db_url
+            handle,
+            IdentifiedClient(handle.url, DEMO_KIOSK_ID, secret, db_url=db_url),
+            DEMO_KIOSK_ID,
+            secret,
+            db_url,
         )
     finally:
         handle.stop()

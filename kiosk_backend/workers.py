@@ -43,7 +43,9 @@ def app_from_environment() -> FastAPI:
         raise RuntimeError(f"{SETTINGS_ENV} is not set: start workers with serve(..., workers=N)")
     fields: dict[str, Any] = json.loads(text)
     known = {f.name for f in dataclasses.fields(ServerSettings)}
-    settings = ServerSettings(**{k: v for k, v in fields.items() if k in known})
+    # JSON has no tuples: the tuple-typed settings come back as lists.
+    values = {k: tuple(v) if isinstance(v, list) else v for k, v in fields.items() if k in known}
+    settings = ServerSettings(**values)
     return create_app(settings, prepare=False)
 
 

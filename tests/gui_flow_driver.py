@@ -19,6 +19,7 @@ from gui_child import ROOT, give_seeded_platform, print_result, run_child
 
 SCENARIOS: dict = {}
 RIG_DIR_NAME = "flow-rig"  # the rig's own platform and stores, beside the app's
+# Demo resident labels: the rig mints a fresh e-SSC code for each scan (rig.scan_essc).
 RESIDENT_ENTERPRISE_RETIREE = "ESSC-DEMO-RESIDENT-04"  # enterprise pension, two failed
 RESIDENT_EMPLOYED = "ESSC-DEMO-RESIDENT-07"  # 35, insured, 就业创业证
 
@@ -139,6 +140,16 @@ class FlowRig:
         else:  # the app's own controller and screens, driven by this rig's flows
             self.controller = wired
             self.controller.flows = self.flows
+
+    def essc_code(self, label: str) -> str:
+        """A fresh e-SSC code of the demo resident *label*, minted by this rig's platform."""
+        from kiosk.services.embedded_backend import demo_essc_code
+
+        return demo_essc_code(self.data_dir, label)
+
+    def scan_essc(self, label: str) -> None:
+        """Show a fresh e-SSC code of the demo resident *label* to the scanner."""
+        self.scanner.simulator.scan(self.essc_code(label))
 
     def stop(self) -> None:
         while self._stops:
@@ -497,7 +508,7 @@ def session_wipe_on_idle(app, rig, seen):
 
     yield from open_item(app, rig, "我要办社保", 26)
     yield until_screen(app, "identify")
-    rig.scanner.simulator.scan(RESIDENT_ENTERPRISE_RETIREE)
+    rig.scan_essc(RESIDENT_ENTERPRISE_RETIREE)
     yield until_screen(app, "records", 60)
     screen = app.screens["records"]
     yield Until(lambda: screen.rows, 60, "records")
@@ -563,7 +574,7 @@ def records_item_26(app, rig, seen):
 
     yield from open_item(app, rig, "我要办社保", 26)
     yield until_screen(app, "identify")
-    rig.scanner.simulator.scan(RESIDENT_ENTERPRISE_RETIREE)
+    rig.scan_essc(RESIDENT_ENTERPRISE_RETIREE)
     yield until_screen(app, "records", 60)
     screen = app.screens["records"]
     yield Until(lambda: screen.rows or screen.message, 60, "records")
@@ -596,7 +607,7 @@ def certificate_item_13(app, rig, seen):
 
     yield from open_item(app, rig, "我要找工作", 13)
     yield until_screen(app, "identify")
-    rig.scanner.simulator.scan(RESIDENT_EMPLOYED)
+    rig.scan_essc(RESIDENT_EMPLOYED)
     yield until_screen(app, "certificate", 60)
     screen = app.screens["certificate"]
     yield Until(lambda: screen.body_text or screen.message, 60, "certificate")
@@ -615,7 +626,7 @@ def my_applications_from_home(app, rig, seen):
     yield from tap(app.screens["home"].ids.my_applications_button)
     yield until_screen(app, "identify")
     seen["identify_for"] = app.screens["identify"].item_name
-    rig.scanner.simulator.scan(RESIDENT_EMPLOYED)
+    rig.scan_essc(RESIDENT_EMPLOYED)
     yield until_screen(app, "my_applications", 60)
     screen = app.screens["my_applications"]
     yield Until(lambda: screen.rows or screen.note, 60, "applications listed")
@@ -674,7 +685,7 @@ def counter_item_work_order(app, rig, seen):
     identify_screen = app.screens["identify"]
     yield from tap(identify_screen.ids.agent_button)
     seen["agent_prompt"] = identify_screen.status
-    rig.scanner.simulator.scan(RESIDENT_EMPLOYED)
+    rig.scan_essc(RESIDENT_EMPLOYED)
     yield Until(lambda: identify_screen.agent_text, 60, "agent identified")
     seen["agent_text"] = identify_screen.agent_text
     yield from shoot(app, "identify-agent")
@@ -774,7 +785,7 @@ def identify_errors(app, rig, seen):
     seen["reader_offline"] = screen.status
     yield from shoot(app, "identify-reader-offline")
     seen["session_identified"] = app.services.session.resident is not None
-    rig.scanner.simulator.scan(RESIDENT_EMPLOYED)
+    rig.scan_essc(RESIDENT_EMPLOYED)
     yield until_screen(app, "form", 60)
     seen["recovered_to"] = app.current_screen
 
@@ -886,7 +897,7 @@ def match_needs_registration(app, rig, seen):
 
     yield from open_item(app, rig, "我要找工作", 2)
     yield until_screen(app, "identify")
-    rig.scanner.simulator.scan(RESIDENT_ENTERPRISE_RETIREE)
+    rig.scan_essc(RESIDENT_ENTERPRISE_RETIREE)
     yield until_screen(app, "match", 60)
     match = app.screens["match"]
     yield Until(lambda: match.message, 60, "a message")
@@ -911,7 +922,7 @@ def flow_tour(app, rig, seen):
         yield from shoot(app, label)
 
     yield until_screen(app, "home")
-    yield from tour(app, shoot_and_note, rig.scanner.simulator.scan)
+    yield from tour(app, shoot_and_note, rig.scan_essc)
     seen["shots"] = shots
 
 
@@ -1100,7 +1111,7 @@ def benchmark(app, rig, seen):
         yield from open_item(app, rig, "我要办社保", 26)
         yield until_screen(app, "identify")
         yield 0.5
-        rig.scanner.simulator.scan(RESIDENT_ENTERPRISE_RETIREE)
+        rig.scan_essc(RESIDENT_ENTERPRISE_RETIREE)
         yield until_screen(app, "records", 60)
         yield Until(lambda: bool(screens["records"].rows) and not calls.busy, 60, "records")
         year = screens["records"].years[-1]
@@ -1117,7 +1128,7 @@ def benchmark(app, rig, seen):
     flows = rig.flows
     person = flows.identify(
         __import__("kiosk.devices.scanner.events", fromlist=["QrScanned"]).QrScanned(
-            RESIDENT_ENTERPRISE_RETIREE
+            rig.essc_code(RESIDENT_ENTERPRISE_RETIREE)
         )
     )
     app._begin_interaction()

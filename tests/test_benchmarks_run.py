@@ -95,3 +95,12 @@ def test_voice_benchmark_starts_every_prompt_it_times():
     assert result["clip_loads"] >= 15  # each round really loaded and started a clip
     assert result["driver"] == "dummy"
     assert set(result["ui_thread_ms"]) == {"p50", "p95", "max"}
+
+
+def test_identity_benchmark_counts_one_round_trip_per_identification_and_query():
+    """The budget of issue 13: the token costs one round trip at identification, none extra
+    per personal query (and every session's end sends its revocation)."""
+    result = run_benchmark("identity", "--count", "5")
+    assert result["requests_per_identification"] == 1.0
+    assert result["requests_per_query"] == 1.0
+    assert result["revocations_sent"] == 5

@@ -13,8 +13,12 @@ CLIENT_CALLS = [
     ("get", "/api/v1/health", "read"),
     ("post", "/api/v1/kiosks/register", "command"),
     ("post", "/api/v1/kiosks/heartbeat", "command"),
-    ("post", "/api/v1/operators/essc-signin", "query"),
-    ("post", "/api/v1/essc/verify", "query"),
+    # e-SSC codes verify once: sent once, never retried
+    ("post", "/api/v1/operators/essc-signin", "command"),
+    ("post", "/api/v1/essc/verify", "command"),
+    ("post", "/api/v1/identity/sessions", "command"),
+    ("post", "/api/v1/identity/sessions/resume", "command"),
+    ("delete", "/api/v1/identity/sessions/current", "command"),
     ("post", "/api/v1/help-requests", "command"),
     ("get", "/api/v1/ledger/tickets", "read"),
     ("get", "/api/v1/catalogue", "read"),
@@ -69,6 +73,9 @@ def test_every_path_the_client_uses_is_in_the_servers_openapi_with_the_right_ret
         idempotent = bool(operation.get("x-idempotent"))
         if treatment == "query":
             assert idempotent, f"{path}: the client retries it, the server does not mark it"
+            # every query the client makes is a person lookup: it carries the identity token
+            token = [p for p in operation["parameters"] if p["name"] == "X-Identity-Token"]
+            assert token and token[0]["required"], f"{path}: no X-Identity-Token required"
         if treatment == "submission":
             assert not idempotent, f"{path}: a submission marked x-idempotent"
 

@@ -50,27 +50,35 @@ def test_two_character_query_with_filters_is_sent_encoded_and_signed(seeded_serv
 
 def test_person_lookups_and_essc(seeded_server):  # noqa: F811
     client = seeded_server.client()
-    resident = client.verify_essc(RESIDENT_PENSIONER)
+    resident = client.verify_essc(seeded_server.essc_code(RESIDENT_PENSIONER))
     assert isinstance(resident, m.ResidentIdentity) and len(resident.id_number) == 18
-    payments = client.enterprise_pension_payments(resident.id_number)
+    token = resident.identity.token
+    payments = client.enterprise_pension_payments(resident.id_number, token)
     assert payments.payments and payments.failed_count >= 1
     assert "*" in payments.person.id_number_masked
-    employed = client.verify_essc(RESIDENT_EMPLOYED)
-    assert client.employment_certificate(employed.id_number).cert_no
-    assert client.archive_location(employed.id_number).agency_name
-    status = client.enterprise_pension_status(employed.id_number)
+    employed = client.verify_essc(seeded_server.essc_code(RESIDENT_EMPLOYED))
+    token = employed.identity.token
+    assert client.employment_certificate(employed.id_number, token).cert_no
+    assert client.archive_location(employed.id_number, token).agency_name
+    status = client.enterprise_pension_status(employed.id_number, token)
     assert status.contributions
-    claimant = client.verify_essc(RESIDENT_UI_CLAIMANT)
-    assert client.eligibility(claimant.id_number, 23).eligible
-    assert isinstance(client.my_applications(claimant.id_number), m.MyApplications)
-    assert isinstance(client.unemployment_insurance_payments(claimant.id_number), m.PaymentRecords)
+    claimant = client.verify_essc(seeded_server.essc_code(RESIDENT_UI_CLAIMANT))
+    token = claimant.identity.token
+    assert client.eligibility(claimant.id_number, 23, token).eligible
+    assert isinstance(client.my_applications(claimant.id_number, token), m.MyApplications)
+    payments = client.unemployment_insurance_payments(claimant.id_number, token)
+    assert isinstance(payments, m.PaymentRecords)
+    with pytest.raises(BackendRejected) as caught:  # another resident's token
+        client.my_applications(claimant.id_number, employed.identity.token)
+    assert (caught.value.status, caught.value.code) == (403, "identity_required")
 
 
 def test_operator_signin_and_unknown_qr(seeded_server):  # noqa: F811
     client = seeded_server.client()
-    operator = client.operator_signin("ESSC-DEMO-OPERATOR-01")
+    operator = client.operator_signin(seeded_server.essc_code("ESSC-DEMO-OPERATOR-01"))
     assert operator.status == "active" and operator.account
-    assert client.operator_signin("ESSC-DEMO-OPERATOR-02").status == "locked"
+    locked = client.operator_signin(seeded_server.essc_code("ESSC-DEMO-OPERATOR-02"))
+    assert locked.status == "locked"
     with pytest.raises(BackendRejected) as caught:
         client.operator_signin("ESSC-NOT-A-CODE")
     assert caught.value.status == 404 and caught.value.field == "qr"
@@ -94,7 +102,7 @@ def test_person_lookups_offline_say_so_plainly(tmp_path):
     server.handle.stop()  # the platform is gone
     client = server.client(connect_timeout=1.0)
     with pytest.raises(BackendUnavailable) as caught:
-        client.my_applications("140431198807150023")
+        client.my_applications("140431198807150023", "a-token-from-before-the-outage")
     assert caught.value.message == OFFLINE_RECORDS_MESSAGE
 
 

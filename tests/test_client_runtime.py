@@ -8,6 +8,7 @@ from test_client_support import free_port
 from kiosk.config import load_config
 from kiosk.services import api_models as m
 from kiosk.services.backend_runtime import BackendReachabilityChanged, BackendRuntime
+from kiosk.services.embedded_backend import demo_essc_code
 from kiosk.services.outbox import OutboxStatus
 from kiosk.services.signing import create_secret_file
 
@@ -37,7 +38,8 @@ def test_demo_mode_starts_the_embedded_platform_and_delivers(data_dir):
         assert runtime.outbox.entry(early.local_ref).status is OutboxStatus.DELIVERED
         catalogue = runtime.public_info.catalogue()
         assert len(catalogue.value.items) == 40 and not catalogue.from_cache
-        assert runtime.client().verify_essc("ESSC-DEMO-RESIDENT-01").name
+        code = demo_essc_code(data_dir, "ESSC-DEMO-RESIDENT-01")
+        assert runtime.client().verify_essc(code).name
         assert runtime.beat()  # registered, heartbeat accepted
         assert BackendReachabilityChanged(True, "") in events
     finally:

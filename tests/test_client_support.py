@@ -39,6 +39,15 @@ class RunningServer:
         kwargs.setdefault("read_timeout", 30.0)
         return BackendClient(requests.Session(), self.url, self.kiosk_id, self.secret, **kwargs)
 
+    def essc_code(self, demo_label: str | None = None, **who: str) -> str:
+        """A fresh e-SSC code minted by this platform (a demo label such as
+        ``ESSC-DEMO-RESIDENT-04``, or ``person=`` / ``operator=``)."""
+        from kiosk_backend.essc_codes import mint_in_database
+
+        if demo_label is not None:
+            who["demo_label"] = demo_label
+        return mint_in_database(f"sqlite:///{self.db_path}", **who)
+
 
 def start_reference_server(
     directory: Path, port: int = 0, secret: bytes | None = None, seed: bool = False
@@ -46,6 +55,7 @@ def start_reference_server(
     from kiosk_backend.app import create_app
     from kiosk_backend.server import serve_in_thread
     from kiosk_backend.settings import ServerSettings
+    from kiosk_backend.testing import TEST_PERSON_LIMIT
 
     secret = secret or secrets.token_bytes(32)
     db_path = directory / "server.sqlite3"
@@ -56,6 +66,7 @@ def start_reference_server(
         demo_kiosk_secret_hex=secret.hex(),
         seed_postings=300,
         seed_persons=60,
+        person_limit=TEST_PERSON_LIMIT,
     )
     handle = serve_in_thread(create_app(settings), host="127.0.0.1", port=port)
     return RunningServer(handle.url, secret, KIOSK_ID, db_path, handle)

@@ -115,7 +115,7 @@ def test_public_lists_are_served_from_the_cache_when_the_platform_goes_away(offl
 
 def test_a_printer_without_paper_gives_the_receipt_on_screen(online_rig):
     rig = online_rig
-    rig.flows.start_session(QrScanned(RESIDENT_EMPLOYED))
+    rig.flows.start_session(QrScanned(rig.essc_code(RESIDENT_EMPLOYED)))
     rig.printer_sim.set_paper("end")
     try:
         result = rig.flows.work_order(24, {"phone": "13812345678"})
@@ -132,7 +132,7 @@ def test_session_end_leaves_no_trace_of_the_person(online_rig):
     rig = online_rig
     agent = card_holder("赵志刚", 44, 513)
     rig.flows.begin_session(agent, as_agent=True)
-    resident = rig.flows.start_session(QrScanned(RESIDENT_EMPLOYED))
+    resident = rig.flows.start_session(QrScanned(rig.essc_code(RESIDENT_EMPLOYED)))
     rig.flows.records(25)
     rig.flows.eligibility(22)
     result = rig.flows.work_order(24, {"phone": "13812345678"})

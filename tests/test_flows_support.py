@@ -43,6 +43,7 @@ SERVICE_POINT = "沁源县沁河镇城关社区就业社保服务点"
 COUNTER_HOURS = "周一至周五 上午8:30-12:00 下午14:30-17:30（法定节假日除外）"
 COUNTY = ZoneInfo("Asia/Shanghai")
 
+# Labels of the demo residents: the rig mints a fresh e-SSC code for each identification.
 RESIDENT_BASIC_CLAIM = "ESSC-DEMO-RESIDENT-01"  # 62, resident pension 16 years
 RESIDENT_PENSIONER = "ESSC-DEMO-RESIDENT-02"  # 67, resident pension payments, one failed
 RESIDENT_UI_CLAIMANT = "ESSC-DEMO-RESIDENT-03"  # 41, involuntary, insured 30 months
@@ -70,9 +71,17 @@ class FlowsRig:
     secret: bytes = b""
     directory: Path | None = None
 
-    def identify(self, qr: str, *, as_agent: bool = False):
-        """Identify through the e-SSC path (the QR goes to the server unchanged)."""
-        return self.flows.start_session(QrScanned(qr), as_agent=as_agent)
+    def identify(self, resident: str, *, as_agent: bool = False):
+        """Identify through the e-SSC path: a fresh code for the demo *resident* (a label such
+        as RESIDENT_YOUNG) goes to the server unchanged."""
+        return self.flows.start_session(QrScanned(self.essc_code(resident)), as_agent=as_agent)
+
+    def essc_code(self, demo_label: str) -> str:
+        """A fresh e-SSC code for a demo resident, minted by the rig's platform."""
+        from kiosk_backend.essc_codes import mint_in_database
+
+        assert self.server is not None
+        return mint_in_database(f"sqlite:///{self.server.db_path}", demo_label=demo_label)
 
     def start_server(self) -> None:
         assert self.server is None and self.directory is not None

@@ -293,11 +293,11 @@ def scenario_vendor_qr(app, seen, orientation):
     scanner = app.maint_test_scanner
     yield Until(lambda: scanner.driver.health().state.value == "ok", 20, "scanner open")
     yield _platform_ready(app)
-    scanner.simulator.scan("ESSC-DEMO-OPERATOR-02")  # a locked operator
+    scanner.simulator.scan(app.maint_test_essc("ESSC-DEMO-OPERATOR-02"))  # a locked operator
     yield Until(lambda: "锁定" in unlock.message, 30, "locked account refused")
     seen["locked_message"] = unlock.message
     yield 2.5  # the scanner's debounce
-    scanner.simulator.scan("ESSC-DEMO-OPERATOR-03")  # the vendor's engineer
+    scanner.simulator.scan(app.maint_test_essc("ESSC-DEMO-OPERATOR-03"))  # vendor's engineer
     yield _screen(app, "maint_home")
     seen["after_scan"] = app.current_screen
     seen["menu"] = list(app.maintenance.screens["maint_home"].menu_buttons)
@@ -346,7 +346,7 @@ def scenario_sysadmin_restart(app, seen, orientation):
     scanner = app.maint_test_scanner
     yield Until(lambda: scanner.driver.health().state.value == "ok", 20, "scanner open")
     yield _platform_ready(app)
-    scanner.simulator.scan("ESSC-DEMO-OPERATOR-04")  # the county's 系统管理员
+    scanner.simulator.scan(app.maint_test_essc("ESSC-DEMO-OPERATOR-04"))  # county 系统管理员
     yield _screen(app, "maint_home")
     seen["menu"] = list(app.maintenance.screens["maint_home"].menu_buttons)
     seen["allow_exit_admin"] = app.allow_exit
@@ -427,8 +427,10 @@ def _parts_for(name, app, data_dir):
 
         from kiosk.devices.scanner import open_scanner
         from kiosk.services.backend_client import BackendClient
-        from kiosk.services.embedded_backend import start_embedded_backend
+        from kiosk.services.embedded_backend import demo_essc_code, start_embedded_backend
 
+        # The operator's phone: a fresh code from the platform of this data directory.
+        app.maint_test_essc = lambda label: demo_essc_code(data_dir, label)
         if getattr(app.services, "runtime", None) is None:  # else the app's own platform
             url, secret, handle = start_embedded_backend(data_dir, config.kiosk.device_id)
             stops.append(handle.stop)

@@ -10,6 +10,7 @@ from kiosk.config import load_config
 from kiosk.domain.roles import Role
 from kiosk.services.audit import AuditLog
 from kiosk.services.bus import EventBus
+from kiosk.services.embedded_backend import demo_essc_code
 from kiosk.services.maintenance import OK, MaintenanceFacade, parts_from_runtime
 from kiosk.services.maintenance_auth import (
     AccountRefused,
@@ -40,9 +41,9 @@ def test_pages_show_the_live_demo_runtime(runtime, data_dir):
         audit=AuditLog(data_dir),
         device_id=config.kiosk.device_id,
     )
-    with pytest.raises(AccountRefused):
-        auth.sign_in_with_qr("ESSC-DEMO-OPERATOR-02")  # locked: refused by the kiosk
-    operator = auth.sign_in_with_qr("ESSC-DEMO-OPERATOR-01")
+    with pytest.raises(AccountRefused):  # locked: refused by the kiosk
+        auth.sign_in_with_qr(demo_essc_code(data_dir, "ESSC-DEMO-OPERATOR-02"))
+    operator = auth.sign_in_with_qr(demo_essc_code(data_dir, "ESSC-DEMO-OPERATOR-01"))
     assert operator.role is Role.OPERATOR
     facade = MaintenanceFacade(config, data_dir, parts, version="test")
 

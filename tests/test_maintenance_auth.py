@@ -442,12 +442,13 @@ def test_cli_set_pin_without_a_terminal_asks_for_pin_stdin(data_dir):
 @pytest.fixture(scope="module")
 def reference_platform(tmp_path_factory):
     """The real reference server on 127.0.0.1 with the demo seed, and a signed client."""
-    from kiosk.services.embedded_backend import start_embedded_backend
+    from kiosk.services.embedded_backend import demo_essc_code, start_embedded_backend
 
     directory = tmp_path_factory.mktemp("reference-platform")
     url, secret, handle = start_embedded_backend(directory, "test-kiosk-0001")
     session = requests.Session()
     client = BackendClient(session, url, "test-kiosk-0001", secret)
+    client.demo_code = lambda label: demo_essc_code(directory, label)  # the operator's phone
     yield client
     session.close()
     handle.stop()
@@ -466,7 +467,7 @@ def test_reference_server_active_accounts_sign_in_with_their_role(
     reference_platform, pins, audit, qr, role
 ):
     auth = make_auth(BackendOperatorVerifier(reference_platform), pins, audit)
-    session = auth.sign_in_with_qr(qr)
+    session = auth.sign_in_with_qr(reference_platform.demo_code(qr))
     assert session.role is role
     assert session.operator.name_masked and "*" in session.operator.name_masked
     assert audit.verify().ok
@@ -484,7 +485,7 @@ def test_reference_server_locked_and_cancelled_are_refused(
 ):
     auth = make_auth(BackendOperatorVerifier(reference_platform), pins, audit)
     with pytest.raises(AccountRefused) as info:
-        auth.sign_in_with_qr(qr)
+        auth.sign_in_with_qr(reference_platform.demo_code(qr))
     assert info.value.status is status
 
 
@@ -492,6 +493,16 @@ def test_reference_server_unknown_qr_is_rejected(reference_platform, pins, audit
     auth = make_auth(BackendOperatorVerifier(reference_platform), pins, audit)
     with pytest.raises(SignInRejected, match="无法识别"):
         auth.sign_in_with_qr("ESSC-DEMO-NOBODY")
+    with pytest.raises(SignInRejected, match="无法识别"):  # a label is no longer a code
+        auth.sign_in_with_qr("ESSC-DEMO-OPERATOR-04")
+
+
+def test_reference_server_operator_code_signs_in_once(reference_platform, pins, audit):
+    auth = make_auth(BackendOperatorVerifier(reference_platform), pins, audit)
+    code = reference_platform.demo_code("ESSC-DEMO-OPERATOR-01")
+    assert auth.sign_in_with_qr(code).role is Role.OPERATOR
+    with pytest.raises(SignInRejected, match="已使用"):
+        auth.sign_in_with_qr(code)
 
 
 def test_poll_ends_an_idle_session_once_and_menus_follow_the_role(pins, audit):

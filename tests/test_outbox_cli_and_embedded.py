@@ -11,7 +11,11 @@ import requests
 
 from kiosk.services import api_models as m
 from kiosk.services.backend_client import BackendClient
-from kiosk.services.embedded_backend import SECRET_FILE_NAME, start_embedded_backend
+from kiosk.services.embedded_backend import (
+    SECRET_FILE_NAME,
+    demo_essc_code,
+    start_embedded_backend,
+)
 from kiosk.services.errors import BackendUnavailable
 from kiosk.services.outbox import Outbox
 from kiosk.services.store import KEY_FILE_NAME, PayloadCipher, open_store
@@ -90,7 +94,7 @@ def test_embedded_backend_serves_the_demo_kiosk_over_real_http(data_dir):
         assert os.stat(data_dir / SECRET_FILE_NAME).st_mode & 0o777 == 0o600
         client = BackendClient(requests.Session(), url, "demo-kiosk-0001", secret)
         assert len(client.catalogue().items) == 40
-        assert client.verify_essc("ESSC-DEMO-RESIDENT-01").name
+        assert client.verify_essc(demo_essc_code(data_dir, "ESSC-DEMO-RESIDENT-01")).name
     finally:
         handle.stop()
     # a restart reuses the provisioned secret (and the server's database)

@@ -13,7 +13,7 @@ from test_client_support import (  # noqa: F401  (fixtures)
 )
 
 from kiosk.services import api_models as m
-from kiosk.services.backend_client import BackendClient
+from kiosk.services.backend_client import IDENTITY_ENVELOPE_KEY, BackendClient
 from kiosk.services.outbox import (
     RECEIPT_DELIVERED,
     RECEIPT_FAILED,
@@ -69,15 +69,20 @@ def test_a_submission_is_delivered_with_the_platforms_receipt(
     """GIVEN a running platform WHEN a resident registers as a job seeker THEN the outbox
     delivers it at once and the entry carries the 办件编号 and 办结期限 for the receipt."""
     events = []
-    outbox = _outbox(store, cipher, reference_server.client(), events)
+    client = reference_server.client()
+    outbox = _outbox(store, cipher, client, events)
     outbox.start()
     try:
+        number = valid_id_number("14043119880715002")
+        grant = client.open_identity("idcard_sam", number)  # the resident's ID card was read
         payload = {
-            "id_number": valid_id_number("14043119880715002"),
+            "id_number": number,
             "name": "王秀英",
             "kind": "odd",
             "phone": "13912345678",
             "occupations": ["保洁"],
+            # as the flows add it (IdentityTokens.envelope): the proof travels, encrypted
+            IDENTITY_ENVELOPE_KEY: {"token": grant.token, "session_ref": "", "claims": []},
         }
         entry = outbox.submit_and_wait("registration", m.PATH_JOB_SEEKERS, payload, timeout=60)
     finally:

@@ -23,8 +23,8 @@ from kiosk.devices.sscard.events import CardInserted, CardRemoved, SsCardRead
 from kiosk.domain.person import person_from_idcard, person_from_sscard
 from kiosk.services.acceptance import load_device_health
 from kiosk.services.bus import EventBus
-from kiosk.services.demo_controls import DEMO_ESSC_CODES, DemoUnavailable
-from kiosk.services.errors import BackendUnavailable
+from kiosk.services.demo_controls import DEMO_OPERATORS, DEMO_RESIDENTS, DemoUnavailable
+from kiosk.services.errors import BackendRejected, BackendUnavailable
 from kiosk.services.runtime import RuntimeOptions, build_runtime
 from kiosk.services.session import EndReason, SessionEnded, SessionManager
 
@@ -131,19 +131,35 @@ def test_backend_is_reachable_and_takes_the_device_heartbeat(running):
     assert runtime.outbox is runtime.backend.outbox
 
 
-def test_demo_essc_codes_are_the_backend_seed_and_reach_the_kiosk_by_scanner(running):
+def test_demo_essc_keys_mint_fresh_codes_that_verify_once_through_the_scanner(running):
+    """F5 (residents in turn) and F9 (operators in turn) show a freshly minted e-SSC code to
+    the scanner: each verifies, as the resident / operator it names, exactly once."""
     runtime, recorder, _session = running
     assert runtime.backend.wait_ready(60), runtime.backend.setup_error
     client = runtime.late_client()  # what services built before the connection hold
-    for code in DEMO_ESSC_CODES:
-        identity = client.verify_essc(code)
-        assert identity is not None
     mark = recorder.mark()
     runtime.demo.scan_essc()
-    runtime.demo.scan_essc()  # the next code in turn, so the scanner does not debounce it
+    assert runtime.demo.wait_scanned()
+    runtime.demo.scan_essc()  # the next resident in turn
+    assert runtime.demo.wait_scanned()
     first = recorder.wait_for(QrScanned, mark)
     second = recorder.wait_for(QrScanned, mark, where=lambda e: e is not first)
-    assert [first.code, second.code] == list(DEMO_ESSC_CODES[:2])
+    assert first.code.startswith("ESSC1.") and first.code != second.code
+    names = [client.verify_essc(e.code).name for e in (first, second)]
+    assert len(set(names)) == 2  # two different demo residents
+    with pytest.raises(BackendRejected) as replayed:
+        client.verify_essc(first.code)
+    assert replayed.value.code == "qr_already_used"
+    for label in DEMO_RESIDENTS[:2]:  # the labels name demo residents; they are not codes
+        with pytest.raises(BackendRejected) as static:
+            client.verify_essc(label)
+        assert static.value.code == "qr_not_recognised"
+    mark = recorder.mark()
+    runtime.demo.scan_operator_essc()
+    assert runtime.demo.wait_scanned()
+    operator_code = recorder.wait_for(QrScanned, mark).code
+    assert client.operator_signin(operator_code).role == "operator"  # DEMO_OPERATORS[0]
+    assert DEMO_OPERATORS[0].endswith("01")
 
 
 def test_device_health_is_saved_for_acceptance(running, data_dir):
@@ -251,7 +267,7 @@ def test_printer_faults_from_the_demo_reach_health_and_paper_level(running):
 def test_demo_actions_have_labels_and_refuse_unknown_names(running):
     runtime, _recorder, _session = running
     actions = runtime.demo.actions()
-    assert [a.shortcut for a in actions] == [f"F{n}" for n in range(1, 8)]
+    assert [a.shortcut for a in actions] == [f"F{n}" for n in (1, 2, 3, 4, 5, 6, 7, 9)]
     assert all(a.label and runtime.demo.available(a.key) for a in actions)
     with pytest.raises(KeyError):
         runtime.demo.run("format_disk")
@@ -272,5 +288,5 @@ def test_site_mode_has_no_demo_controls(data_dir):
 def test_the_late_client_says_unavailable_until_connected(data_dir):
     runtime = build_runtime(demo_config(), data_dir, EventBus(), options=IN_PROCESS)
     with pytest.raises(BackendUnavailable) as caught:
-        runtime.late_client().verify_essc(DEMO_ESSC_CODES[0])
+        runtime.late_client().verify_essc("ESSC1.not-yet-connected")
     assert caught.value.code == "not_ready"

@@ -45,7 +45,8 @@ def _today() -> dt.date:
 
 
 def _resident(client, n: int) -> str:
-    response = client.post(f"{API}/essc/verify", {"qr": f"ESSC-DEMO-RESIDENT-{n:02d}"})
+    code = client.essc_code(f"ESSC-DEMO-RESIDENT-{n:02d}")
+    response = client.post(f"{API}/essc/verify", {"qr": code})
     assert response.status_code == 200, response.text
     return response.json()["id_number"]
 
@@ -505,7 +506,7 @@ def test_catalogue_policies_fairs_agencies(client):
     ],
 )
 def test_operator_essc_signin(client, qr, role, status):
-    response = client.post(f"{API}/operators/essc-signin", {"qr": qr})
+    response = client.post(f"{API}/operators/essc-signin", {"qr": client.essc_code(qr)})
     assert response.status_code == 200
     body = response.json()
     assert (body["role"], body["status"]) == (role, status)
@@ -513,11 +514,17 @@ def test_operator_essc_signin(client, qr, role, status):
 
 
 def test_operator_idle_for_three_months_is_locked_at_sign_in(client):
-    first = client.post(f"{API}/operators/essc-signin", {"qr": "ESSC-DEMO-OPERATOR-07"}).json()
+    first = client.post(
+        f"{API}/operators/essc-signin", {"qr": client.essc_code("ESSC-DEMO-OPERATOR-07")}
+    ).json()
     assert first["status"] == "locked" and "锁定" in first["message"]
-    again = client.post(f"{API}/operators/essc-signin", {"qr": "ESSC-DEMO-OPERATOR-07"}).json()
+    again = client.post(
+        f"{API}/operators/essc-signin", {"qr": client.essc_code("ESSC-DEMO-OPERATOR-07")}
+    ).json()
     assert again["status"] == "locked"
-    active = client.post(f"{API}/operators/essc-signin", {"qr": "ESSC-DEMO-OPERATOR-01"}).json()
+    active = client.post(
+        f"{API}/operators/essc-signin", {"qr": client.essc_code("ESSC-DEMO-OPERATOR-01")}
+    ).json()
     assert active["status"] == "active"
 
 

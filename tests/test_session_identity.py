@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import weakref
+from types import SimpleNamespace
 
 import pytest
 
@@ -200,16 +201,24 @@ def test_the_phone_typed_once_is_remembered_for_the_rest_of_the_session_only():
 
 
 def test_the_flows_facade_starts_sessions_from_the_card_readers_events():
-    """Device events in, one session out; the card leaving the reader ends it."""
+    """Device events in, one session out; the card leaving the reader ends it. Cards identify
+    with the platform unreachable (no token yet); e-SSC codes are covered in test_flows_*."""
+    import requests
+    from test_client_support import free_port
+
     from kiosk.devices.idcard.events import IdCardRead, IdCardReadFailed
     from kiosk.devices.sscard.events import SsCardRead
     from kiosk.domain.catalogue import load_catalogue
     from kiosk.domain.items import load_definitions
+    from kiosk.services.backend_client import BackendClient
     from kiosk.services.flows import FlowsService
 
     manager = SessionManager()
+    offline = BackendClient(
+        requests.Session(), f"http://127.0.0.1:{free_port()}", "kiosk-1", b"k" * 32
+    )
     flows = FlowsService(
-        client=None,  # cards need no platform; e-SSC codes are covered in test_flows_*
+        client=offline,
         outbox=None,
         answers=None,
         session=manager,
@@ -220,7 +229,8 @@ def test_the_flows_facade_starts_sessions_from_the_card_readers_events():
     )
     resident = flows.start_session(SsCardRead("reader-0", sscard()))
     assert manager.resident is resident and resident.source is IdentitySource.SSCARD
-    agent = flows.identify(IdCardRead(idcard()))
+    assert resident.proof.evidence == "sscard_psam" and resident.proof.token == ""
+    agent = flows.identify(IdCardRead(idcard()), as_agent=True)
     flows.begin_session(agent, as_agent=True)
     assert manager.agent is agent
     assert flows.card_removed() is True and manager.current is None
@@ -233,3 +243,22 @@ def test_the_flows_facade_starts_sessions_from_the_card_readers_events():
     with pytest.raises(IdentityError, match="本机暂不支持此类证件") as caught:
         flows.identify(failed)  # never mistaken for a QR code and sent to the platform
     assert caught.value.code == "unsupported_card"
+
+
+@pytest.mark.parametrize(
+    ("report", "evidence"),
+    [
+        (None, "sscard_psam"),  # a reader that reports nothing: the kiosk's claim
+        (SimpleNamespace(evidence="sscard_psam", method="psam"), "sscard_psam"),
+        (SimpleNamespace(evidence="", method="none"), "sscard_unauthenticated"),
+        ("psam", "sscard_psam"),
+        ("none", "sscard_unauthenticated"),
+    ],
+)
+def test_a_social_security_cards_evidence_is_what_its_reader_reports(report, evidence):
+    from kiosk.services.identity_tokens import sscard_evidence
+
+    on_event = SimpleNamespace(card=SimpleNamespace(), authentication=report)
+    on_card = SimpleNamespace(card=SimpleNamespace(authentication=report))
+    assert sscard_evidence(on_event) == evidence
+    assert sscard_evidence(on_card) == evidence

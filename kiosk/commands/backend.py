@@ -1,4 +1,4 @@
-"""``kiosk backend serve|add-kiosk|seed|staff``: run and provision the reference platform server.
+"""``kiosk backend serve|add-kiosk|seed|staff|essc-code``: run and provision the reference platform.
 
 Imports the backend only inside the handlers (no Kivy, fast ``kiosk --help``).
 """
@@ -38,6 +38,21 @@ def register(subparsers) -> None:
         default=1,
         help="worker processes sharing the port (PostgreSQL for more than one; the database "
         "is migrated once before they start)",
+    )
+    serve.add_argument(
+        "--person-limit",
+        type=int,
+        default=30,
+        help="distinct persons one kiosk may identify per window (default 30)",
+    )
+    serve.add_argument(
+        "--person-window-minutes", type=int, default=60, help="the window (default 60)"
+    )
+    serve.add_argument(
+        "--accept-evidence",
+        default="essc,sscard_psam,idcard_sam",
+        help="identity evidence kinds accepted, comma-separated "
+        "(essc, sscard_psam, idcard_sam, sscard_unauthenticated)",
     )
     serve.set_defaults(func=_serve)
 
@@ -94,9 +109,23 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError("must be 1 or more")
     return value
+    essc = actions.add_parser(
+        "essc-code",
+        help="mint a fresh e-SSC QR code (valid at most 120 s, verifies once)",
+        description="The reference platform acts as the e-SSC issuer: the code it prints is "
+        "what a resident's or operator's phone shows. Give exactly one of --person/--operator.",
+    )
+    who = essc.add_mutually_exclusive_group(required=True)
+    who.add_argument("--person", metavar="ID", help="the resident's ID number")
+    who.add_argument("--operator", metavar="LOGIN", help="the operator's account")
+    essc.add_argument("--db", help=DEFAULT_DB_HELP)
+    essc.add_argument("--ttl", type=int, default=120, help="seconds the code is valid (1-120)")
+    essc.add_argument("--png", type=Path, help="also write the code as a QR image here")
+    essc.set_defaults(func=_essc_code)
 
 
 def _serve(args: argparse.Namespace) -> int:
+    from kiosk_backend.app import identity_policy
     from kiosk_backend.settings import ServerSettings
     from kiosk_backend.workers import serve
 
@@ -106,13 +135,25 @@ def _serve(args: argparse.Namespace) -> int:
             "note: SQLite serialises writers across worker processes; use PostgreSQL to scale",
             file=sys.stderr,
         )
+    settings = ServerSettings(
+        db_url=db_url,
+        seed_demo=args.seed_demo,
+        person_limit=args.person_limit,
+        person_limit_window_seconds=args.person_window_minutes * 60,
+        identity_evidence=tuple(k.strip() for k in args.accept_evidence.split(",") if k.strip()),
+    )
+    try:
+        identity_policy(settings)
+    except ValueError as exc:  # a setting out of range (names it)
+        print(f"serve failed: {exc}", file=sys.stderr)
+        return 2
     print(
         f"kiosk backend listening on http://{args.host}:{args.port} "
         f"({args.workers} worker{'s' if args.workers > 1 else ''})",
         file=sys.stderr,
     )
     serve(
-        ServerSettings(db_url=db_url, seed_demo=args.seed_demo),
+        settings,
         host=args.host,
         port=args.port,
         workers=args.workers,
@@ -167,4 +208,29 @@ def _seed(args: argparse.Namespace) -> int:
     finally:
         engine.dispose()
     print("demo data seeded")
+    return 0
+
+
+def _essc_code(args: argparse.Namespace) -> int:
+    from kiosk_backend.db import make_engine, migrate
+    from kiosk_backend.essc_codes import mint_in_database
+    from kiosk_backend.identity import InvalidIdNumber
+
+    db_url = args.db or _default_db_url()
+    engine = make_engine(db_url)
+    try:
+        migrate(engine)
+    finally:
+        engine.dispose()
+    who = {"person": args.person} if args.person else {"operator": args.operator}
+    try:
+        code = mint_in_database(db_url, ttl_seconds=args.ttl, **who)
+    except (LookupError, ValueError, InvalidIdNumber) as exc:
+        print(f"essc-code failed: {exc}", file=sys.stderr)
+        return 2
+    if args.png:
+        import qrcode
+
+        qrcode.make(code).save(args.png)
+    print(code)
     return 0

@@ -10,6 +10,11 @@ number with :func:`kiosk.domain.identity.validate_id_number`; bad data raises
 ``repr``/``str`` of a Person are masked: it can appear in a log or a traceback without leaking.
 :meth:`Person.prefill` gives the values a form may pre-fill (``name``, ``sex``, ``birth_date``,
 ``address``, ``nation``, ``phone`` once the resident typed it in this session). Pure; immutable.
+
+``Person.proof`` (:class:`IdentityProof`) says how the platform may know this identification:
+the evidence kind (:class:`Evidence`), when the kiosk observed it and — once the platform
+accepted it — the identity token it issued, the session it belongs to and which ID numbers
+that token covers. The token and the session reference are hidden from ``repr``.
 """
 
 from __future__ import annotations
@@ -44,6 +49,40 @@ class IdentitySource(enum.StrEnum):
         return {"sscard": "社会保障卡", "idcard": "居民身份证", "essc": "电子社保卡"}[self.value]
 
 
+class Evidence(enum.StrEnum):
+    """How a person was identified, as the platform records it (the contract's evidence kinds)."""
+
+    ESSC = "essc"  # an e-SSC code the platform verified
+    SSCARD_PSAM = "sscard_psam"  # a social security card that passed PSAM authentication
+    IDCARD_SAM = "idcard_sam"  # a resident ID card read through the reader's SAM
+    SSCARD_UNAUTHENTICATED = "sscard_unauthenticated"  # read without card authentication
+
+    @property
+    def is_card(self) -> bool:
+        """True for the card kinds: the kiosk's own claim, which it may present again."""
+        return self is not Evidence.ESSC
+
+
+@dataclass(frozen=True)
+class IdentityProof:
+    """Evidence of one identification and the identity token the platform gave for it.
+
+    ``observed_at`` is aware (UTC). ``token`` is "" until the platform accepted the evidence
+    (a card read offline); ``covers`` are the ID numbers that token opens (the person, and
+    the other member of a 代办 session it joined).
+    """
+
+    evidence: Evidence
+    observed_at: dt.datetime
+    token: str = field(default="", repr=False)
+    session_ref: str = field(default="", repr=False)
+    covers: frozenset[str] = field(default=frozenset(), repr=False)
+
+    def granted(self, token: str, session_ref: str, covers: frozenset[str]) -> IdentityProof:
+        """This evidence with the platform's token for it."""
+        return replace(self, token=token, session_ref=session_ref, covers=covers)
+
+
 class IdentityError(ValueError):
     """The identity data is unusable; ``message`` is Chinese for the screen (no values)."""
 
@@ -65,6 +104,7 @@ class Person:
     nation: str = field(default="", repr=False)
     address: str = field(default="", repr=False)
     phone: str = field(default="", repr=False)  # typed by the resident during this session
+    proof: IdentityProof | None = field(default=None, repr=False, compare=False)
 
     @property
     def masked_name(self) -> str:
@@ -102,6 +142,10 @@ class Person:
     def with_phone(self, phone: str) -> Person:
         """A copy that remembers the phone number typed in this session (not asked again)."""
         return replace(self, phone=phone)
+
+    def with_proof(self, proof: IdentityProof) -> Person:
+        """A copy carrying *proof* (the evidence of this identification, and its token)."""
+        return replace(self, proof=proof)
 
     def same_person(self, other: Person | None) -> bool:
         return other is not None and other.id_number == self.id_number

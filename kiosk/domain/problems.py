@@ -84,6 +84,7 @@ FAULT_LABELS: dict[str, str] = {
     "backend.unreachable": "服务平台长时间无法连接",
     "storage.full": "本机存储空间不足，无法保存新的办件",
     "clock.skew": "本机时钟与服务平台相差过大",
+    "security.person_limit": "本机查询人数超过限制（疑似批量查询个人信息）",
 }
 _DEVICE_LABELS = {
     "printer": "打印机故障",
@@ -93,6 +94,7 @@ _DEVICE_LABELS = {
     "backend": "网络或服务平台故障",
     "storage": "本机存储故障",
     "clock": "本机时钟故障",
+    "security": "安全告警",
 }
 
 

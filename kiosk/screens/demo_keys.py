@@ -1,7 +1,10 @@
-"""Demo mode's keyboard: F1–F7 play the resident and the hardware, F8 lists the keys.
+"""Demo mode's keyboard: F1–F7 and F9 play the resident, the operator and the hardware, F8
+lists the keys.
 
-F1 插入社保卡 · F2 拔出社保卡 · F3 放置身份证 · F4 取走身份证 · F5 扫描电子社保卡码 ·
-F6 打印机缺纸/装纸 · F7 打开/合上纸仓盖 (the table is :data:`kiosk.services.demo_controls.ACTIONS`).
+F1 插入社保卡 · F2 拔出社保卡 · F3 放置身份证 · F4 取走身份证 · F5 扫描电子社保卡码 (a fresh
+code of the next demo resident) · F6 打印机缺纸/装纸 · F7 打开/合上纸仓盖 · F9 扫描工作人员电子
+社保卡码 (a fresh code of the next demo operator, for the maintenance sign-in) (the table is
+:data:`kiosk.services.demo_controls.ACTIONS`).
 
 :class:`DemoKeys` binds to ``Window.on_keyboard`` (demo mode only: the composition root binds
 it only when the runtime has :class:`~kiosk.services.demo_controls.DemoControls`, and only
@@ -126,7 +129,7 @@ class DemoKeys:
         """Start listening on *window* (Kivy's Window); handlers bound later run first."""
         self._window = window
         window.bind(on_keyboard=self._on_keyboard)
-        log.info("demo keys bound", extra={"event": "demo", "state": "F1-F8"})
+        log.info("demo keys bound", extra={"event": "demo", "state": "F1-F9"})
 
     def unbind(self) -> None:
         if self._window is not None:

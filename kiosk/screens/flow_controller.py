@@ -308,7 +308,7 @@ class FlowController:
         screen.set_status(CHECKING_IDENTITY)
         self.run(
             screen,
-            lambda: self.flows.identify(event),
+            lambda: self.flows.identify(event, as_agent=as_agent),
             lambda person: self._identified(person, as_agent),
             on_error=lambda error: self._identify_failed(message_of(error)),
             text="正在核验身份",

@@ -2,8 +2,8 @@
 
 ``yield from flow_tour(app, shoot, scan)`` inside a tour script (the
 :class:`~kiosk.screens.driver.ScenarioRunner` protocol): *shoot(label)* is the tour's own
-screenshot step, *scan(code)* shows a demo e-SSC code to the scanner (demo mode's
-``DemoControls.scan_essc``). The app must run with its flows controller (``item_flows``)
+screenshot step, *scan(label)* shows a fresh e-SSC code of the demo resident *label* to the
+scanner (demo mode's ``DemoControls.scan_essc``). The app must run with its flows controller (``item_flows``)
 and the demo backend. Ends at home with the session ended.
 """
 
@@ -15,8 +15,8 @@ from typing import Any
 from kiosk.screens.driver import Until, find_bar_button, tap, tap_at
 from kiosk.services.session import EndReason
 
-# Demo residents of the reference backend (kiosk_backend seed): a pensioner with failed
-# payments, and an insured employee with a 就业创业证.
+# Labels of demo residents of the reference backend (kiosk_backend seed): a pensioner with
+# failed payments, and an insured employee with a 就业创业证.
 DEMO_RETIREE = "ESSC-DEMO-RESIDENT-04"
 DEMO_EMPLOYEE = "ESSC-DEMO-RESIDENT-07"
 WAIT = 60.0

@@ -398,6 +398,17 @@ class OperatorSignin:
 
 
 @dataclass(frozen=True)
+class IdentityGrant:
+    """An identity token the platform issued (send it as X-Identity-Token); the token and the
+    session reference are credentials, hidden from ``repr``."""
+
+    token: str = field(repr=False)
+    expires_at: dt.datetime
+    session_ref: str = field(repr=False)
+    submission_key: str | None = None
+
+
+@dataclass(frozen=True)
 class ResidentIdentity:
     """A resident identified by e-SSC QR: personal data, keep only for the session.
 
@@ -408,6 +419,7 @@ class ResidentIdentity:
     name: str = field(repr=False)
     gender: str = field(repr=False)
     birth_date: dt.date = field(repr=False)
+    identity: IdentityGrant = field(repr=False)
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,12 @@
   Submissions are never retried here: they go through the outbox, which has its own backoff.
 - Errors come out as the tree in :mod:`kiosk.services.errors`; requests' own exceptions never
   escape. Methods block: call them from a worker thread, never the Kivy main thread.
+- Identity: person-scoped calls carry ``X-Identity-Token`` (``identity_token=``). A submission
+  made for a resident carries its proof in the outbox payload under
+  :data:`IDENTITY_ENVELOPE_KEY` (``token``, ``session_ref``, card ``claims``): the client sends
+  the token as the header, and when the platform answers 403 ``identity_required`` (the session
+  ended before the outbox delivered) it asks once for a token that files only this submission
+  — from the session reference, else by presenting the card claims again — and sends once more.
 
 Typed methods return small frozen dataclasses, each next to its parser; a new endpoint is one
 line over :meth:`get` / :meth:`post_query`.
@@ -153,28 +159,83 @@ class BackendClient:
         """Signed GET of *path* (relative to /api/v1 or absolute); retried; returns JSON."""
         return self._call("GET", path, params=params, idempotent=True)
 
-    def post_query(self, path: str, body: Mapping[str, Any]) -> Any:
-        """A read-only POST (x-idempotent in the OpenAPI: person lookups); retried."""
-        return self._call("POST", path, body=body, idempotent=True)
+    def post_query(
+        self, path: str, body: Mapping[str, Any], *, identity_token: str | None = None
+    ) -> Any:
+        """A read-only POST (x-idempotent in the OpenAPI: person lookups, which need the
+        resident's *identity_token*); retried."""
+        return self._call("POST", path, body=body, idempotent=True, identity_token=identity_token)
 
     def post_submission(
         self, path: str, body: Mapping[str, Any], idempotency_key: str
     ) -> dict[str, Any]:
-        """POST a submission once, with the outbox's Idempotency-Key; never retried here.
+        """POST a submission once, with the outbox's Idempotency-Key; never retried here (but
+        see the module docstring for the one resend after a late identity token).
 
         Returns the server's JSON object. Raises the errors of :mod:`kiosk.services.errors`.
         """
-        answer = self._call(
-            "POST", path, body=body, idempotency_key=idempotency_key, idempotent=False
-        )
+        body = dict(body)
+        envelope = body.pop(IDENTITY_ENVELOPE_KEY, None)
+        envelope = envelope if isinstance(envelope, dict) else None
+        token = str(envelope.get("token") or "") if envelope else ""
+        if envelope and not token:  # identified offline: no token was ever issued
+            token = self._late_identity(envelope, idempotency_key)
+        try:
+            answer = self._submit_once(path, body, idempotency_key, token)
+        except BackendRejected as exc:
+            if not (envelope and token and is_identity_required(exc)):
+                raise
+            token = self._late_identity(envelope, idempotency_key)
+            answer = self._submit_once(path, body, idempotency_key, token)
         if not isinstance(answer, dict):
             raise BackendProtocolError(code="not_an_object")
         return answer
 
-    def post_command(self, path: str, body: Mapping[str, Any]) -> Any:
+    def _submit_once(self, path: str, body: dict, key: str, token: str) -> Any:
+        return self._call(
+            "POST",
+            path,
+            body=body,
+            idempotency_key=key,
+            idempotent=False,
+            identity_token=token or None,
+        )
+
+    def _late_identity(self, envelope: Mapping[str, Any], submission_key: str) -> str:
+        """A token that files only *submission_key*: from the session it was made in, else
+        from the card claims recorded with it. Re-raises the platform's refusal."""
+        session_ref = str(envelope.get("session_ref") or "")
+        claims = [c for c in envelope.get("claims") or () if isinstance(c, dict)]
+        refusal: BackendRejected | None = None
+        if session_ref:
+            try:
+                return self.resume_identity(session_ref, submission_key).token
+            except BackendRejected as exc:
+                if not is_identity_required(exc) or not claims:
+                    raise
+                refusal = exc
+        token = ""
+        for claim in claims:
+            token = self.open_identity(
+                str(claim.get("evidence")),
+                str(claim.get("id_number")),
+                role=str(claim.get("role") or "resident"),
+                observed_at=str(claim.get("observed_at") or "") or None,
+                submission_key=submission_key,
+                identity_token=token or None,
+            ).token
+        if not token:
+            raise refusal or BackendRejected(
+                IDENTITY_REQUIRED_MESSAGE, status=403, code="identity_required"
+            )
+        return token
+
+    def post_command(
+        self, path: str, body: Mapping[str, Any], *, identity_token: str | None = None
+    ) -> Any:
         """A POST that is not a resident's submission and may be lost (heartbeat, sign-in):
         sent once, with a fresh Idempotency-Key, not retried."""
-        return self._call("POST", path, body=body, idempotent=False)
+        return self._call("POST", path, body=body, idempotent=False, identity_token=identity_token)
 
     def _call(
         self,
@@ -185,10 +246,13 @@ class BackendClient:
         body: Mapping[str, Any] | None = None,
         idempotency_key: str | None = None,
         idempotent: bool,
+        identity_token: str | None = None,
     ) -> Any:
         url = self._url(path)
         data = b""
         headers = {"Accept": "application/json"}
+        if identity_token:
+            headers[IDENTITY_HEADER] = identity_token
         if body is not None:
             data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
             headers["Content-Type"] = "application/json"
@@ -306,12 +370,55 @@ class BackendClient:
         return m.parse(m.HeartbeatAck, self.post_command("/kiosks/heartbeat", body))
 
     def operator_signin(self, qr: str) -> m.OperatorSignin:
-        """Operator sign-in with an e-SSC QR code (account, role, status). 404 → rejected."""
-        return m.parse(m.OperatorSignin, self.post_query("/operators/essc-signin", {"qr": qr}))
+        """Operator sign-in with an e-SSC QR code (account, role, status). 404 → rejected.
 
-    def verify_essc(self, qr: str) -> m.ResidentIdentity:
-        """Identify a resident by e-SSC QR code. Personal data: keep for the session only."""
-        return self._person(m.ResidentIdentity, "/essc/verify", {"qr": qr})
+        Sent once: a code verifies only once, so a resend could only be refused."""
+        return m.parse(m.OperatorSignin, self.post_command(PATH_OPERATOR_SIGNIN, {"qr": qr}))
+
+    # -- identity (one round trip at identification; revoked when the session ends) -----------
+
+    def verify_essc(
+        self, qr: str, *, role: str = "resident", identity_token: str | None = None
+    ) -> m.ResidentIdentity:
+        """Identify a resident by e-SSC QR code; the answer carries the identity token (with
+        *identity_token*: joins that session, 代办). Sent once. Personal data: keep for the
+        session only."""
+        body = {"qr": qr, "role": role}
+        try:
+            answer = self.post_command(PATH_ESSC_VERIFY, body, identity_token=identity_token)
+        except BackendUnavailable as exc:
+            raise BackendUnavailable(OFFLINE_RECORDS_MESSAGE, code=exc.code) from None
+        return m.parse(m.ResidentIdentity, answer)
+
+    def open_identity(
+        self,
+        evidence: str,
+        id_number: str,
+        *,
+        role: str = "resident",
+        observed_at: str | None = None,
+        submission_key: str | None = None,
+        identity_token: str | None = None,
+    ) -> m.IdentityGrant:
+        """Present a card the kiosk read (*evidence* kind) and get an identity token; with
+        *identity_token*, join that session (代办). *observed_at* (ISO, aware) and
+        *submission_key* ask for a token that files only that late submission."""
+        body: dict[str, Any] = {"evidence": evidence, "id_number": id_number, "role": role}
+        if observed_at:
+            body["observed_at"] = observed_at
+        if submission_key:
+            body["submission_key"] = submission_key
+        answer = self.post_command(PATH_IDENTITY_SESSIONS, body, identity_token=identity_token)
+        return m.parse(m.IdentityGrant, answer)
+
+    def resume_identity(self, session_ref: str, submission_key: str) -> m.IdentityGrant:
+        """A token that files only *submission_key*, for the persons of an earlier session."""
+        body = {"session_ref": session_ref, "submission_key": submission_key}
+        return m.parse(m.IdentityGrant, self.post_command(PATH_IDENTITY_RESUME, body))
+
+    def revoke_identity(self, token: str) -> None:
+        """End the identity session of *token* (the resident's session ended). Sent once."""
+        self._call("DELETE", PATH_IDENTITY_CURRENT, idempotent=False, identity_token=token)
 
     def help_request(self, screen: str, item_no: int | None = None) -> m.HelpAck:
         """Call a member of staff now (sent once; pointless to deliver later)."""
@@ -394,57 +501,70 @@ class BackendClient:
     def archive_agencies(self) -> m.ArchiveAgencies:
         return m.parse(m.ArchiveAgencies, self.get(PATH_ARCHIVE_AGENCIES))
 
-    # -- personal lookups (POST with the ID number in the body; never cached) --------------------
+    # -- personal lookups (POST with the ID number in the body and the resident's identity
+    # token in the header; never cached) --------------------------------------------------------
 
-    def posting_matches(self, id_number: str, kind: str) -> m.PostingMatches:
+    def posting_matches(self, id_number: str, kind: str, token: str) -> m.PostingMatches:
         """Postings recommended for a registered seeker, with reasons (items 2 and 5)."""
         body = {"id_number": id_number, "kind": kind}
-        return self._person(m.PostingMatches, "/job-seekers/matches", body)
+        return self._person(m.PostingMatches, "/job-seekers/matches", body, token)
 
-    def eligibility(self, id_number: str, item_no: int) -> m.Eligibility:
+    def eligibility(self, id_number: str, item_no: int, token: str) -> m.Eligibility:
         body = {"id_number": id_number, "item_no": item_no}
-        return self._person(m.Eligibility, "/eligibility", body)
+        return self._person(m.Eligibility, "/eligibility", body, token)
 
-    def my_applications(self, id_number: str) -> m.MyApplications:
-        return self._person(m.MyApplications, "/applications/mine", {"id_number": id_number})
+    def my_applications(self, id_number: str, token: str) -> m.MyApplications:
+        body = {"id_number": id_number}
+        return self._person(m.MyApplications, "/applications/mine", body, token)
 
-    def enterprise_pension_status(self, id_number: str) -> m.EnterprisePensionStatus:
-        return self._person(
-            m.EnterprisePensionStatus, "/persons/enterprise-pension/status", _id(id_number)
-        )
+    def enterprise_pension_status(self, id_number: str, token: str) -> m.EnterprisePensionStatus:
+        path = "/persons/enterprise-pension/status"
+        return self._person(m.EnterprisePensionStatus, path, _id(id_number), token)
 
-    def enterprise_pension_payments(self, id_number: str) -> m.PaymentRecords:
-        return self._person(
-            m.PaymentRecords, "/persons/enterprise-pension/payments", _id(id_number)
-        )
+    def enterprise_pension_payments(self, id_number: str, token: str) -> m.PaymentRecords:
+        path = "/persons/enterprise-pension/payments"
+        return self._person(m.PaymentRecords, path, _id(id_number), token)
 
-    def unemployment_insurance_payments(self, id_number: str) -> m.PaymentRecords:
-        return self._person(
-            m.PaymentRecords, "/persons/unemployment-insurance/payments", _id(id_number)
-        )
+    def unemployment_insurance_payments(self, id_number: str, token: str) -> m.PaymentRecords:
+        path = "/persons/unemployment-insurance/payments"
+        return self._person(m.PaymentRecords, path, _id(id_number), token)
 
-    def resident_pension_contributions(self, id_number: str) -> m.ResidentContributions:
-        return self._person(
-            m.ResidentContributions, "/persons/resident-pension/contributions", _id(id_number)
-        )
+    def resident_pension_contributions(self, id_number: str, token: str) -> m.ResidentContributions:
+        path = "/persons/resident-pension/contributions"
+        return self._person(m.ResidentContributions, path, _id(id_number), token)
 
-    def resident_pension_payments(self, id_number: str) -> m.PaymentRecords:
-        return self._person(m.PaymentRecords, "/persons/resident-pension/payments", _id(id_number))
+    def resident_pension_payments(self, id_number: str, token: str) -> m.PaymentRecords:
+        path = "/persons/resident-pension/payments"
+        return self._person(m.PaymentRecords, path, _id(id_number), token)
 
-    def employment_certificate(self, id_number: str) -> m.Certificate:
-        return self._person(m.Certificate, "/persons/employment-certificate", _id(id_number))
+    def employment_certificate(self, id_number: str, token: str) -> m.Certificate:
+        path = "/persons/employment-certificate"
+        return self._person(m.Certificate, path, _id(id_number), token)
 
-    def archive_location(self, id_number: str) -> m.ArchiveLocation:
-        return self._person(m.ArchiveLocation, "/persons/archive", _id(id_number))
+    def archive_location(self, id_number: str, token: str) -> m.ArchiveLocation:
+        return self._person(m.ArchiveLocation, "/persons/archive", _id(id_number), token)
 
-    def _person(self, cls, path: str, body: Mapping[str, Any]):
+    def _person(self, cls, path: str, body: Mapping[str, Any], token: str):
         """A personal lookup: offline says so plainly (OFFLINE_RECORDS_MESSAGE)."""
         try:
-            return m.parse(cls, self.post_query(path, body))
+            return m.parse(cls, self.post_query(path, body, identity_token=token))
         except BackendUnavailable as exc:
             raise BackendUnavailable(OFFLINE_RECORDS_MESSAGE, code=exc.code) from None
 
 
+def is_identity_required(error: BackendRejected) -> bool:
+    """The platform refused for want of a (live, covering) identity token."""
+    return error.status == 403 and error.code == "identity_required"
+
+
+IDENTITY_HEADER = "X-Identity-Token"
+IDENTITY_ENVELOPE_KEY = "_identity"
+IDENTITY_REQUIRED_MESSAGE = "请先刷社保卡、放置身份证或扫电子社保卡码确认身份"
+PATH_OPERATOR_SIGNIN = "/operators/essc-signin"
+PATH_ESSC_VERIFY = "/essc/verify"
+PATH_IDENTITY_SESSIONS = "/identity/sessions"
+PATH_IDENTITY_RESUME = "/identity/sessions/resume"
+PATH_IDENTITY_CURRENT = "/identity/sessions/current"
 PATH_CATALOGUE = "/catalogue"
 PATH_PLACES = "/places"
 PATH_JOBS = "/jobs"

@@ -12,12 +12,20 @@ not running (device disabled in config, or a real device configured) raises
 :class:`DemoUnavailable` with a Chinese message. Methods return at once (the simulators work
 on their own threads); call them from any one thread (the UI thread in the app).
 Result lines and logs never name the demo person on the card.
+
+e-SSC codes are signed, valid 120 s and verify once, so a demo cannot replay fixed strings:
+``essc_minter`` (the embedded platform's issuer, :func:`kiosk.services.embedded_backend.
+demo_essc_code`) mints a fresh code for a demo account label each time F5 (a resident, in
+turn) or F9 (an operator for the maintenance sign-in, in turn) is pressed. Minting touches the
+platform's database, so it runs on a short-lived thread and the code reaches the scanner a
+moment later.
 """
 
 from __future__ import annotations
 
 import itertools
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -26,9 +34,12 @@ from kiosk.devices.idcard.demo_cards import demo_cards
 
 log = logging.getLogger(__name__)
 
-# The e-SSC QR codes the reference backend's demo seed maps to residents
-# (kiosk_backend/seed/demo.py). Kept here as data: the kiosk never imports the backend's seed.
-DEMO_ESSC_CODES = tuple(f"ESSC-DEMO-RESIDENT-{n:02d}" for n in range(1, 9))
+# Labels of the reference backend's demo accounts (kiosk_backend/seed/demo.py); each scan mints
+# a fresh code for one. Kept here as data: the kiosk never imports the backend's seed.
+DEMO_RESIDENTS = tuple(f"ESSC-DEMO-RESIDENT-{n:02d}" for n in range(1, 9))
+# operator (active), vendor's engineer, 系统管理员, 业务管理员
+DEMO_OPERATORS = tuple(f"ESSC-DEMO-OPERATOR-{n:02d}" for n in (1, 3, 4, 5))
+NO_MINTER_MESSAGE = "演示平台未运行，无法生成电子社保卡码"
 DEFAULT_SSCARD = "gen2"
 DEFAULT_IDCARD = "resident"
 
@@ -54,6 +65,7 @@ ACTIONS = (
     DemoAction("scan_essc", "扫描电子社保卡码", "F5"),
     DemoAction("toggle_paper", "打印机缺纸/装纸", "F6"),
     DemoAction("toggle_cover", "打开/合上纸仓盖", "F7"),
+    DemoAction("scan_operator_essc", "扫描工作人员电子社保卡码", "F9"),
 )
 
 
@@ -63,7 +75,8 @@ class DemoControls:
     *sscard* is a ``VirtualCardControl``, *idcard* an ``IdCardSimulator``, *scanner* a
     ``ScannerSimulator``, *printer* a ``PrinterSimulator``; *refresh_printer* asks the printer
     driver to re-read the printer's status now (so the status screen follows a fault at once
-    instead of at the next poll).
+    instead of at the next poll); *essc_minter* mints a fresh e-SSC code for a demo account
+    label (None: no demo platform, the e-SSC actions are unavailable).
     """
 
     def __init__(
@@ -74,16 +87,21 @@ class DemoControls:
         scanner: Any = None,
         printer: Any = None,
         refresh_printer: Callable[[], None] = lambda: None,
-        essc_codes: tuple[str, ...] = DEMO_ESSC_CODES,
+        essc_minter: Callable[[str], str] | None = None,
+        residents: tuple[str, ...] = DEMO_RESIDENTS,
+        operators: tuple[str, ...] = DEMO_OPERATORS,
     ) -> None:
-        if not essc_codes:
-            raise ValueError("essc_codes must not be empty")
+        if not residents or not operators:
+            raise ValueError("residents and operators must not be empty")
         self._sscard = sscard
         self._idcard = idcard
         self._scanner = scanner
         self._printer = printer
         self._refresh_printer = refresh_printer
-        self._codes = itertools.cycle(essc_codes)
+        self._minter = essc_minter
+        self._residents = itertools.cycle(residents)
+        self._operators = itertools.cycle(operators)
+        self._minting: threading.Thread | None = None
         self.paper_out = False
         self.cover_open = False
 
@@ -100,7 +118,8 @@ class DemoControls:
             "remove_sscard": self._sscard,
             "place_idcard": self._idcard,
             "lift_idcard": self._idcard,
-            "scan_essc": self._scanner,
+            "scan_essc": self._scanner if self._minter else None,
+            "scan_operator_essc": self._scanner if self._minter else None,
             "toggle_paper": self._printer,
             "toggle_cover": self._printer,
         }
@@ -147,12 +166,45 @@ class DemoControls:
         return "已取走身份证"
 
     # -- QR scanner --------------------------------------------------------------------------
-    def scan_essc(self, code: str | None = None) -> str:
-        """Scan *code*, or the next demo e-SSC code in turn (so repeats are not debounced)."""
-        simulator = self._need(self._scanner, "扫码器")
-        simulator.scan(next(self._codes) if code is None else code)
-        log.info("demo: code scanned", extra={"event": "demo"})  # the code is personal data
+    def scan_essc(self, label: str | None = None) -> str:
+        """Show a fresh e-SSC code of the demo resident *label* (default: the next one in
+        turn) to the scanner."""
+        self._scan_fresh(label or next(self._residents))
         return "已扫描电子社保卡码"
+
+    def scan_operator_essc(self, label: str | None = None) -> str:
+        """Show a fresh e-SSC code of the demo operator *label* (default: the next one in
+        turn: operator, vendor, 系统管理员, 业务管理员) to the scanner (maintenance sign-in)."""
+        self._scan_fresh(label or next(self._operators))
+        return "已扫描工作人员电子社保卡码"
+
+    def _scan_fresh(self, label: str) -> None:
+        simulator = self._need(self._scanner, "扫码器")
+        minter = self._minter
+        if minter is None:
+            raise DemoUnavailable(NO_MINTER_MESSAGE)
+
+        def mint_and_scan() -> None:
+            try:
+                code = minter(label)
+            except Exception as exc:  # an unknown label or a platform not yet seeded
+                log.warning(
+                    "demo: e-SSC code not minted",
+                    extra={"event": "demo", "state": type(exc).__name__},
+                )
+                return
+            simulator.scan(code)
+            log.info("demo: code scanned", extra={"event": "demo"})  # the code is personal
+
+        self._minting = threading.Thread(target=mint_and_scan, name="demo-essc", daemon=True)
+        self._minting.start()
+
+    def wait_scanned(self, timeout: float = 10.0) -> bool:
+        """Wait until the last e-SSC code was minted and handed to the scanner (tests)."""
+        if self._minting is not None:
+            self._minting.join(timeout)
+            return not self._minting.is_alive()
+        return True
 
     # -- printer -----------------------------------------------------------------------------
     def set_paper_out(self, out: bool) -> str:

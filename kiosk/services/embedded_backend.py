@@ -60,3 +60,13 @@ def start_embedded_backend(
         extra={"event": "embedded_backend", "console_url": f"{handle.url}/console/"},
     )
     return handle.url, secret, handle
+
+
+def demo_essc_code(data_dir: Path, demo_label: str) -> str:
+    """A fresh e-SSC code (valid 120 s, once) for the demo account *demo_label* (for example
+    ``ESSC-DEMO-RESIDENT-04``) of the embedded platform in *data_dir*: demo mode's stand-in for
+    the code a resident's or operator's phone shows. LookupError for an unknown label."""
+    from kiosk_backend.essc_codes import mint_in_database
+
+    db_url = f"sqlite:///{Path(data_dir) / BACKEND_DB_FILE_NAME}"
+    return mint_in_database(db_url, demo_label=demo_label)

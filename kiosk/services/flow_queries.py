@@ -3,7 +3,8 @@
 Used by :class:`kiosk.services.flows.FlowsService`, which passes in its collaborators and its
 own resident and picker-option lookups. Threads: every method may block on the network —
 worker pool only. Public lists go through the offline cache; personal data is fetched at each
-call and never cached on the kiosk.
+call, with the session's identity token (:class:`~kiosk.services.identity_tokens.IdentityTokens`),
+and never cached on the kiosk.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from kiosk.domain.items.views import (
     list_page,
     records_view,
 )
-from kiosk.domain.person import Person
+from kiosk.domain.person import IdentityError, Person
 from kiosk.domain.validation import validate_all
 from kiosk.services.errors import (
     OFFLINE_MESSAGE,
@@ -35,12 +36,13 @@ from kiosk.services.errors import (
     BackendRejected,
     BackendUnavailable,
 )
-from kiosk.services.flow_errors import FormInvalid, IdentityRequired, MissingStep
+from kiosk.services.flow_errors import FlowError, FormInvalid, IdentityRequired, MissingStep
 from kiosk.services.session import SessionManager
 
 if TYPE_CHECKING:
     from kiosk.services.backend_client import BackendClient
     from kiosk.services.cache import OfflineCache
+    from kiosk.services.identity_tokens import IdentityTokens
 
 
 class FlowQueries:
@@ -62,9 +64,11 @@ class FlowQueries:
         resident: Callable[[int], Person],
         options_for: Callable[[FieldDef], tuple[str, ...]],
         clock: ServiceClock,
+        identity: IdentityTokens,
     ) -> None:
         self._clock = clock
         self._client = client
+        self._identity = identity
         self._session = session
         self._definitions = definitions
         self._catalogue = catalogue
@@ -128,10 +132,10 @@ class FlowQueries:
         person = self._session.resident
         assert definition.personal_call is not None and person is not None
         try:
-            answer = self._client.post_query(
+            answer = self._identity.query(
                 definition.personal_call.path, {"id_number": person.id_number}
             )
-        except BackendRejected as exc:
+        except (BackendRejected, FlowError, IdentityError) as exc:
             return (Cell("本人档案", exc.message),)
         except BackendUnavailable:
             return (Cell("本人档案", OFFLINE_MESSAGE),)
@@ -211,7 +215,7 @@ class FlowQueries:
                 body[request_key] = person.prefill(person_key)
         if definition.call.method == "GET":
             return self._client.get(path, params=body or None)
-        return self._client.post_query(path, body)
+        return self._identity.query(path, body, item_no=definition.no)
 
 
 def _with_personal(page: ListPage, personal: tuple[Cell, ...]) -> ListPage:

@@ -9,6 +9,10 @@ notice, 我的办件 and help requests; it hands the rest to two collaborators i
 certificate) and :class:`~kiosk.services.submissions.Submissions` (submit, work order,
 receipt, printing, the outbox's pending rows).
 
+Identity: :meth:`FlowsService.identify` costs one round trip to the platform, which answers
+with the identity token (:mod:`kiosk.services.identity_tokens`); every personal lookup and
+submission carries it, and the session's end revokes it.
+
 Threads: every method except :meth:`FlowsService.begin_session`, :meth:`card_removed` and
 :meth:`end_session` may block on the network, the outbox or the printer — call it from the
 GUI's worker pool, never the Kivy thread. Those three change the session and belong to the UI
@@ -23,9 +27,11 @@ Errors the screens handle (``message`` is Chinese, safe to show and log)::
 
     FlowError                      base of this facade's own errors (kiosk.services.flow_errors)
     ├── IdentityRequired           the item needs identity and none is in the session
+    ├── IdentityExpired            the platform no longer accepts it (identify again)
     ├── MissingStep                the item needs a value from an earlier step (item 8: demand)
     └── FormInvalid                ``errors``: {field key: message}; nothing was submitted
-    IdentityError                  (kiosk.domain.person) unusable card / e-SSC answer
+    IdentityError                  (kiosk.domain.person) unusable card / e-SSC answer, or the
+                                   platform refused the identification (limit, evidence kind)
     BackendError tree              (kiosk.services.errors) offline, rejected, server error
 
 Submissions go through the outbox: committed locally before anything says 已受理. The answer
@@ -74,18 +80,25 @@ from kiosk.domain.items.views import (
     materials_text,
 )
 from kiosk.domain.person import (
+    Evidence,
     IdentityError,
+    IdentitySource,
     Person,
-    person_from_essc,
     person_from_idcard,
     person_from_sscard,
 )
 from kiosk.domain.progress_link import ProgressLinks, ScannedReceipt
 from kiosk.domain.validation import validate_all
 from kiosk.domain.workdays import WorkingCalendar, default_calendar
-from kiosk.services.errors import BackendError, BackendRejected, BackendUnavailable
+from kiosk.services.errors import BackendError, BackendUnavailable
 from kiosk.services.flow_errors import FlowError, FormInvalid, IdentityRequired, MissingStep
 from kiosk.services.flow_queries import FlowQueries
+from kiosk.services.identity_tokens import (
+    IdentityExpired,
+    IdentityTokens,
+    evidence_of,
+    sscard_evidence,
+)
 from kiosk.services.outbox import Outbox
 from kiosk.services.session import EndReason, SessionManager
 from kiosk.services.submission_answers import SubmissionAnswers
@@ -129,6 +142,7 @@ class FlowsService:
         progress_links: ProgressLinks | None = None,
         today: Callable[[], dt.date] | None = None,
         now: Callable[[], dt.datetime] | None = None,
+        identity: IdentityTokens | None = None,
     ) -> None:
         """*clock*: the service point's (default Asia/Shanghai); *today*/*now* override it
         (tests). *progress_links*: the receipt QR's template (default: none configured)."""
@@ -138,6 +152,7 @@ class FlowsService:
         self.progress_links = progress_links or ProgressLinks()
         self._client = client
         self._session = session
+        self.identity = identity or IdentityTokens(client, session)
         self.definitions = definitions
         self._catalogue = catalogue
         self._counter_hours = counter_hours
@@ -155,6 +170,7 @@ class FlowsService:
             resident=self._resident,
             options_for=self._options_for,
             clock=self.clock,
+            identity=self.identity,
         )
         self._submissions = Submissions(
             outbox=outbox,
@@ -174,36 +190,40 @@ class FlowsService:
             form_body=self._form_body,
             counter_item=self._counter_item,
             receipt_code=self._receipt_code,
+            identity=self.identity,
         )
 
     # -- identity and the session ---------------------------------------------------------
 
-    def identify(self, event: Any) -> Person:
-        """The person an identification event names (blocking for e-SSC: asks the platform).
+    def identify(self, event: Any, *, as_agent: bool = False) -> Person:
+        """The person an identification event names, with the platform's identity token
+        (blocking: one round trip; a card still identifies offline, without a token yet).
 
         Accepts the social security card reader's ``SsCardRead``, the ID card reader's
         ``IdCardRead``, the scanner's ``QrScanned`` (its ``code`` goes to the platform
-        unchanged) or a :class:`Person`. Raises :class:`IdentityError` for unusable data, a
-        failed card read (the reader's own Chinese message) or an unrecognised QR code;
-        BackendError when the platform cannot be asked.
+        unchanged) or a :class:`Person` read from a card. *as_agent*: the person is the 代办
+        agent (joins the open session). Raises :class:`IdentityError` for unusable data, a
+        failed card read (the reader's own Chinese message), an unrecognised QR code or a
+        platform that refuses the identification; BackendError when an e-SSC code cannot be
+        checked.
         """
-        if isinstance(event, Person):
-            return event
         today = self._today()
+        if isinstance(event, Person):
+            if event.proof is not None and event.proof.token:
+                return event
+            if event.source is IdentitySource.ESSC:
+                raise IdentityError("qr_required", "请重新扫电子社保卡码")
+            return self.identity.identify_card(event, evidence_of(event), as_agent=as_agent)
         if isinstance(event, SsCardRead):
-            return person_from_sscard(event.card, today=today)
+            person = person_from_sscard(event.card, today=today)
+            return self.identity.identify_card(person, sscard_evidence(event), as_agent=as_agent)
         if isinstance(event, IdCardRead):
-            return person_from_idcard(event.card, today=today)
+            person = person_from_idcard(event.card, today=today)
+            return self.identity.identify_card(person, Evidence.IDCARD_SAM, as_agent=as_agent)
         if isinstance(event, CardReadFailed | IdCardReadFailed):
             raise IdentityError(event.code, event.message_zh)
         if isinstance(event, QrScanned):
-            try:
-                answer = self._client.post_query("/essc/verify", {"qr": event.code})
-            except BackendRejected as exc:
-                if exc.status in (404, 422):
-                    raise IdentityError("qr_not_recognised", exc.message) from None
-                raise
-            return person_from_essc(answer, today=today)
+            return self.identity.verify_essc(event.code, as_agent=as_agent, today=today)
         raise IdentityError("unknown_event", "无法识别的身份信息，请重新刷卡或扫码")
 
     def begin_session(self, person: Person, *, as_agent: bool = False) -> None:
@@ -215,7 +235,7 @@ class FlowsService:
 
     def start_session(self, event: Any, *, as_agent: bool = False) -> Person:
         """:meth:`identify` then :meth:`begin_session`, for callers with one thread."""
-        person = self.identify(event)
+        person = self.identify(event, as_agent=as_agent)
         self.begin_session(person, as_agent=as_agent)
         return person
 
@@ -331,11 +351,11 @@ class FlowsService:
         if not rules.has_conditions(item_no):
             return local
         try:
-            answer = self._client.post_query(
-                "/eligibility", {"id_number": person.id_number, "item_no": item_no}
+            answer = self.identity.query(
+                "/eligibility", {"id_number": person.id_number, "item_no": item_no}, item_no=item_no
             )
             return rules.merge(rules.from_server(answer), local)
-        except (BackendError, ValueError):
+        except (BackendError, ValueError, IdentityExpired):
             # Offline, not in the platform's records (a new resident), or an odd answer:
             # explain what the kiosk knows; the platform still decides on submission.
             return local
@@ -452,7 +472,7 @@ class FlowsService:
         rows = list(self._submissions.pending_rows(person))
         note = ""
         try:
-            answer = self._client.post_query("/applications/mine", {"id_number": person.id_number})
+            answer = self.identity.query("/applications/mine", {"id_number": person.id_number})
         except BackendUnavailable:
             return _focused(MyApplications(tuple(rows), MY_APPLICATIONS_OFFLINE), focus)
         items = answer.get("items", []) if isinstance(answer, Mapping) else []
@@ -522,6 +542,7 @@ def _text(value: Any) -> str | None:
 __all__ = [
     "CounterNotice",
     "FlowError",
+    "IdentityExpired",
     "FlowsService",
     "FormField",
     "FormInvalid",

@@ -96,15 +96,15 @@ def operator_account_from_json(data: object) -> OperatorAccount:
 
 class BackendOperatorVerifier:
     """:class:`OperatorVerifier` over the kiosk's ``BackendClient``: ``POST
-    /api/v1/operators/essc-signin {"qr"}``, a read-only query in the contract (x-idempotent), so
-    sent with ``post_query`` (retried on connect failures). Blocking; raises the client's errors
+    /api/v1/operators/essc-signin {"qr"}``, sent once with ``post_command``: a code verifies
+    only once, so a resend could only be refused as used. Blocking; raises the client's errors
     and ``BackendProtocolError`` for an answer of the wrong shape."""
 
     def __init__(self, client) -> None:
         self._client = client
 
     def verify_operator(self, qr: str) -> OperatorAccount:
-        return operator_account_from_json(self._client.post_query(ESSC_SIGNIN_PATH, {"qr": qr}))
+        return operator_account_from_json(self._client.post_command(ESSC_SIGNIN_PATH, {"qr": qr}))
 
 
 # -- errors -----------------------------------------------------------------------------------

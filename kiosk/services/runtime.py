@@ -42,6 +42,7 @@ from kiosk.services.backend_runtime import BackendRuntime
 from kiosk.services.bus import EventBus
 from kiosk.services.demo_controls import DemoControls
 from kiosk.services.fault_reporter import FaultReporter
+from kiosk.services.embedded_backend import demo_essc_code
 from kiosk.services.session import EndReason, SessionManager
 
 log = logging.getLogger(__name__)
@@ -530,12 +531,19 @@ def _demo_controls(runtime: KioskRuntime) -> DemoControls:
     devices = runtime.devices
     sscard = devices["sscard"].runtime
     printer = devices["printer"]
+    minter = None
+    if not runtime.config.backend.url:  # the embedded platform issues the demo e-SSC codes
+
+        def minter(label: str) -> str:
+            return demo_essc_code(runtime.data_dir, label)
+
     return DemoControls(
         sscard=getattr(sscard, "virtual_card", None),
         idcard=devices["idcard"].simulator,
         scanner=devices["scanner"].simulator,
         printer=printer.simulator,
         refresh_printer=printer.refresh if isinstance(printer, PrinterComponent) else _nothing,
+        essc_minter=minter,
     )
 
 

@@ -16,6 +16,13 @@ is open ends the old session first (``NEW_RESIDENT``). :meth:`SessionManager.car
 ends the session when the card that was taken out is the resident's (an agent's card may be
 removed to insert the resident's). The holder is lock-protected so a worker thread may read
 the resident; the manager's other methods belong to the UI thread as said above.
+
+The holder also keeps the platform's identity token of the session (:attr:`SessionIdentity.grant`,
+an :class:`~kiosk.domain.person.IdentityProof` with the token): installed with the person who
+brought it, replaced by a worker that had to ask for a new one, dropped by the wipe. A holder
+that was wiped refuses a late grant (:meth:`SessionIdentity.set_grant` returns False), so the
+caller revokes it instead of leaving a live token behind (:mod:`kiosk.services.identity_tokens`
+revokes the session's token when it ends).
 """
 
 from __future__ import annotations
@@ -28,7 +35,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from kiosk.domain.person import IdentitySource, Person
+from kiosk.domain.person import IdentityProof, IdentitySource, Person
 from kiosk.logsetup import failure_summary
 
 log = logging.getLogger(__name__)
@@ -60,6 +67,8 @@ class SessionIdentity:
         self._resident: Person | None = None
         self._agent: Person | None = None
         self._card_role = ""  # "resident" / "agent": whose social security card is inserted
+        self._grant: IdentityProof | None = None
+        self._wiped = False
 
     @property
     def resident(self) -> Person | None:
@@ -76,15 +85,32 @@ class SessionIdentity:
         with self._lock:
             return self._card_role
 
+    @property
+    def grant(self) -> IdentityProof | None:
+        """The platform identity token this session holds (None: none yet, or wiped)."""
+        with self._lock:
+            return self._grant
+
+    def set_grant(self, grant: IdentityProof) -> bool:
+        """Hold *grant* from now on; False (nothing kept) once the session was wiped."""
+        with self._lock:
+            if self._wiped:
+                return False
+            self._grant = grant
+            return True
+
     def set_resident(self, person: Person) -> None:
         with self._lock:
             self._resident = person
+            self._take_grant(person)
             if person.source is IdentitySource.SSCARD:
                 self._card_role = "resident"
 
     def set_agent(self, person: Person | None) -> None:
         with self._lock:
             self._agent = person
+            if person is not None:
+                self._take_grant(person)
             if person is not None and person.source is IdentitySource.SSCARD:
                 self._card_role = "agent"
             elif person is None and self._card_role == "agent":
@@ -102,11 +128,19 @@ class SessionIdentity:
             if self._resident is not None and phone:
                 self._resident = self._resident.with_phone(phone)
 
+    def _take_grant(self, person: Person) -> None:
+        # The newest identification's token is the session's: it joined the session's
+        # platform identity session when it could, so it covers at least as much.
+        if person.proof is not None and person.proof.token:
+            self._grant = person.proof
+
     def wipe(self) -> None:
         with self._lock:
             self._resident = None
             self._agent = None
             self._card_role = ""
+            self._grant = None
+            self._wiped = True
 
     def __repr__(self) -> str:
         return f"SessionIdentity(resident={self._resident!r}, agent={self._agent!r})"

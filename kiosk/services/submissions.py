@@ -5,7 +5,9 @@ Used by :class:`kiosk.services.flows.FlowsService`, which passes in its collabor
 own resident, form-validation and counter-item lookups. Threads: every method may block on the
 outbox (at most ``submit_timeout`` seconds for delivery) or the printer — worker pool only.
 
-Submissions are committed to the outbox before anything says 已受理. The platform's answer is
+Submissions are committed to the outbox before anything says 已受理, each with the proof of
+who made it (:meth:`~kiosk.services.identity_tokens.IdentityTokens.envelope`: the identity token,
+its session reference, the card claims) in its encrypted payload. The platform's answer is
 taken from :class:`~kiosk.services.submission_answers.SubmissionAnswers` by Idempotency-Key.
 """
 
@@ -29,6 +31,7 @@ from kiosk.domain.items.views import ApplicationRow, materials_text
 from kiosk.domain.person import Person
 from kiosk.domain.receipt import STATUS_ACCEPTED, STATUS_SAVED_OFFLINE, Receipt, ReceiptLine
 from kiosk.domain.workdays import WorkingCalendar
+from kiosk.services.backend_client import IDENTITY_ENVELOPE_KEY
 from kiosk.services.errors import BackendRejected
 from kiosk.services.flow_errors import NotSaved
 from kiosk.services.outbox import Outbox, OutboxEntry, OutboxStatus
@@ -36,6 +39,7 @@ from kiosk.services.session import SessionManager
 from kiosk.services.submission_answers import SubmissionAnswers
 
 if TYPE_CHECKING:
+    from kiosk.services.identity_tokens import IdentityTokens
     from kiosk.services.printing import PrintingService
 
 log = logging.getLogger(__name__)
@@ -81,9 +85,11 @@ class Submissions:
         form_body: FormBody,
         counter_item: Callable[[int], ServiceItem],
         receipt_code: ReceiptCode,
+        identity: IdentityTokens,
     ) -> None:
         self._clock = clock
         self._receipt_code = receipt_code
+        self._identity = identity
         self._outbox = outbox
         self._answers = answers
         self._session = session
@@ -159,6 +165,7 @@ class Submissions:
         receipt_key: str,
         phone: str,
     ) -> SubmissionResult:
+        body[IDENTITY_ENVELOPE_KEY] = self._identity.envelope(item.no)
         try:
             entry = self._outbox.submit_and_wait(
                 kind, API_PREFIX + path, body, timeout=self._submit_timeout

@@ -113,7 +113,7 @@ def signin_essc(
     throttle = Throttle(db, auth.now_utc())
     if throttle.blocked(client_key(request)):
         return _signin_page(request, error=BLOCKED, status=429)
-    operator = operator_for_code(db, str(form.get("code", "")))
+    operator = operator_for_code(db, str(form.get("code", ""))[:400], now=auth.now_utc())
     if operator is None:
         return _fail(request, db, throttle, "", "essc")
     if throttle.blocked(account_key(operator.account)):

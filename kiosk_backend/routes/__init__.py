@@ -8,6 +8,7 @@ from kiosk_backend.routes import (
     desk,
     essc,
     help_requests,
+    identity,
     info,
     jobs,
     kiosks,
@@ -30,4 +31,5 @@ ROUTERS = [
     ledger.router,
     desk.router,
     essc.router,
+    identity.router,
 ]

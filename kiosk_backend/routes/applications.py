@@ -20,6 +20,7 @@ from kiosk_backend.filing import (
     enforce_rules,
     receipt_of,
 )
+from kiosk_backend.identity_sessions import PERSON_SCOPED
 from kiosk_backend.models import Application, Person
 from kiosk_backend.people import facts_of, person_for_registration, require_person
 from kiosk_backend.routing import READ_ONLY, DbSession, Filing, Today
@@ -33,7 +34,8 @@ from kiosk_backend.schemas import (
     Strict,
 )
 
-router = APIRouter(tags=["applications"])
+# Every route here reads or files for the person in the body.
+router = APIRouter(tags=["applications"], dependencies=PERSON_SCOPED)
 
 ItemNo = Annotated[int, Field(ge=1, le=40, description="附件2 事项序号")]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=30, strip_whitespace=True)]

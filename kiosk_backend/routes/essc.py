@@ -1,7 +1,10 @@
 """Electronic social security card (电子社保卡) QR codes: operator sign-in and resident identity.
 
-The demo platform maps demo QR strings to seeded people (see kiosk_backend.seed.demo); a real
-platform verifies the signed token with the national e-SSC service.
+Codes are signed, live at most 120 s and verify once (:mod:`kiosk_backend.essc_codes`); a
+resident's verified code opens an identity session in the same round trip (the answer carries
+the identity token, :mod:`kiosk_backend.identity_sessions`). Failed verifications are counted
+per kiosk: past ``essc_failure_limit`` in ``essc_failure_window_seconds`` the kiosk gets 429
+before anything is checked.
 """
 
 from __future__ import annotations
@@ -9,24 +12,41 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends
-from pydantic import BaseModel, StringConstraints
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field, StringConstraints
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kiosk_backend.deps import db_session
+from kiosk_backend import essc_codes
+from kiosk_backend import identity_sessions as ids
+from kiosk_backend.deps import calling_kiosk_id
 from kiosk_backend.errors import ApiError
-from kiosk_backend.essc_codes import operator_for_code, resident_for_code
 from kiosk_backend.identity import mask_name
+from kiosk_backend.models import Operator, Person
+from kiosk_backend.routes.identity import IdentityGrant, JoinToken, grant_out
+from kiosk_backend.routing import DbSession, Today
 from kiosk_backend.schemas import Strict
 from kiosk_backend.staff.accounts import check_at_signin
 
 router = APIRouter(tags=["e-SSC"])
 
 Qr = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
+CODE_ERRORS = {
+    404: {"description": "二维码无法识别（伪造、格式不符或静态码）"},
+    422: {"description": "二维码已过期（qr_expired）或已使用过（qr_already_used）"},
+    429: {"description": "本机扫码失败次数过多，暂停核验；或确认身份的人数超过限制"},
+}
 
 
 class QrBody(Strict):
     qr: Qr
+
+
+class ResidentQr(Strict):
+    qr: Qr
+    role: Literal["resident", "agent"] = Field(
+        "resident", description="resident 本人 / agent 代办人"
+    )
 
 
 class OperatorSignin(BaseModel):
@@ -43,6 +63,7 @@ class ResidentIdentity(BaseModel):
     name: str
     gender: Literal["male", "female"]
     birth_date: dt.date
+    identity: IdentityGrant = Field(description="本次确认身份签发的身份令牌")
 
 
 STATUS_MESSAGES = {
@@ -50,24 +71,45 @@ STATUS_MESSAGES = {
     "locked": "账号已锁定（3个月未使用或被冻结），请联系县人社局系统管理员解锁",
     "cancelled": "账号已注销，不能登录",
 }
+CODE_ERROR_STATUS = {"qr_not_recognised": 404, "qr_expired": 422, "qr_already_used": 422}
 
 
-def _unrecognised() -> ApiError:
-    return ApiError(404, "qr_not_recognised", "无法识别该电子社保卡二维码，请刷新后重新出示", "qr")
+def _verified(request: Request, session: Session, qr: str, kind: str) -> str:
+    """The subject of a valid, unspent code of *kind* (spent now); ApiError otherwise."""
+    settings = request.app.state.settings
+    kiosk_id = calling_kiosk_id(request)
+    now = dt.datetime.now(dt.UTC)
+    essc_codes.refuse_if_too_many_failures(
+        session,
+        kiosk_id,
+        now,
+        limit=settings.essc_failure_limit,
+        window_seconds=settings.essc_failure_window_seconds,
+    )
+    try:
+        return essc_codes.verify(session, qr, kind=kind, kiosk_id=kiosk_id, now=now).subject
+    except essc_codes.EsscCodeError as exc:
+        _failed(session, kiosk_id, now, settings)
+        raise ApiError(CODE_ERROR_STATUS[exc.code], exc.code, exc.message, "qr") from None
+
+
+def _failed(session: Session, kiosk_id: str, now: dt.datetime, settings) -> None:
+    essc_codes.note_failure(
+        session, kiosk_id, now, window_seconds=settings.essc_failure_window_seconds
+    )
 
 
 @router.post(
     "/operators/essc-signin",
     response_model=OperatorSignin,
     summary="工作人员电子社保卡扫码登录",
-    openapi_extra={"x-idempotent": True},
+    responses=CODE_ERRORS,
 )
-def operator_signin(
-    body: QrBody, session: Annotated[Session, Depends(db_session)]
-) -> OperatorSignin:
-    operator = operator_for_code(session, body.qr)
+def operator_signin(body: QrBody, request: Request, session: DbSession) -> OperatorSignin:
+    account = _verified(request, session, body.qr, essc_codes.KIND_OPERATOR)
+    operator = session.scalar(select(Operator).where(Operator.account == account))
     if operator is None:
-        raise _unrecognised()
+        raise ApiError(404, "qr_not_recognised", essc_codes.unrecognised().message, "qr")
     # 附件3: accounts unused for 3 months (from the last sign-in or creation) are locked.
     check_at_signin(session, operator, dt.datetime.now(dt.UTC))
     session.commit()
@@ -84,18 +126,33 @@ def operator_signin(
 @router.post(
     "/essc/verify",
     response_model=ResidentIdentity,
-    summary="居民电子社保卡核验",
-    openapi_extra={"x-idempotent": True},
+    summary="居民电子社保卡核验（同时签发身份令牌）",
+    responses={**CODE_ERRORS, 403: {"description": "加入的会话已失效（identity_required）"}},
 )
 def verify_resident(
-    body: QrBody, session: Annotated[Session, Depends(db_session)]
+    body: ResidentQr,
+    request: Request,
+    session: DbSession,
+    today: Today,
+    x_identity_token: JoinToken = None,
 ) -> ResidentIdentity:
-    person = resident_for_code(session, body.qr)
+    subject = _verified(request, session, body.qr, essc_codes.KIND_PERSON)
+    person = session.get(Person, int(subject)) if subject.isdigit() and len(subject) < 10 else None
     if person is None:
-        raise _unrecognised()
+        raise ApiError(404, "qr_not_recognised", essc_codes.unrecognised().message, "qr")
+    grant = ids.identify(
+        session,
+        calling_kiosk_id(request),
+        ids.Claim(id_number=person.id_number, evidence=ids.EVIDENCE_ESSC, role=body.role),
+        policy=request.app.state.identity_policy,
+        now=dt.datetime.now(dt.UTC),
+        today=today,
+        token=x_identity_token,
+    )
     return ResidentIdentity(
         id_number=person.id_number,
         name=person.name,
         gender=person.gender,
         birth_date=person.birth_date,
+        identity=grant_out(grant),
     )

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from kiosk_backend.errors import ApiError
 from kiosk_backend.identity import mask_id_number, mask_name
+from kiosk_backend.identity_sessions import PERSON_SCOPED
 from kiosk_backend.models import (
     ArchiveAgency,
     Contribution,
@@ -30,7 +31,7 @@ from kiosk_backend.people import require_person, resident_contribution_years
 from kiosk_backend.routing import READ_ONLY, DbSession
 from kiosk_backend.schemas import PersonQuery
 
-router = APIRouter(prefix="/persons", tags=["personal records"])
+router = APIRouter(prefix="/persons", tags=["personal records"], dependencies=PERSON_SCOPED)
 
 ENTERPRISE_STATUS_LABELS = {
     "none": "未参保",

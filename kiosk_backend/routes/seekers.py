@@ -13,6 +13,7 @@ from sqlalchemy import select
 from kiosk_backend.errors import ApiError, not_found
 from kiosk_backend.filing import enforce_rules, receipt_of
 from kiosk_backend.identity import mask_name, mask_phone
+from kiosk_backend.identity_sessions import PERSON_SCOPED
 from kiosk_backend.matching import match_postings, match_seekers
 from kiosk_backend.models import JobPosting, JobSeeker, OddJobDemand, Person
 from kiosk_backend.people import person_for_registration, require_person
@@ -139,7 +140,12 @@ class SeekerPage(Page):
     items: list[SeekerPublic]
 
 
-@router.post("/job-seekers", response_model=SeekerReceipt, summary="求职登记（固定工1 / 零工4）")
+@router.post(
+    "/job-seekers",
+    response_model=SeekerReceipt,
+    summary="求职登记（固定工1 / 零工4）",
+    dependencies=PERSON_SCOPED,
+)
 def register_seeker(body: SeekerRegistration, filing: Filing) -> Response:
     for index, town in enumerate(body.towns):
         _check_town(town, f"towns.{index}")
@@ -180,6 +186,7 @@ def register_seeker(body: SeekerRegistration, filing: Filing) -> Response:
     response_model=PostingMatches,
     summary="岗位信息推荐（固定工2 / 零工5）",
     openapi_extra=READ_ONLY,
+    dependencies=PERSON_SCOPED,
 )
 def seeker_matches(body: SeekerQuery, session: DbSession, today: Today) -> PostingMatches:
     person = require_person(session, body.id_number)
@@ -204,7 +211,12 @@ def seeker_matches(body: SeekerQuery, session: DbSession, today: Today) -> Posti
     )
 
 
-@router.post("/odd-job-demands", response_model=DemandReceipt, summary="招聘零工登记（7）")
+@router.post(
+    "/odd-job-demands",
+    response_model=DemandReceipt,
+    summary="招聘零工登记（7）",
+    dependencies=PERSON_SCOPED,
+)
 def register_demand(body: DemandRegistration, filing: Filing) -> Response:
     session, today = filing.session, filing.today
     _check_town(body.town, "town")

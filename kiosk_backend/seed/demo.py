@@ -4,7 +4,8 @@ Everything is generated from one ``random.Random`` seeded with a constant and an
 (``today``; postings, job fairs and payment months are placed relative to it). Names, employers
 and ID numbers are fictional; ID numbers are valid (region 140431, GB 11643 check character).
 
-Demo e-SSC QR codes (what the scanner simulator "reads"), each mapped to a resident:
+Demo e-SSC account labels (``essc_qr``), each naming a resident; a label is not a code — demo
+mode and the tests mint a fresh signed code for one (:func:`kiosk_backend.essc_codes.mint_for`):
 
 =====================  =====================================================================
 ``ESSC-DEMO-RESIDENT-01``  age 62, resident basic pension enrolled 16 years: may claim basic (34)
@@ -17,7 +18,7 @@ Demo e-SSC QR codes (what the scanner simulator "reads"), each mapped to a resid
 ``ESSC-DEMO-RESIDENT-08``  age 52, odd-job seeker (electrician) registered for items 4/5
 =====================  =====================================================================
 
-Operator e-SSC codes: ``ESSC-DEMO-OPERATOR-01`` (operator, active), ``-02`` (operator, locked),
+Operator labels: ``ESSC-DEMO-OPERATOR-01`` (operator, active), ``-02`` (operator, locked),
 ``-03`` (vendor, active), ``-04`` (system_admin), ``-05`` (business_admin), ``-06`` (cancelled),
 ``-07`` (operator, active but idle for 4 months: locked at its next sign-in, per 附件3);
 ``-08`` the county counter and desk (``qy-counter-01``), ``-09`` the city desk (``cz-desk-01``),
