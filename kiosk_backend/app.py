@@ -13,12 +13,13 @@ from sqlalchemy import func, select
 from kiosk_backend import __doc__ as package_doc
 from kiosk_backend.db import make_engine, make_session_factory, migrate
 from kiosk_backend.errors import install_error_handlers
-from kiosk_backend.models import Person
+from kiosk_backend.models import Kiosk, Person
 from kiosk_backend.openapi_doc import build_openapi
 from kiosk_backend.provision import upsert_kiosk
 from kiosk_backend.routes import ROUTERS
-from kiosk_backend.security import SignedRequestMiddleware
+from kiosk_backend.security import SignedRequestMiddleware, read_only_routes
 from kiosk_backend.seed.places import REGION_CODE
+from kiosk_backend.server_keys import ServerKeys, load_server_keys
 from kiosk_backend.settings import DEMO_SERVICE_POINT, ServerSettings
 
 log = logging.getLogger(__name__)
@@ -30,12 +31,14 @@ API_TITLE = "就近办 platform API (kiosk contract)"
 def create_app(settings: ServerSettings) -> FastAPI:
     """Build the server for *settings*: apply migrations, seed demo data if asked, wire routes.
 
-    Blocking (database work) — call it before serving, not from an event loop.
+    Blocking (database work) — call it before serving, not from an event loop. Loads (or
+    creates, beside an SQLite file) the server key ring: ServerKeyError when it cannot.
     """
+    keys = load_server_keys(settings.db_url, settings.key_file or None)
     engine = make_engine(settings.db_url)
-    migrate(engine)
+    migrate(engine, keys)
     sessions = make_session_factory(engine)
-    _prepare_demo(settings, sessions)
+    _prepare_demo(settings, sessions, keys)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI):
@@ -52,15 +55,19 @@ def create_app(settings: ServerSettings) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = sessions
+    app.state.server_keys = keys
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router, prefix="/api/v1", responses={})
     app.add_middleware(
         SignedRequestMiddleware,
         sessions=sessions,
+        keys=keys,
+        read_only=read_only_routes(app),
         clock_skew_seconds=settings.clock_skew_seconds,
         nonce_ttl_seconds=settings.nonce_ttl_seconds,
         max_body_bytes=settings.max_body_bytes,
+        idempotency_ttl_seconds=settings.idempotency_ttl_seconds,
     )
     app.openapi = lambda: _cached_openapi(app)  # type: ignore[method-assign]
     return app
@@ -72,21 +79,26 @@ def _cached_openapi(app: FastAPI):
     return app.openapi_schema
 
 
-def _prepare_demo(settings: ServerSettings, sessions) -> None:
+def _prepare_demo(settings: ServerSettings, sessions, keys: ServerKeys) -> None:
     if settings.demo_kiosk_secret_hex:
         with sessions() as session:
-            kiosk = upsert_kiosk(
-                session, settings.demo_kiosk_id, settings.demo_kiosk_secret_hex, DEMO_SERVICE_POINT
+            existing = session.get(Kiosk, settings.demo_kiosk_id)
+            # The demo kiosk stands in the demo county (as the county would provision it), so
+            # its tickets and applications reach the demo desks.
+            upsert_kiosk(
+                session,
+                settings.demo_kiosk_id,
+                settings.demo_kiosk_secret_hex,
+                DEMO_SERVICE_POINT,
+                keys=keys,
+                region_code=None if existing is not None and existing.region_code else REGION_CODE,
             )
-            # Until it announces itself the demo kiosk sits in the demo county, so its tickets
-            # and applications reach the demo desks.
-            kiosk.region_code = kiosk.region_code or REGION_CODE
             session.commit()
     if settings.seed_demo:
         from kiosk_backend.seed.desks import ensure_demo_desks
 
         with sessions() as session:
-            ensure_demo_desks(session)
+            ensure_demo_desks(session, keys)
             session.commit()
     if settings.seed_demo:
         with sessions() as session:

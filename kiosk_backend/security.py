@@ -1,45 +1,65 @@
 """ASGI middleware enforcing the contract's request signing, replay window and idempotency.
 
-Order of checks for every request except the unsigned ones (health, OpenAPI, docs):
-headers present and well-formed → body read (bounded) → timestamp within the skew → kiosk known
-→ HMAC over the raw bytes matches → nonce not seen before (stored until it cannot be replayed).
-Any failure answers 401 ``unauthenticated`` without the body ever being parsed.
+Order of checks for every request except the unsigned ones (health, OpenAPI, docs), cheapest
+and least revealing first, so nothing is read for a caller who cannot be a principal:
+headers present and well-formed (numbers are ``[0-9]{1,12}``: ``str.isdigit`` would accept
+superscripts and other Unicode digits) → timestamp within the skew → principal known and
+enabled, and allowed on this path → declared Content-Length within the limit → body read
+(bounded) → HMAC over the raw bytes matches → nonce not seen before (stored until it cannot be
+replayed). A failure answers 401 ``unauthenticated`` (403 ``forbidden`` for the wrong kind of
+principal, 413 for a body over the limit) and the body is never parsed — for an unknown kiosk
+or a stale timestamp it is not even read.
 
 Principals are of two kinds (``kiosks.kind``): service-point kiosks and responder desks of the
 county / city / province. Desk endpoints (:func:`is_desk_path`) answer 403 ``forbidden`` to a
 kiosk, and every other signed endpoint — person lookups included — answers 403 to a desk, so a
 desk's credentials can never read a resident's records the way a kiosk does. New routes are
-kiosk-only unless they live under a desk prefix.
+kiosk-only unless they live under a desk prefix. A principal's HMAC secret is stored sealed with
+the server key (:mod:`kiosk_backend.server_keys`) and opened per request.
 
-Then every POST needs an ``Idempotency-Key`` (a UUID): the first answer (2xx/4xx) is stored per
-(kiosk, key) and replayed for a repeat with the same body; a different body gets 409
-``idempotency_key_reused``; a repeat while the first is still running gets 503 with Retry-After
-(the client retries). 5xx answers are not stored, so a retry is processed again.
+Then every POST needs an ``Idempotency-Key`` (a UUID). POSTs that only read (``x-idempotent``
+in the OpenAPI document, :data:`kiosk_backend.routing.READ_ONLY`) are answered afresh each time
+and never recorded: their answers are a person's records, and a retry costs only a lookup. For
+the others the first answer (2xx/4xx) is stored per (kiosk, key) and replayed for a repeat with
+the same body; a different body gets 409 ``idempotency_key_reused``; a repeat while the first is
+still running gets 503 with Retry-After (the client retries). 5xx answers are not stored, so a
+retry is processed again. What is stored holds nothing personal in clear: the answer is sealed
+with the server key (bound to the kiosk and key), and the request is remembered by a keyed hash,
+HMAC(server subkey, SHA-256(method, path, query, body)) — a bare hash of a body that holds an ID
+number could be searched offline. Answers are kept ``idempotency_ttl_seconds`` (see
+:data:`kiosk_backend.settings.IDEMPOTENCY_TTL_SECONDS` for why that long and no longer).
 Routes that create things store their answer in the same transaction as their rows
 (:mod:`kiosk_backend.answers`), so a server dying between commit and answer cannot make a retry
 run them twice. For other routes an "in flight" record older than ``STALE_IN_FLIGHT_SECONDS``
 (the server died mid-request) is processed again on retry.
 
-Database work runs in the thread pool; the middleware itself never blocks the event loop.
+All state (nonces, idempotency records, principals) is in the database, so several server
+workers can share it. Database work runs in the thread pool; the middleware itself never blocks
+the event loop.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import logging
+import re
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
+from fastapi import FastAPI
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
+from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kiosk_backend import signing
-from kiosk_backend.answers import CLAIM_STATE_KEY
+from kiosk_backend.answers import CLAIM_STATE_KEY, answer_context
 from kiosk_backend.errors import error_response
 from kiosk_backend.models import (
     PRINCIPAL_DESK,
@@ -48,6 +68,9 @@ from kiosk_backend.models import (
     Kiosk,
     SeenNonce,
 )
+from kiosk_backend.provision import kiosk_secret
+from kiosk_backend.server_keys import REQUEST_HASH, STORED_ANSWER, SealedDataError, ServerKeys
+from kiosk_backend.settings import IDEMPOTENCY_TTL_SECONDS
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +80,8 @@ DESK_PATHS = frozenset({"/api/v1/ledger/responsibility"})
 PRINCIPAL_STATE_KEY = "principal_kind"
 STALE_IN_FLIGHT_SECONDS = 120
 PURGE_EVERY_SECONDS = 60
+NUMBER_RE = re.compile(r"[0-9]{1,12}")
+MAX_KIOSK_ID_LENGTH = 64
 
 
 class _Reject(Exception):
@@ -85,26 +110,53 @@ def _unauthenticated(reason: str) -> _Reject:
     return _Reject(401, "unauthenticated", "设备认证失败，请联系工作人员")
 
 
+def read_only_routes(app: FastAPI) -> tuple[re.Pattern[str], ...]:
+    """Path patterns of the POST routes marked read-only (``x-idempotent``) in *app*; call it
+    after every router is included."""
+    patterns = []
+    for route in app.routes:
+        if not isinstance(route, Route) or "POST" not in (route.methods or ()):
+            continue
+        if (getattr(route, "openapi_extra", None) or {}).get("x-idempotent"):
+            patterns.append(route.path_regex)
+    return tuple(patterns)
+
+
+@dataclass(frozen=True)
+class _Principal:
+    kiosk_id: str
+    kind: str
+    secret: bytes
+
+
 class SignedRequestMiddleware:
-    """Verify signatures, reject replays, and make POSTs idempotent (see module docstring)."""
+    """Verify signatures, reject replays, and make POSTs idempotent (see module docstring).
+
+    *keys* opens the principals' sealed secrets and seals stored answers; *read_only* are the
+    path patterns of POSTs that are never recorded (:func:`read_only_routes`).
+    """
 
     def __init__(
         self,
         app: ASGIApp,
         *,
         sessions: sessionmaker[Session],
+        keys: ServerKeys,
+        read_only: Iterable[re.Pattern[str]] = (),
         clock_skew_seconds: int = 300,
         nonce_ttl_seconds: int = 600,
         max_body_bytes: int = 1_000_000,
-        idempotency_ttl_days: int = 30,
+        idempotency_ttl_seconds: int = IDEMPOTENCY_TTL_SECONDS,
         now: Callable[[], float] = time.time,
     ):
         self.app = app
         self.sessions = sessions
+        self.keys = keys
+        self.read_only = tuple(read_only)
         self.clock_skew = clock_skew_seconds
         self.nonce_ttl = nonce_ttl_seconds
         self.max_body = max_body_bytes
-        self.idempotency_ttl = dt.timedelta(days=idempotency_ttl_days)
+        self.idempotency_ttl = dt.timedelta(seconds=idempotency_ttl_seconds)
         self.now = now
         self._last_purge = 0.0
 
@@ -117,18 +169,23 @@ class SignedRequestMiddleware:
                 k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]
             }
             kiosk_id, timestamp, nonce, signature = self._signature_headers(headers)
+            now = self.now()
+            if abs(now - int(timestamp)) > self.clock_skew:
+                raise _unauthenticated("timestamp outside the allowed skew")
+            principal = await run_in_threadpool(self._principal, kiosk_id)
+            _check_principal(principal.kind, scope["path"])
+            self._check_declared_length(headers)
             body = await self._read_body(receive)
-            kind = await run_in_threadpool(
-                self._authenticate, scope, kiosk_id, timestamp, nonce, signature, body
+            await run_in_threadpool(
+                self._verify, scope, principal, timestamp, nonce, signature, body, now
             )
-            _check_principal(kind, scope["path"])
         except _Reject as rejection:
             await error_response(
                 rejection.status, rejection.code, rejection.message, headers=rejection.headers
             )(scope, receive, send)
             return
         scope.setdefault("state", {})["kiosk_id"] = kiosk_id
-        scope["state"][PRINCIPAL_STATE_KEY] = kind
+        scope["state"][PRINCIPAL_STATE_KEY] = principal.kind
         replay_receive = _replaying(body, receive)
         if scope["method"] != "POST":
             await self.app(scope, replay_receive, send)
@@ -145,13 +202,22 @@ class SignedRequestMiddleware:
         signature = headers.get("x-kiosk-signature", "")
         if not (kiosk_id and timestamp and nonce and signature):
             raise _unauthenticated("missing signature headers")
-        if not timestamp.isdigit() or len(timestamp) > 12:
+        if not NUMBER_RE.fullmatch(timestamp):
             raise _unauthenticated("malformed timestamp")
-        if not signing.NONCE_RE.match(nonce) or not signing.SIGNATURE_RE.match(signature):
+        if not signing.NONCE_RE.fullmatch(nonce) or not signing.SIGNATURE_RE.fullmatch(signature):
             raise _unauthenticated("malformed nonce or signature")
-        if len(kiosk_id) > 64:
+        if len(kiosk_id) > MAX_KIOSK_ID_LENGTH:
             raise _unauthenticated("kiosk id too long")
         return kiosk_id, timestamp, nonce, signature
+
+    def _check_declared_length(self, headers: dict[str, str]) -> None:
+        declared = headers.get("content-length")
+        if declared is None:
+            return  # chunked: _read_body counts
+        if not NUMBER_RE.fullmatch(declared):
+            raise _Reject(400, "bad_request", "请求格式不正确")
+        if int(declared) > self.max_body:
+            raise _Reject(413, "payload_too_large", "请求内容太大")
 
     async def _read_body(self, receive: Receive) -> bytes:
         chunks: list[bytes] = []
@@ -169,35 +235,46 @@ class SignedRequestMiddleware:
                 break
         return b"".join(chunks)
 
-    def _authenticate(
-        self, scope: Scope, kiosk_id: str, timestamp: str, nonce: str, signature: str, body: bytes
-    ) -> str:
-        """Check the signature and spend the nonce; return the principal's kind."""
-        now = self.now()
-        if abs(now - int(timestamp)) > self.clock_skew:
-            raise _unauthenticated("timestamp outside the allowed skew")
-        raw_path = scope.get("raw_path") or scope["path"].encode("utf-8")
-        path = raw_path.decode("latin-1")
-        query = scope.get("query_string", b"").decode("latin-1")
+    def _principal(self, kiosk_id: str) -> _Principal:
+        """The enabled principal *kiosk_id* with its opened secret (401 otherwise)."""
         with self.sessions() as session:
             kiosk = session.get(Kiosk, kiosk_id)
             if kiosk is None or not kiosk.enabled:
                 raise _unauthenticated("unknown or disabled kiosk")
-            secret = bytes.fromhex(kiosk.secret_hex)
-            kind = kiosk.kind
-            if not signing.signature_matches(
-                secret, signature, scope["method"], path, query, timestamp, nonce, body
-            ):
-                raise _unauthenticated("bad signature")
+            try:
+                secret = kiosk_secret(kiosk, self.keys)
+            except SealedDataError:
+                log.error("a principal's secret does not open with the server key ring")
+                raise _unauthenticated("secret sealed under an unknown key") from None
+            return _Principal(kiosk.id, kiosk.kind, secret)
+
+    def _verify(
+        self,
+        scope: Scope,
+        principal: _Principal,
+        timestamp: str,
+        nonce: str,
+        signature: str,
+        body: bytes,
+        now: float,
+    ) -> None:
+        """Check the signature and spend the nonce (401 otherwise)."""
+        raw_path = scope.get("raw_path") or scope["path"].encode("utf-8")
+        path = raw_path.decode("latin-1")
+        query = scope.get("query_string", b"").decode("latin-1")
+        if not signing.signature_matches(
+            principal.secret, signature, scope["method"], path, query, timestamp, nonce, body
+        ):
+            raise _unauthenticated("bad signature")
+        with self.sessions() as session:
             expires = dt.datetime.fromtimestamp(now + self.nonce_ttl, dt.UTC)
-            session.add(SeenNonce(kiosk_id=kiosk_id, nonce=nonce, expires_at=expires))
+            session.add(SeenNonce(kiosk_id=principal.kiosk_id, nonce=nonce, expires_at=expires))
             try:
                 session.commit()
             except IntegrityError:
                 session.rollback()
                 raise _unauthenticated("replayed nonce") from None
             self._maybe_purge(session, now)
-        return kind
 
     def _maybe_purge(self, session: Session, now: float) -> None:
         if now - self._last_purge < PURGE_EVERY_SECONDS:
@@ -230,21 +307,28 @@ class SignedRequestMiddleware:
             message = "缺少 Idempotency-Key" if not key else "Idempotency-Key 应为 UUID"
             await error_response(400, "idempotency_key_required", message)(scope, receive, send)
             return
+        if any(pattern.match(scope["path"]) for pattern in self.read_only):
+            await self.app(scope, receive, send)  # a lookup: answered afresh, never recorded
+            return
         key = key.lower()
         scope.setdefault("state", {})[CLAIM_STATE_KEY] = (kiosk_id, key)
         method_path = f"POST {scope['path']}"
-        request_hash = hashlib.sha256(
+        request_digest = hashlib.sha256(
             method_path.encode("utf-8") + b"\n" + scope.get("query_string", b"") + b"\n" + body
-        ).hexdigest()
+        ).digest()
         try:
-            stored = await run_in_threadpool(self._claim, kiosk_id, key, request_hash, method_path)
+            stored = await run_in_threadpool(
+                self._claim, kiosk_id, key, request_digest, method_path
+            )
+            if stored is not None:
+                stored_body = self._open_answer(stored)
         except _Reject as rejection:
             await error_response(
                 rejection.status, rejection.code, rejection.message, headers=rejection.headers
             )(scope, receive, send)
             return
         if stored is not None:
-            await _send_stored(send, stored)
+            await _send_stored(send, stored, stored_body)
             return
         captured: list[Message] = []
 
@@ -270,9 +354,14 @@ class SignedRequestMiddleware:
             await send(message)
 
     def _claim(
-        self, kiosk_id: str, key: str, request_hash: str, method_path: str
+        self, kiosk_id: str, key: str, request_digest: bytes, method_path: str
     ) -> IdempotencyRecord | None:
-        """Insert an in-flight record; return the stored record if the key was seen before."""
+        """Insert an in-flight record; return the stored record if the key was seen before.
+
+        *request_digest* is the SHA-256 of the request; only its keyed hash is stored, and a
+        stored hash is compared under every key of the ring (it may predate a rotation).
+        """
+        request_hash = self.keys.digest(REQUEST_HASH, request_digest)
         with self.sessions() as session:
             for _attempt in range(2):
                 session.add(
@@ -292,7 +381,7 @@ class SignedRequestMiddleware:
                 existing = session.get(IdempotencyRecord, (kiosk_id, key))
                 if existing is None:  # released meanwhile; claim again
                     continue
-                if existing.request_hash != request_hash:
+                if not _same_request(self.keys, existing.request_hash, request_digest):
                     raise _Reject(
                         409, "idempotency_key_reused", "同一个请求编号已用于不同的内容，请重新提交"
                     )
@@ -320,14 +409,27 @@ class SignedRequestMiddleware:
             )
 
     def _store(self, kiosk_id: str, key: str, status: int, body: bytes, content_type: str) -> None:
+        sealed = self.keys.seal(STORED_ANSWER, body, answer_context(kiosk_id, key))
         with self.sessions() as session:
             record = session.get(IdempotencyRecord, (kiosk_id, key))
             if record is None or record.status_code is not None:
                 return  # released, or the route already stored its answer atomically
             record.status_code = status
-            record.response_body = body
+            record.response_body = sealed
             record.content_type = content_type or "application/json"
             session.commit()
+
+    def _open_answer(self, record: IdempotencyRecord) -> bytes:
+        """The stored answer in clear (500 if it no longer opens: its key left the ring)."""
+        if record.response_body is None:
+            return b""
+        try:
+            return self.keys.open(
+                STORED_ANSWER, record.response_body, answer_context(record.kiosk_id, record.key)
+            )
+        except SealedDataError:
+            log.error("a stored answer does not open with the server key ring")
+            raise _Reject(500, "server_error", "服务器内部错误，请稍后再试") from None
 
     def _release(self, kiosk_id: str, key: str) -> None:
         with self.sessions() as session:
@@ -348,8 +450,14 @@ def _header(start: Message, name: bytes) -> str:
     return ""
 
 
-async def _send_stored(send: Send, record: IdempotencyRecord) -> None:
-    body = record.response_body or b""
+def _same_request(keys: ServerKeys, stored_hash: str, request_digest: bytes) -> bool:
+    return any(
+        hmac.compare_digest(stored_hash, candidate)
+        for candidate in keys.digests(REQUEST_HASH, request_digest)
+    )
+
+
+async def _send_stored(send: Send, record: IdempotencyRecord, body: bytes) -> None:
     await send(
         {
             "type": "http.response.start",

@@ -9,6 +9,13 @@ from dataclasses import dataclass
 DEMO_KIOSK_ID = "demo-kiosk-0001"
 DEMO_SERVICE_POINT = "沁源县沁河镇城关社区就业社保服务点"
 
+# Answers to creating POSTs are kept this long for retries (kiosk_backend/README.md says why:
+# the kiosk's outbox retries a pending submission until the platform has answered it, every
+# ≤ 300 s while it can reach the platform, so a late retry means a kiosk switched off or cut
+# off since; 14 days covers the longest closure of a service point, the 8–9-day Spring
+# Festival break, with a weekend on each side).
+IDEMPOTENCY_TTL_SECONDS = 14 * 86_400
+
 
 @dataclass(frozen=True)
 class ServerSettings:
@@ -19,6 +26,10 @@ class ServerSettings:
     沁源县 demo data. demo_kiosk_secret_hex: when set, the demo kiosk is provisioned with it.
     clock_skew_seconds / nonce_ttl_seconds: replay-protection windows of the signing contract.
     seed_postings: how many job postings the demo seed creates.
+    key_file: the server key ring (kiosk_backend.server_keys); "" = $KIOSK_BACKEND_KEY_FILE or
+    ``<database file>.key`` beside an SQLite database (required for PostgreSQL).
+    idempotency_ttl_seconds: how long the answer to a creating POST is kept for a retry with
+    the same Idempotency-Key (see IDEMPOTENCY_TTL_SECONDS).
     """
 
     db_url: str = "sqlite:///kiosk-backend.sqlite3"
@@ -28,6 +39,8 @@ class ServerSettings:
     clock_skew_seconds: int = 300
     nonce_ttl_seconds: int = 600
     max_body_bytes: int = 1_000_000
+    key_file: str = ""
+    idempotency_ttl_seconds: int = IDEMPOTENCY_TTL_SECONDS
     seed_postings: int = 3000
     seed_persons: int = 400
     timezone: str = "Asia/Shanghai"

@@ -6,8 +6,10 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json as jsonlib
+import tempfile
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -107,6 +109,7 @@ class RunningBackend:
     kiosk_id: str
     secret_hex: str
     db_url: str
+    key_file: str
 
     @property
     def url(self) -> str:
@@ -120,27 +123,43 @@ class RunningBackend:
 def running_backend(
     db_url: str, *, seed_postings: int = 1500, seed_persons: int = 200, **settings: Any
 ) -> Iterator[RunningBackend]:
-    """Create, seed and serve the app on 127.0.0.1 (free port); stop it afterwards."""
+    """Create, seed and serve the app on 127.0.0.1 (free port); stop it afterwards.
+
+    A database without a key file of its own (PostgreSQL) gets a throw-away server key file;
+    ``RunningBackend.key_file`` names the one in use (pass it to ``add_kiosk`` and the like).
+    """
     from kiosk_backend.app import create_app
     from kiosk_backend.provision import new_secret_hex
     from kiosk_backend.server import serve_in_thread
+    from kiosk_backend.server_keys import key_file_for
     from kiosk_backend.settings import ServerSettings
 
     secret = new_secret_hex()
-    app = create_app(
-        ServerSettings(
-            db_url=db_url,
-            seed_demo=True,
-            demo_kiosk_secret_hex=secret,
-            seed_postings=seed_postings,
-            seed_persons=seed_persons,
-            **settings,
+    with contextlib.ExitStack() as stack:
+        key_file = key_file_for(db_url, settings.pop("key_file", None))
+        if key_file is None:
+            key_dir = stack.enter_context(tempfile.TemporaryDirectory(prefix="server-key-"))
+            key_file = Path(key_dir) / "backend.key"
+        app = create_app(
+            ServerSettings(
+                db_url=db_url,
+                seed_demo=True,
+                demo_kiosk_secret_hex=secret,
+                seed_postings=seed_postings,
+                seed_persons=seed_persons,
+                key_file=str(key_file),
+                **settings,
+            )
         )
-    )
-    handle = serve_in_thread(app)
-    try:
-        yield RunningBackend(
-            handle, SignedClient(handle.url, DEMO_KIOSK_ID, secret), DEMO_KIOSK_ID, secret, db_url
-        )
-    finally:
-        handle.stop()
+        handle = serve_in_thread(app)
+        try:
+            yield RunningBackend(
+                handle,
+                SignedClient(handle.url, DEMO_KIOSK_ID, secret),
+                DEMO_KIOSK_ID,
+                secret,
+                db_url,
+                str(key_file),
+            )
+        finally:
+            handle.stop()

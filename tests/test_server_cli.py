@@ -37,7 +37,10 @@ def _free_port() -> int:
 def test_add_kiosk_creates_a_private_secret_and_reuses_it(tmp_path):
     db = f"sqlite:///{tmp_path / 'b.sqlite3'}"
     secret_file = tmp_path / "keys" / "kiosk-7.secret"
-    first = _kiosk("add-kiosk", "--id", "kiosk-7", "--db", db, "--secret-file", str(secret_file))
+    first = _kiosk(
+        "add-kiosk", "--id", "kiosk-7", "--db", db, "--secret-file", str(secret_file),
+        "--region", "140431",
+    )  # fmt: skip
     assert first.returncode == 0, first.stderr
     assert stat.S_IMODE(secret_file.stat().st_mode) == 0o600
     secret = secret_file.read_text().strip()
@@ -69,7 +72,15 @@ def test_serve_answers_signed_requests_from_a_provisioned_kiosk(tmp_path):
     assert _kiosk("seed", "--db", db).returncode == 1, "seeding twice is refused"
     assert (
         _kiosk(
-            "add-kiosk", "--id", "site-kiosk-01", "--db", db, "--secret-file", str(secret_file)
+            "add-kiosk",
+            "--id",
+            "site-kiosk-01",
+            "--db",
+            db,
+            "--secret-file",
+            str(secret_file),
+            "--region",
+            "140431",
         ).returncode
         == 0
     )
