@@ -59,17 +59,17 @@ def create_app(settings: ServerSettings) -> FastAPI:
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router, prefix="/api/v1", responses={})
+    app.openapi = lambda: _cached_openapi(app)  # type: ignore[method-assign]
     app.add_middleware(
         SignedRequestMiddleware,
         sessions=sessions,
         keys=keys,
-        read_only=read_only_routes(app),
+        read_only=read_only_routes(app.openapi()),
         clock_skew_seconds=settings.clock_skew_seconds,
         nonce_ttl_seconds=settings.nonce_ttl_seconds,
         max_body_bytes=settings.max_body_bytes,
         idempotency_ttl_seconds=settings.idempotency_ttl_seconds,
     )
-    app.openapi = lambda: _cached_openapi(app)  # type: ignore[method-assign]
     return app
 
 

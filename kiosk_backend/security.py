@@ -49,15 +49,15 @@ import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
-from fastapi import FastAPI
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
-from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from kiosk.logsetup import failure_summary
 from kiosk_backend import signing
 from kiosk_backend.answers import CLAIM_STATE_KEY, answer_context
 from kiosk_backend.errors import error_response
@@ -110,15 +110,14 @@ def _unauthenticated(reason: str) -> _Reject:
     return _Reject(401, "unauthenticated", "设备认证失败，请联系工作人员")
 
 
-def read_only_routes(app: FastAPI) -> tuple[re.Pattern[str], ...]:
-    """Path patterns of the POST routes marked read-only (``x-idempotent``) in *app*; call it
-    after every router is included."""
+def read_only_routes(openapi: dict[str, Any]) -> tuple[re.Pattern[str], ...]:
+    """Path patterns of the POSTs the OpenAPI document *openapi* marks read-only
+    (``x-idempotent``): the contract is the one place that says which calls only read."""
     patterns = []
-    for route in app.routes:
-        if not isinstance(route, Route) or "POST" not in (route.methods or ()):
-            continue
-        if (getattr(route, "openapi_extra", None) or {}).get("x-idempotent"):
-            patterns.append(route.path_regex)
+    for path, operations in openapi.get("paths", {}).items():
+        if operations.get("post", {}).get("x-idempotent"):
+            parts = re.split(r"\{[^/{}]+\}", path)
+            patterns.append(re.compile("[^/]+".join(re.escape(p) for p in parts)))
     return tuple(patterns)
 
 
@@ -161,7 +160,34 @@ class SignedRequestMiddleware:
         self._last_purge = 0.0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in UNSIGNED_PATHS:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracked_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self._handle(scope, receive, tracked_send)
+        except Exception as exc:
+            # An unexpected error ends here, not in the server's log with its text (which may
+            # quote a resident's name or address): its type and place only, then 500.
+            log.error(
+                "unhandled server error on %s %s: %s",
+                scope["method"],
+                scope["path"],
+                failure_summary(exc),
+            )
+            if not started:
+                await error_response(500, "server_error", "服务器内部错误，请稍后再试")(
+                    scope, receive, send
+                )
+
+    async def _handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["path"] in UNSIGNED_PATHS:
             await self.app(scope, receive, send)
             return
         try:
@@ -307,7 +333,7 @@ class SignedRequestMiddleware:
             message = "缺少 Idempotency-Key" if not key else "Idempotency-Key 应为 UUID"
             await error_response(400, "idempotency_key_required", message)(scope, receive, send)
             return
-        if any(pattern.match(scope["path"]) for pattern in self.read_only):
+        if any(pattern.fullmatch(scope["path"]) for pattern in self.read_only):
             await self.app(scope, receive, send)  # a lookup: answered afresh, never recorded
             return
         key = key.lower()

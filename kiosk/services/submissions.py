@@ -25,6 +25,7 @@ from kiosk.domain.items.views import ApplicationRow, due_of, materials_text
 from kiosk.domain.person import Person
 from kiosk.domain.receipt import STATUS_ACCEPTED, STATUS_SAVED_OFFLINE, Receipt, ReceiptLine
 from kiosk.domain.workdays import DueDate, WorkingCalendar
+from kiosk.logsetup import failure_summary
 from kiosk.services.errors import BackendRejected
 from kiosk.services.outbox import Outbox, OutboxEntry, OutboxStatus
 from kiosk.services.session import SessionManager
@@ -247,8 +248,11 @@ class Submissions:
             return False, NO_PRINTER_MESSAGE, None
         try:
             outcome = self._printing.print_receipt(receipt)
-        except Exception:  # the receipt data is safe in the outbox; never lose the result
-            log.exception("printing failed", extra={"event": "flows_print_error"})
+        except Exception as exc:  # the receipt data is safe in the outbox; never lose the result
+            # the receipt names the resident: the failure's type and place only, not its text
+            log.error(
+                "printing failed: %s", failure_summary(exc), extra={"event": "flows_print_error"}
+            )
             return False, NO_PRINTER_MESSAGE, None
         if outcome.printed:
             return True, PRINTED_MESSAGE, None
