@@ -1,6 +1,7 @@
 """Engine, sessions and schema migration for the reference server.
 
-SQLite gets WAL, a busy timeout and foreign keys on every connection; PostgreSQL is used as is.
+SQLite gets WAL, a busy timeout, foreign keys and secure_delete on every connection; PostgreSQL
+is used as is.
 The SQLite file is created 0600 before SQLite first opens it, so its -wal and -shm files (which
 SQLite creates with the database file's mode) are 0600 too; a file an older version left wider
 is narrowed once, with a warning. :func:`migrate` applies the Alembic migrations
@@ -48,6 +49,9 @@ def make_engine(db_url: str) -> Engine:
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA busy_timeout=30000")
+            # Freed pages are zeroed: a purged answer or a secret a migration sealed does not
+            # linger in the file's free list in clear.
+            cursor.execute("PRAGMA secure_delete=ON")
             cursor.close()
 
         return engine
@@ -101,6 +105,11 @@ def migrate(engine: Engine, keys=None) -> None:
     from alembic import command
 
     command.upgrade(alembic_config(engine, keys), "head")
+    if engine.dialect.name == "sqlite":
+        # Old page images (e.g. a secret before 0007 sealed it) wait in the WAL until a
+        # checkpoint; write them home and empty the WAL now. Busy readers only postpone it.
+        with engine.connect() as connection:
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 def reset_sequences(session: Session, tables: list[str]) -> None:
