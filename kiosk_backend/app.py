@@ -17,7 +17,7 @@ from kiosk_backend.models import Kiosk, Person
 from kiosk_backend.openapi_doc import build_openapi
 from kiosk_backend.provision import upsert_kiosk
 from kiosk_backend.routes import ROUTERS
-from kiosk_backend.security import SignedRequestMiddleware, read_only_routes
+from kiosk_backend.security import SignedRequestMiddleware, post_markers
 from kiosk_backend.seed.places import REGION_CODE
 from kiosk_backend.server_keys import ServerKeys, load_server_keys
 from kiosk_backend.settings import DEMO_SERVICE_POINT, ServerSettings
@@ -64,11 +64,12 @@ def create_app(settings: ServerSettings) -> FastAPI:
         SignedRequestMiddleware,
         sessions=sessions,
         keys=keys,
-        read_only=read_only_routes(app.openapi()),
+        markers=post_markers(app.openapi()),
         clock_skew_seconds=settings.clock_skew_seconds,
         nonce_ttl_seconds=settings.nonce_ttl_seconds,
         max_body_bytes=settings.max_body_bytes,
-        idempotency_ttl_seconds=settings.idempotency_ttl_seconds,
+        outbox_answer_ttl_seconds=settings.outbox_answer_ttl_seconds,
+        direct_answer_ttl_seconds=settings.direct_answer_ttl_seconds,
     )
     return app
 

@@ -26,8 +26,9 @@ still running gets 503 with Retry-After (the client retries). 5xx answers are no
 retry is processed again. What is stored holds nothing personal in clear: the answer is sealed
 with the server key (bound to the kiosk and key), and the request is remembered by a keyed hash,
 HMAC(server subkey, SHA-256(method, path, query, body)) — a bare hash of a body that holds an ID
-number could be searched offline. Answers are kept ``idempotency_ttl_seconds`` (see
-:data:`kiosk_backend.settings.IDEMPOTENCY_TTL_SECONDS` for why that long and no longer).
+number could be searched offline. Answers to POSTs the kiosk delivers through its outbox
+(``x-outbox``) are kept 14 days, every other answer one hour (see
+:data:`kiosk_backend.settings.OUTBOX_ANSWER_TTL_SECONDS` for why that long and no longer).
 Routes that create things store their answer in the same transaction as their rows
 (:mod:`kiosk_backend.answers`), so a server dying between commit and answer cannot make a retry
 run them twice. For other routes an "in flight" record older than ``STALE_IN_FLIGHT_SECONDS``
@@ -47,7 +48,7 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,7 +71,7 @@ from kiosk_backend.models import (
 )
 from kiosk_backend.provision import kiosk_secret
 from kiosk_backend.server_keys import REQUEST_HASH, STORED_ANSWER, SealedDataError, ServerKeys
-from kiosk_backend.settings import IDEMPOTENCY_TTL_SECONDS
+from kiosk_backend.settings import DIRECT_ANSWER_TTL_SECONDS, OUTBOX_ANSWER_TTL_SECONDS
 
 log = logging.getLogger(__name__)
 
@@ -110,15 +111,29 @@ def _unauthenticated(reason: str) -> _Reject:
     return _Reject(401, "unauthenticated", "设备认证失败，请联系工作人员")
 
 
-def read_only_routes(openapi: dict[str, Any]) -> tuple[re.Pattern[str], ...]:
-    """Path patterns of the POSTs the OpenAPI document *openapi* marks read-only
-    (``x-idempotent``): the contract is the one place that says which calls only read."""
-    patterns = []
+@dataclass(frozen=True)
+class PostMarkers:
+    """What the contract says about its POSTs (see :func:`post_markers`)."""
+
+    read_only: tuple[re.Pattern[str], ...]
+    outbox: frozenset[str]  # "POST <path>" of the POSTs the kiosk delivers through its outbox
+
+
+def post_markers(openapi: dict[str, Any]) -> PostMarkers:
+    """The POSTs the OpenAPI document *openapi* marks read-only (``x-idempotent``, as path
+    patterns) and outbox-delivered (``x-outbox``): the contract is the one place that says so.
+    An outbox path may not hold parameters (stored records are matched by their exact path)."""
+    read_only, outbox = [], set()
     for path, operations in openapi.get("paths", {}).items():
-        if operations.get("post", {}).get("x-idempotent"):
+        post = operations.get("post", {})
+        if post.get("x-idempotent"):
             parts = re.split(r"\{[^/{}]+\}", path)
-            patterns.append(re.compile("[^/]+".join(re.escape(p) for p in parts)))
-    return tuple(patterns)
+            read_only.append(re.compile("[^/]+".join(re.escape(p) for p in parts)))
+        if post.get("x-outbox"):
+            if "{" in path:
+                raise ValueError(f"an x-outbox path cannot have parameters: {path}")
+            outbox.add(f"POST {path}")
+    return PostMarkers(tuple(read_only), frozenset(outbox))
 
 
 @dataclass(frozen=True)
@@ -131,8 +146,8 @@ class _Principal:
 class SignedRequestMiddleware:
     """Verify signatures, reject replays, and make POSTs idempotent (see module docstring).
 
-    *keys* opens the principals' sealed secrets and seals stored answers; *read_only* are the
-    path patterns of POSTs that are never recorded (:func:`read_only_routes`).
+    *keys* opens the principals' sealed secrets and seals stored answers; *markers* say which
+    POSTs are never recorded and which answers are kept the long time (:func:`post_markers`).
     """
 
     def __init__(
@@ -141,21 +156,23 @@ class SignedRequestMiddleware:
         *,
         sessions: sessionmaker[Session],
         keys: ServerKeys,
-        read_only: Iterable[re.Pattern[str]] = (),
+        markers: PostMarkers = PostMarkers((), frozenset()),
         clock_skew_seconds: int = 300,
         nonce_ttl_seconds: int = 600,
         max_body_bytes: int = 1_000_000,
-        idempotency_ttl_seconds: int = IDEMPOTENCY_TTL_SECONDS,
+        outbox_answer_ttl_seconds: int = OUTBOX_ANSWER_TTL_SECONDS,
+        direct_answer_ttl_seconds: int = DIRECT_ANSWER_TTL_SECONDS,
         now: Callable[[], float] = time.time,
     ):
         self.app = app
         self.sessions = sessions
         self.keys = keys
-        self.read_only = tuple(read_only)
+        self.markers = markers
         self.clock_skew = clock_skew_seconds
         self.nonce_ttl = nonce_ttl_seconds
         self.max_body = max_body_bytes
-        self.idempotency_ttl = dt.timedelta(seconds=idempotency_ttl_seconds)
+        self.outbox_answer_ttl = dt.timedelta(seconds=outbox_answer_ttl_seconds)
+        self.direct_answer_ttl = dt.timedelta(seconds=direct_answer_ttl_seconds)
         self.now = now
         self._last_purge = 0.0
 
@@ -310,9 +327,15 @@ class SignedRequestMiddleware:
         session.execute(delete(SeenNonce).where(SeenNonce.expires_at < current))
         session.execute(
             delete(IdempotencyRecord).where(
-                IdempotencyRecord.created_at < current - self.idempotency_ttl
+                IdempotencyRecord.created_at < current - self.outbox_answer_ttl
             )
         )
+        direct = delete(IdempotencyRecord).where(
+            IdempotencyRecord.created_at < current - self.direct_answer_ttl
+        )
+        if self.markers.outbox:
+            direct = direct.where(IdempotencyRecord.method_path.not_in(self.markers.outbox))
+        session.execute(direct)
         session.commit()
 
     # --- idempotency ----------------------------------------------------------------------
@@ -333,7 +356,7 @@ class SignedRequestMiddleware:
             message = "缺少 Idempotency-Key" if not key else "Idempotency-Key 应为 UUID"
             await error_response(400, "idempotency_key_required", message)(scope, receive, send)
             return
-        if any(pattern.fullmatch(scope["path"]) for pattern in self.read_only):
+        if any(pattern.fullmatch(scope["path"]) for pattern in self.markers.read_only):
             await self.app(scope, receive, send)  # a lookup: answered afresh, never recorded
             return
         key = key.lower()

@@ -113,10 +113,6 @@ class ServerKeys:
         except InvalidTag:
             raise SealedDataError("sealed value does not open (damaged or moved)") from None
 
-    def is_current(self, blob: bytes) -> bool:
-        """True if *blob* was sealed under the newest key (rotation re-seals the others)."""
-        return bytes(blob[1 : 1 + KEY_ID_BYTES]) == _key_id(self.keys[0])
-
     def digest(self, purpose: str, message: bytes) -> str:
         """Hex HMAC-SHA256 of *message* under the newest key's *purpose* subkey."""
         return self.digests(purpose, message)[0]

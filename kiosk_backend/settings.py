@@ -9,12 +9,15 @@ from dataclasses import dataclass
 DEMO_KIOSK_ID = "demo-kiosk-0001"
 DEMO_SERVICE_POINT = "沁源县沁河镇城关社区就业社保服务点"
 
-# Answers to creating POSTs are kept this long for retries (kiosk_backend/README.md says why:
-# the kiosk's outbox retries a pending submission until the platform has answered it, every
-# ≤ 300 s while it can reach the platform, so a late retry means a kiosk switched off or cut
-# off since; 14 days covers the longest closure of a service point, the 8–9-day Spring
-# Festival break, with a weekend on each side).
-IDEMPOTENCY_TTL_SECONDS = 14 * 86_400
+# How long a stored answer waits for a retry with the same Idempotency-Key (kiosk_backend/
+# README.md): the kiosk's outbox retries a pending submission until the platform has answered
+# it, every ≤ 300 s while it can reach the platform, so a late retry means a kiosk switched off
+# or cut off since; 14 days covers the longest closure of a service point, the 8–9-day Spring
+# Festival break, with a weekend on each side. Every other POST is answered while the caller
+# waits, and a client repeats it within seconds (503 request_in_progress, a lost answer), if at
+# all: one hour is ample.
+OUTBOX_ANSWER_TTL_SECONDS = 14 * 86_400
+DIRECT_ANSWER_TTL_SECONDS = 3600
 
 
 @dataclass(frozen=True)
@@ -28,8 +31,9 @@ class ServerSettings:
     seed_postings: how many job postings the demo seed creates.
     key_file: the server key ring (kiosk_backend.server_keys); "" = $KIOSK_BACKEND_KEY_FILE or
     ``<database file>.key`` beside an SQLite database (required for PostgreSQL).
-    idempotency_ttl_seconds: how long the answer to a creating POST is kept for a retry with
-    the same Idempotency-Key (see IDEMPOTENCY_TTL_SECONDS).
+    outbox_answer_ttl_seconds / direct_answer_ttl_seconds: how long the answer to a POST the
+    kiosk sends through its outbox (``x-outbox``) / to any other stored POST is kept for a retry
+    with the same Idempotency-Key (see OUTBOX_ANSWER_TTL_SECONDS).
     """
 
     db_url: str = "sqlite:///kiosk-backend.sqlite3"
@@ -40,7 +44,8 @@ class ServerSettings:
     nonce_ttl_seconds: int = 600
     max_body_bytes: int = 1_000_000
     key_file: str = ""
-    idempotency_ttl_seconds: int = IDEMPOTENCY_TTL_SECONDS
+    outbox_answer_ttl_seconds: int = OUTBOX_ANSWER_TTL_SECONDS
+    direct_answer_ttl_seconds: int = DIRECT_ANSWER_TTL_SECONDS
     seed_postings: int = 3000
     seed_persons: int = 400
     timezone: str = "Asia/Shanghai"

@@ -329,7 +329,7 @@ def test_expired_nonces_and_old_answers_are_purged(tmp_path):
             None,
             sessions=sessions,
             keys=ServerKeys.generate(),
-            idempotency_ttl_seconds=30 * 86400,
+            outbox_answer_ttl_seconds=30 * 86400,
         )
         middleware._maybe_purge(session, now)
         assert [n.nonce for n in session.query(SeenNonce)] == ["b" * 32]

@@ -1,8 +1,8 @@
 """The signing middleware's header checks, tried as an attacker would over real HTTP.
 
 Findings (issue 13): an unsigned request with ``X-Kiosk-Timestamp: 17²`` got 500 with a
-traceback (``str.isdigit`` accepts superscripts); up to 1 MB of body was read before the kiosk id
-and timestamp were checked. Here a caller who cannot be a principal is answered before it has
+traceback (``str.isdigit`` accepts superscripts) — and the kiosk's client read ``Retry-After``
+the same way; up to 1 MB of body was read before the kiosk id and timestamp were checked. Here a caller who cannot be a principal is answered before it has
 sent a byte of its body: the tests send the headers only and wait for the answer (the old server
 waited for the body, so the read timed out).
 """
@@ -15,7 +15,9 @@ import uuid
 
 import pytest
 import requests
+from test_client_support import scripted_server  # noqa: F401  (fixture)
 
+from kiosk.services.backend_client import BackendClient
 from kiosk_backend import signing
 from kiosk_backend.testing import running_backend
 
@@ -89,3 +91,18 @@ def test_a_declared_body_over_the_limit_is_413_before_it_is_read(backend):
     response = _headers_only(backend, _signed(backend, "POST", HELP_CALLS, b"{}"), 5_000_000)
     assert response.status == 413
     assert b'"payload_too_large"' in response.read()
+
+
+def test_a_retry_after_of_unicode_digits_from_the_platform_is_not_a_crash(scripted_server):  # noqa: F811
+    # GIVEN a platform (or something in its place) answering 503 with "Retry-After: ²"
+    scripted_server.script[:] = [
+        (503, {"code": "busy", "message": "忙"}, {"Retry-After": "²"}),
+        (200, {"ok": True}, {}),
+    ]
+    delays: list[float] = []
+    client = BackendClient(
+        requests.Session(), scripted_server.url, "k1", b"s" * 32, sleep=delays.append
+    )
+    # WHEN the kiosk asks THEN it waits its own backoff instead and gets the retried answer
+    assert client.get("/catalogue") == {"ok": True}
+    assert delays == [0.3]

@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import select, text
 
 from kiosk_backend.db import make_engine
+from kiosk_backend.export_openapi import OPENAPI_PATH
 from kiosk_backend.models import IdempotencyRecord, Person
 from kiosk_backend.server_keys import REQUEST_HASH, read_key_file
 from kiosk_backend.testing import running_backend
@@ -116,32 +117,58 @@ def test_the_request_hash_is_keyed_with_the_server_key(backend):
     assert stored == keys.digest(REQUEST_HASH, bare.digest())
 
 
-def test_answers_are_kept_14_days_then_purged(tmp_path):
-    # GIVEN a fresh server (it purges on its first request) and answers 13, 15 and 20 days old
+def _aged_record(connection, kiosk_id: str, key: str, path: str, age: dt.timedelta) -> None:
+    connection.execute(
+        text(
+            "INSERT INTO idempotency_records (kiosk_id, key, request_hash, method_path, "
+            "status_code, response_body, content_type, created_at) VALUES (:kiosk, :key, 'h', "
+            ":method_path, 200, NULL, 'application/json', :at)"
+        ),
+        {
+            "kiosk": kiosk_id,
+            "key": key,
+            "method_path": f"POST {path}",
+            "at": dt.datetime.now(dt.UTC) - age,
+        },
+    )
+
+
+def test_answers_are_kept_as_long_as_retries_need_and_no_longer(tmp_path):
+    # GIVEN a fresh server (it purges on its first request) and stored answers of two kinds:
+    # a work order (the kiosk's outbox may retry it days later) and a help call (answered
+    # while the kiosk waits)
     url = f"sqlite:///{tmp_path / 'ttl.sqlite3'}"
+    ages = {
+        ("outbox-13d", WORK_ORDERS): dt.timedelta(days=13),
+        ("outbox-15d", WORK_ORDERS): dt.timedelta(days=15),
+        ("outbox-20d", WORK_ORDERS): dt.timedelta(days=20),
+        ("direct-30m", f"{API}/help-requests"): dt.timedelta(minutes=30),
+        ("direct-2h", f"{API}/help-requests"): dt.timedelta(hours=2),
+    }
     with running_backend(url, seed_postings=5, seed_persons=5) as backend:
-        now = dt.datetime.now(dt.UTC)
         engine = make_engine(url)
         try:
             with engine.begin() as connection:
-                for days in (13, 15, 20):
-                    connection.execute(
-                        text(
-                            "INSERT INTO idempotency_records (kiosk_id, key, request_hash, "
-                            "method_path, status_code, response_body, content_type, created_at) "
-                            "VALUES (:kiosk, :key, 'h', 'POST /x', 200, NULL, 'application/json', "
-                            ":at)"
-                        ),
-                        {
-                            "kiosk": backend.kiosk_id,
-                            "key": f"aged-{days}",
-                            "at": now - dt.timedelta(days=days),
-                        },
-                    )
+                for (key, path), age in ages.items():
+                    _aged_record(connection, backend.kiosk_id, key, path, age)
         finally:
             engine.dispose()
         # WHEN any signed request arrives
         assert backend.client.get(f"{API}/catalogue").status_code == 200
-        # THEN only the answer younger than the retention is left
-        keys = [row.key for row in _query(backend, select(IdempotencyRecord.key))]
-        assert sorted(k for k in keys if k.startswith("aged-")) == ["aged-13"]
+        # THEN an outbox answer is kept 14 days, any other one hour
+        keys = {row.key for row in _query(backend, select(IdempotencyRecord.key))}
+    assert keys & {key for key, _path in ages} == {"outbox-13d", "direct-30m"}
+
+
+def test_every_path_the_kiosk_sends_through_its_outbox_is_marked_in_the_contract():
+    from kiosk.domain.items import load_definitions
+    from kiosk.services.api_models import PATH_TICKET_CLOSE, PATH_TICKETS
+
+    definitions = load_definitions()
+    outbox_paths = {PATH_TICKETS, PATH_TICKET_CLOSE, API + definitions.work_order.call.path}
+    outbox_paths |= {
+        API + item.call.path for item in definitions.items.values() if item.is_submission
+    }
+    contract = json.loads(OPENAPI_PATH.read_text(encoding="utf-8"))["paths"]
+    marked = {path for path, ops in contract.items() if ops.get("post", {}).get("x-outbox")}
+    assert outbox_paths == marked
