@@ -49,6 +49,9 @@ NONCE_BYTES = 12
 KIOSK_SECRET = "kiosk-secret"
 STORED_ANSWER = "idempotency-answer"
 REQUEST_HASH = "idempotency-request-hash"
+ESSC_ISSUER_KEY = "essc-issuer-key"  # sealing the e-SSC signing key the platform keeps
+PERSON_DIGEST = "person-digest"  # keyed digests of ID numbers (never a bare hash)
+PURPOSES = (KIOSK_SECRET, STORED_ANSWER, REQUEST_HASH, ESSC_ISSUER_KEY, PERSON_DIGEST)
 
 
 class ServerKeyError(RuntimeError):
@@ -75,7 +78,7 @@ class ServerKeys:
         self._by_id = {_key_id(k): k for k in self.keys}
         self._subkeys: dict[tuple[bytes, str], bytes] = {}
         for key in self.keys:
-            for purpose in (KIOSK_SECRET, STORED_ANSWER, REQUEST_HASH):
+            for purpose in PURPOSES:
                 self._subkeys[(key, purpose)] = _derive(key, purpose)
 
     @classmethod
