@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
 import stat
 import subprocess
 import sys
-import time
 
 import pytest
 import requests
+from backend_process import serving
 
 from kiosk_backend.testing import SignedClient
 
@@ -26,12 +23,6 @@ def _kiosk(*args: str, env=None, timeout=120) -> subprocess.CompletedProcess:
         timeout=timeout,
         env=env,
     )
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def test_add_kiosk_creates_a_private_secret_and_reuses_it(tmp_path):
@@ -84,45 +75,9 @@ def test_serve_answers_signed_requests_from_a_provisioned_kiosk(tmp_path):
         ).returncode
         == 0
     )
-    port = _free_port()
-    env = {**os.environ, "KIOSK_DATA_DIR": str(tmp_path / "data")}
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "kiosk",
-            "backend",
-            "serve",
-            "--db",
-            db,
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=env,
-    )
-    try:
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if requests.get(base + "/api/v1/health", timeout=2).ok:
-                    break
-            except requests.ConnectionError:
-                pass
-            assert server.poll() is None, server.stderr.read().decode()
-            assert time.monotonic() < deadline, "server did not start"
-            time.sleep(0.2)
+    with serving(db, env={"KIOSK_DATA_DIR": str(tmp_path / "data")}) as base:
         client = SignedClient(base, "site-kiosk-01", secret_file.read_text().strip())
         jobs = client.get("/api/v1/jobs", params={"q": "司机"})
         assert jobs.status_code == 200 and jobs.json()["total"] > 0
         unsigned = requests.get(base + "/api/v1/jobs", timeout=10)
         assert unsigned.status_code == 401
-    finally:
-        server.send_signal(signal.SIGTERM)
-        # uvicorn shuts down gracefully, then re-raises the signal it caught
-        assert server.wait(timeout=30) in (0, -signal.SIGTERM)
-        assert b"Traceback" not in server.stderr.read()

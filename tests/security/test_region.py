@@ -8,12 +8,11 @@ backend add-kiosk`` command, and a database migrated from the schema before the 
 from __future__ import annotations
 
 import sqlite3
-import subprocess
-import sys
 import uuid
 
 import pytest
 from alembic import command
+from backend_process import backend_cli
 from sqlalchemy import select
 
 from kiosk_backend.db import alembic_config, make_engine, migrate
@@ -27,15 +26,6 @@ API = "/api/v1"
 REGISTER = f"{API}/kiosks/register"
 QINYUAN = "140431"
 COUNTY_DESK = DEMO_DESKS[0]  # demo-county-140431
-
-
-def _backend_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "kiosk", "backend", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 def _announce(region_code: str) -> dict:
@@ -97,7 +87,7 @@ def _county_numbers(county) -> set[str]:
 def test_the_county_sets_the_region_and_an_announce_cannot_change_it(backend, tmp_path):
     # GIVEN the county provisions a kiosk in 沁源县 with the real command
     secret_file = tmp_path / "qy-0042.secret"
-    provisioned = _backend_cli(
+    provisioned = backend_cli(
         "add-kiosk", "--id", "qy-0042", "--db", backend.db_url,
         "--secret-file", str(secret_file), "--region", QINYUAN,
     )  # fmt: skip
@@ -112,7 +102,7 @@ def test_the_county_sets_the_region_and_an_announce_cannot_change_it(backend, tm
 
 
 def test_a_new_kiosk_without_a_region_is_refused(backend, tmp_path):
-    result = _backend_cli(
+    result = backend_cli(
         "add-kiosk", "--id", f"no-region-{uuid.uuid4().hex[:6]}", "--db", backend.db_url,
         "--secret-file", str(tmp_path / "k.secret"),
     )  # fmt: skip

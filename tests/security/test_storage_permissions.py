@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from alembic import command
-from site_cli import backend_cli, serving
+from backend_process import backend_cli, serving
 
 from kiosk_backend.db import alembic_config, make_engine
 from kiosk_backend.testing import SignedClient
