@@ -25,6 +25,7 @@ from kiosk_backend.settings import DEMO_SERVICE_POINT, ServerSettings
 log = logging.getLogger(__name__)
 
 API_VERSION = "1.0.0"
+API_PREFIX = "/api/v1"
 API_TITLE = "就近办 platform API (kiosk contract)"
 
 
@@ -58,19 +59,19 @@ def create_app(settings: ServerSettings) -> FastAPI:
     app.state.server_keys = keys
     install_error_handlers(app)
     for router in ROUTERS:
-        app.include_router(router, prefix="/api/v1", responses={})
-    app.openapi = lambda: _cached_openapi(app)  # type: ignore[method-assign]
+        app.include_router(router, prefix=API_PREFIX, responses={})
     app.add_middleware(
         SignedRequestMiddleware,
         sessions=sessions,
         keys=keys,
-        markers=post_markers(app.openapi()),
+        markers=post_markers(ROUTERS, API_PREFIX),
         clock_skew_seconds=settings.clock_skew_seconds,
         nonce_ttl_seconds=settings.nonce_ttl_seconds,
         max_body_bytes=settings.max_body_bytes,
         outbox_answer_ttl_seconds=settings.outbox_answer_ttl_seconds,
         direct_answer_ttl_seconds=settings.direct_answer_ttl_seconds,
     )
+    app.openapi = lambda: _cached_openapi(app)  # type: ignore[method-assign]
     return app
 
 

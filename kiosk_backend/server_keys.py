@@ -180,6 +180,12 @@ def load_server_keys(db_url: str, key_file: str | os.PathLike[str] | None = None
             "(the key seals kiosk secrets; every worker on this database needs the same file)"
         )
     if not path.exists():
+        database = default_key_file(db_url)
+        if database is not None and Path(str(database)[: -len(KEY_FILE_SUFFIX)]).exists():
+            log.warning(
+                "made a new server key file beside an existing database: if its secrets were "
+                "sealed before (a key file lost or moved), they will not open; restore that file"
+            )
         _create_key_file(path, ServerKeys.generate())
     return read_key_file(path)
 
