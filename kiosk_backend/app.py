@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from kiosk_backend import __doc__ as package_doc
+from kiosk_backend import console
 from kiosk_backend.db import make_engine, make_session_factory, migrate
 from kiosk_backend.errors import install_error_handlers
 from kiosk_backend.models import Kiosk, Person
@@ -21,6 +22,7 @@ from kiosk_backend.security import SignedRequestMiddleware, post_markers
 from kiosk_backend.seed.places import REGION_CODE
 from kiosk_backend.server_keys import ServerKeys, load_server_keys
 from kiosk_backend.settings import DEMO_SERVICE_POINT, ServerSettings
+from kiosk_backend.staff.scheduler import Housekeeping
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +45,11 @@ def create_app(settings: ServerSettings) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI):
+        housekeeping = Housekeeping(
+            sessions, every_seconds=settings.staff_lock_check_seconds, tz=settings.timezone
+        ).start()
         yield
+        housekeeping.stop()
         engine.dispose()
 
     app = FastAPI(
@@ -60,6 +66,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router, prefix=API_PREFIX, responses={})
+    console.install(app)
     app.add_middleware(
         SignedRequestMiddleware,
         sessions=sessions,

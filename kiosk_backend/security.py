@@ -78,6 +78,9 @@ from kiosk_backend.settings import DIRECT_ANSWER_TTL_SECONDS, OUTBOX_ANSWER_TTL_
 log = logging.getLogger(__name__)
 
 UNSIGNED_PATHS = frozenset({"/api/v1/health", "/openapi.json", "/docs", "/docs/oauth2-redirect"})
+# The staff console authenticates people with its own sessions (kiosk_backend.console.auth);
+# a kiosk's or desk's signature opens nothing there.
+CONSOLE_PREFIX = "/console"
 DESK_PATH_PREFIXES = ("/api/v1/desk/", "/api/v1/ledger/desk/")
 DESK_PATHS = frozenset({"/api/v1/ledger/responsibility"})
 PRINCIPAL_STATE_KEY = "principal_kind"
@@ -96,6 +99,10 @@ class _Reject(Exception):
 def is_desk_path(path: str) -> bool:
     """True for endpoints only responder desks may call (everything else signed is kiosk-only)."""
     return path in DESK_PATHS or path.startswith(DESK_PATH_PREFIXES)
+
+
+def _is_console(path: str) -> bool:
+    return path == CONSOLE_PREFIX or path.startswith(CONSOLE_PREFIX + "/")
 
 
 def _check_principal(kind: str, path: str) -> None:
@@ -213,7 +220,8 @@ class SignedRequestMiddleware:
                 )
 
     async def _handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["path"] in UNSIGNED_PATHS:
+        path = scope["path"]
+        if path in UNSIGNED_PATHS or _is_console(path):
             await self.app(scope, receive, send)
             return
         try:

@@ -34,6 +34,8 @@ class ServerSettings:
     outbox_answer_ttl_seconds / direct_answer_ttl_seconds: how long the answer to a POST the
     kiosk sends through its outbox (``x-outbox``) / to any other stored POST is kept for a retry
     with the same Idempotency-Key (see OUTBOX_ANSWER_TTL_SECONDS).
+    heartbeat_interval_seconds: how often kiosks send heartbeats (the console flags a kiosk
+    that missed 3); staff_lock_check_seconds: how often the idle-lock job runs (0: never).
     """
 
     db_url: str = "sqlite:///kiosk-backend.sqlite3"
@@ -49,3 +51,5 @@ class ServerSettings:
     seed_postings: int = 3000
     seed_persons: int = 400
     timezone: str = "Asia/Shanghai"
+    heartbeat_interval_seconds: int = 60
+    staff_lock_check_seconds: int = 3600

@@ -52,3 +52,20 @@ def test_printer_benchmark_prints_native_and_raster_receipts():
         native, raster = result[f"{paper}_native_qr"], result[f"{paper}_raster_qr"]
         assert native["bytes"] > 500
         assert raster["bytes"] > 5 * native["bytes"]  # the QR went as an image
+
+
+def test_console_benchmark_signs_in_and_renders_every_list_page():
+    result = run_benchmark(
+        "console", "--sqlite", "--applications", "300", "--tickets", "60", "--repeats", "2"
+    )
+    assert (result["applications"], result["tickets"]) == (300, 60)
+    assert set(result["pages"]) >= {"applications", "tickets_mine_open", "fleet", "responsibility"}
+    assert all(page["bytes"] > 1500 for page in result["pages"].values())
+
+
+def test_voice_benchmark_starts_every_prompt_it_times():
+    result = run_benchmark("voice", "--count", "15")
+    assert result["rounds"] == 15
+    assert result["clip_loads"] >= 15  # each round really loaded and started a clip
+    assert result["driver"] == "dummy"
+    assert set(result["ui_thread_ms"]) == {"p50", "p95", "max"}

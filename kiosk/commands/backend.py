@@ -1,4 +1,4 @@
-"""``kiosk backend serve|add-kiosk|seed|rotate-key``: run and provision the reference platform.
+"""``kiosk backend serve|add-kiosk|seed|rotate-key|staff``: run and provision the platform.
 
 Every action takes ``--key-file``: the server key ring that seals kiosk secrets and stored
 answers (default ``$KIOSK_BACKEND_KEY_FILE``, else ``<database file>.key`` beside an SQLite
@@ -76,6 +76,10 @@ def register(subparsers) -> None:
     rotate.add_argument("--db", help=DEFAULT_DB_HELP)
     rotate.add_argument("--key-file", help=KEY_FILE_HELP)
     rotate.set_defaults(func=_rotate_key)
+
+    from kiosk_backend.staff import cli as staff_cli
+
+    staff_cli.register(actions, DEFAULT_DB_HELP, _default_db_url)
 
 
 def _serve(args: argparse.Namespace) -> int:
