@@ -50,6 +50,7 @@ def test_the_unit_allows_only_the_kiosks_named_devices():
         "/dev/kiosk-printer rw",
         "/dev/kiosk-scanner rw",
         "/dev/tty7 rw",
+        "char-alsa rw",  # the speaker (voice guidance, help chime)
         "char-drm rw",
     ]
     # every named device has its udev rule
