@@ -20,7 +20,7 @@ APT_TEST := xvfb xauth postgresql libzbar0 espeak-ng chromium chromium-driver
 # Building the voice (a developer's step; the WAVs are committed, the kiosk needs no espeak-ng).
 APT_VOICE := espeak-ng
 
-.PHONY: run test lint format deps deps-test clean tour bench voices console-shots
+.PHONY: run test lint format deps deps-test clean tour bench soak voices console-shots
 
 run: deps
 	@if [ -z "$$DISPLAY" ] && [ -z "$$WAYLAND_DISPLAY" ]; then \
@@ -56,6 +56,11 @@ voices: deps
 bench: deps-test
 	@bash scripts/test-services.sh
 	for b in benchmarks/*.py; do echo "== $$b"; $(XVFB) $(BIN)/python $$b || exit 1; done
+
+# 10,000 resident sessions with faults injected (about an hour); the short run is in `make test`.
+soak: deps-test
+	@bash scripts/test-services.sh
+	$(BIN)/python benchmarks/soak.py --sessions 10000 --seed 1
 
 deps: $(VENV)/.apt-run $(VENV)/.installed
 

@@ -11,7 +11,8 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from kiosk_backend import __doc__ as package_doc
-from kiosk_backend import console
+from kiosk_backend import console, progress
+from kiosk_backend.check_codes import ensure_key
 from kiosk_backend.db import make_engine, make_session_factory, migrate
 from kiosk_backend.errors import install_error_handlers
 from kiosk_backend.models import Kiosk, Person
@@ -31,17 +32,35 @@ API_PREFIX = "/api/v1"
 API_TITLE = "就近办 platform API (kiosk contract)"
 
 
-def create_app(settings: ServerSettings) -> FastAPI:
-    """Build the server for *settings*: apply migrations, seed demo data if asked, wire routes.
+def prepare_database(settings: ServerSettings) -> None:
+    """Apply migrations and seed demo data if asked: once per deployment, before any worker.
 
-    Blocking (database work) — call it before serving, not from an event loop. Loads (or
-    creates, beside an SQLite file) the server key ring: ServerKeyError when it cannot.
+    Blocking (database work). ``kiosk backend serve --workers N`` calls it in the parent
+    process, so N workers never race each other through Alembic or the seed.
     """
     keys = load_server_keys(settings.db_url, settings.key_file or None)
     engine = make_engine(settings.db_url)
-    migrate(engine, keys)
+    try:
+        migrate(engine, keys)
+        _prepare_demo(settings, make_session_factory(engine), keys)
+    finally:
+        engine.dispose()
+
+
+def create_app(settings: ServerSettings, *, prepare: bool = True) -> FastAPI:
+    """Build the server for *settings*: apply migrations, seed demo data if asked, wire routes.
+
+    *prepare* False skips the migrations and the seed (a worker process of a multi-worker
+    server, whose parent ran :func:`prepare_database`). Blocking (database work) — call it
+    before serving, not from an event loop. Loads (or creates, beside an SQLite file) the
+    server key ring: ServerKeyError when it cannot.
+    """
+    keys = load_server_keys(settings.db_url, settings.key_file or None)
+    engine = make_engine(settings.db_url)
     sessions = make_session_factory(engine)
-    _prepare_demo(settings, sessions, keys)
+    if prepare:
+        migrate(engine, keys)
+        _prepare_demo(settings, sessions, keys)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI):
@@ -63,9 +82,14 @@ def create_app(settings: ServerSettings) -> FastAPI:
     app.state.engine = engine
     app.state.sessions = sessions
     app.state.server_keys = keys
+    app.state.zone = ZoneInfo(settings.timezone)
+    with sessions() as session:
+        app.state.progress_key = ensure_key(session)
+    app.state.progress_limits = progress.PageLimits()
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router, prefix=API_PREFIX, responses={})
+    app.include_router(progress.router)  # public, unsigned, outside the kiosk contract
     console.install(app)
     app.add_middleware(
         SignedRequestMiddleware,

@@ -116,6 +116,16 @@ class IdempotencyRecord(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=_utcnow, index=True)
 
 
+class HousekeepingTurn(Base):
+    """When a periodic job (purging spent nonces, old idempotency answers) last ran, shared by
+    every worker process: one of them takes each turn (:mod:`kiosk_backend.housekeeping`)."""
+
+    __tablename__ = "housekeeping_turns"
+
+    job: Mapped[str] = mapped_column(String(40), primary_key=True)
+    last_run_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+
+
 # --- people, employers, jobs --------------------------------------------------------------------
 
 
@@ -276,6 +286,8 @@ class Application(Base):
     agent_name: Mapped[str] = mapped_column(String(50), default="")
     agent_relation: Mapped[str] = mapped_column(String(20), default="")
     updated_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+    # The county's local day the counter accepted a 预约柜台办理 (its due date counts from it).
+    accepted_on: Mapped[dt.date | None] = mapped_column(Date)
 
 
 class ApplicationEvent(Base):
@@ -292,6 +304,17 @@ class ApplicationEvent(Base):
     from_status: Mapped[str] = mapped_column(String(20))
     to_status: Mapped[str] = mapped_column(String(20))
     text: Mapped[str] = mapped_column(String(300), default="")
+
+
+class PlatformSecret(Base):
+    """A secret the platform makes for itself on first start, e.g. the key of the receipts'
+    progress check codes (``kiosk_backend.progress``). Never sent to any client."""
+
+    __tablename__ = "platform_secrets"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=_utcnow)
 
 
 class QueueCounter(Base):

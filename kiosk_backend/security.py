@@ -1,7 +1,8 @@
 """ASGI middleware enforcing the contract's request signing, replay window and idempotency.
 
-Order of checks for every request except the unsigned ones (health, OpenAPI, docs), cheapest
-and least revealing first, so nothing is read for a caller who cannot be a principal:
+Order of checks for every request except the unsigned ones (health, OpenAPI, docs, the public
+progress page — :func:`is_public_page`, the console with its own sign-in), cheapest and least
+revealing first, so nothing is read for a caller who cannot be a principal:
 headers present and well-formed (numbers are ``[0-9]{1,12}``: ``str.isdigit`` would accept
 superscripts and other Unicode digits) → timestamp within the skew → principal known and
 enabled, and allowed on this path → declared Content-Length within the limit → body read
@@ -64,6 +65,7 @@ from kiosk.logsetup import failure_summary
 from kiosk_backend import signing
 from kiosk_backend.answers import CLAIM_STATE_KEY, answer_context
 from kiosk_backend.errors import error_response
+from kiosk_backend.housekeeping import PURGE_JOB, take_turn
 from kiosk_backend.models import (
     PRINCIPAL_DESK,
     PRINCIPAL_KIOSK,
@@ -78,6 +80,18 @@ from kiosk_backend.settings import DIRECT_ANSWER_TTL_SECONDS, OUTBOX_ANSWER_TTL_
 log = logging.getLogger(__name__)
 
 UNSIGNED_PATHS = frozenset({"/api/v1/health", "/openapi.json", "/docs", "/docs/oauth2-redirect"})
+# Public pages, deliberately outside the kiosk contract: the receipts' progress page
+# (kiosk_backend.progress) holds no personal data and is opened by phones. One path segment
+# after the prefix only, so nothing under /api/v1 can ever be reached through it.
+PUBLIC_PAGE_PREFIX = "/progress/"
+
+
+def is_public_page(path: str) -> bool:
+    """True for the unsigned public pages (see PUBLIC_PAGE_PREFIX)."""
+    rest = path[len(PUBLIC_PAGE_PREFIX) :] if path.startswith(PUBLIC_PAGE_PREFIX) else ""
+    return bool(rest) and "/" not in rest and ".." not in rest
+
+
 # The staff console authenticates people with its own sessions (kiosk_backend.console.auth);
 # a kiosk's or desk's signature opens nothing there.
 CONSOLE_PREFIX = "/console"
@@ -221,7 +235,7 @@ class SignedRequestMiddleware:
 
     async def _handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope["path"]
-        if path in UNSIGNED_PATHS or _is_console(path):
+        if path in UNSIGNED_PATHS or is_public_page(path) or _is_console(path):
             await self.app(scope, receive, send)
             return
         try:
@@ -337,10 +351,14 @@ class SignedRequestMiddleware:
             self._maybe_purge(session, now)
 
     def _maybe_purge(self, session: Session, now: float) -> None:
+        # The local stamp only saves a database round trip per request; which of the worker
+        # processes purges is decided in the database (one turn per PURGE_EVERY_SECONDS).
         if now - self._last_purge < PURGE_EVERY_SECONDS:
             return
         self._last_purge = now
         current = dt.datetime.fromtimestamp(now, dt.UTC)
+        if not take_turn(session, PURGE_JOB, PURGE_EVERY_SECONDS, current):
+            return
         session.execute(delete(SeenNonce).where(SeenNonce.expires_at < current))
         session.execute(
             delete(IdempotencyRecord).where(

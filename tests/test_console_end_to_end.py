@@ -54,12 +54,8 @@ def _as_if_filed_days_ago(db_url: str, number: str, days: int) -> dt.date:
     return filed_on
 
 
-# The rule itself (due date recomputed from the acceptance day in kiosk_backend/progression.py)
-# is the `truth` branch's change; until it is on main the due date stays the filing one. Strict:
-# once the rule lands this test passes and the marker must go.
-@pytest.mark.xfail(
-    strict=True, reason="needs the due date recomputed at acceptance (progression.py, truth)"
-)
+# The rule itself: the due date is recomputed from the acceptance day in
+# kiosk_backend/progression.py, and 我的办件 says where it counts from.
 def test_kiosk_files_console_accepts_kiosk_shows_accepted_and_the_new_due_date(backend):
     kiosk = BackendClient(
         requests.Session(), backend.url, backend.kiosk_id, bytes.fromhex(backend.secret_hex)
@@ -94,5 +90,8 @@ def test_kiosk_files_console_accepts_kiosk_shows_accepted_and_the_new_due_date(b
     row = application_row(next(a for a in raw if a["number"] == number))
     assert (row.status_text, row.result) == ("已受理", "材料齐全，已受理")
     assert mine.due_date == expected, f"filed {filed_on}, accepted {accepted_on}"
-    assert row.due_text == f"{expected.year}年{expected.month}月{expected.day}日"
+    assert row.due_text == (
+        f"{expected.year}年{expected.month}月{expected.day}日"
+        f"（{accepted_on.month}月{accepted_on.day}日柜台受理起算）"
+    )
     assert mine.due_date > due_date(filed_on, catalogue.item(ITEM).time_limit_days).date

@@ -81,3 +81,9 @@ def test_serve_answers_signed_requests_from_a_provisioned_kiosk(tmp_path):
         assert jobs.status_code == 200 and jobs.json()["total"] > 0
         unsigned = requests.get(base + "/api/v1/jobs", timeout=10)
         assert unsigned.status_code == 401
+
+
+def test_serve_refuses_zero_workers():
+    result = _kiosk("serve", "--workers", "0", "--db", "sqlite:///unused.sqlite3")
+    assert result.returncode == 2
+    assert "--workers: must be 1 or more" in result.stderr

@@ -40,6 +40,13 @@ def register(subparsers) -> None:
     serve.add_argument(
         "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"]
     )
+    serve.add_argument(
+        "--workers",
+        type=_positive_int,
+        default=1,
+        help="worker processes sharing the port (PostgreSQL for more than one; the database "
+        "is migrated once before they start)",
+    )
     serve.set_defaults(func=_serve)
 
     add = actions.add_parser(
@@ -82,28 +89,67 @@ def register(subparsers) -> None:
     staff_cli.register(actions, DEFAULT_DB_HELP, _default_db_url)
 
 
+# uvicorn's own log set-up, with every line stamped in UTC with its offset.
+UTC_LOG_CONFIG = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "utc": {
+            "()": "kiosk.logsetup.UtcFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s: %(message)s",
+        }
+    },
+    "handlers": {
+        "stderr": {
+            "class": "logging.StreamHandler",
+            "formatter": "utc",
+            "stream": "ext://sys.stderr",
+        }
+    },
+    "loggers": {
+        "uvicorn": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
+        "uvicorn.access": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
+        "kiosk_backend": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
+    },
+}
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return value
+
+
 def _serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from kiosk_backend.app import create_app
-    from kiosk_backend.server_keys import ServerKeyError
+    from kiosk_backend.server_keys import ServerKeyError, load_server_keys
     from kiosk_backend.settings import ServerSettings
+    from kiosk_backend.workers import serve
 
-    settings = ServerSettings(
-        db_url=args.db or _default_db_url(), seed_demo=args.seed_demo, key_file=args.key_file or ""
-    )
+    db_url = args.db or _default_db_url()
+    settings = ServerSettings(db_url=db_url, seed_demo=args.seed_demo, key_file=args.key_file or "")
     try:
-        app = create_app(settings)
+        load_server_keys(settings.db_url, settings.key_file or None)  # refuse before listening
     except ServerKeyError as exc:
         print(f"serve failed: {exc}", file=sys.stderr)
         return 2
-    print(f"kiosk backend listening on http://{args.host}:{args.port}", file=sys.stderr)
-    uvicorn.run(
-        app,
+    if args.workers > 1 and db_url.startswith("sqlite"):
+        print(
+            "note: SQLite serialises writers across worker processes; use PostgreSQL to scale",
+            file=sys.stderr,
+        )
+    print(
+        f"kiosk backend listening on http://{args.host}:{args.port} "
+        f"({args.workers} worker{'s' if args.workers > 1 else ''})",
+        file=sys.stderr,
+    )
+    serve(
+        settings,
         host=args.host,
         port=args.port,
+        workers=args.workers,
         log_level=args.log_level,
-        access_log=args.log_level == "debug",
+        log_config=UTC_LOG_CONFIG,
     )
     return 0
 

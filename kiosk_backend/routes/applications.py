@@ -13,11 +13,25 @@ from sqlalchemy.orm import Session
 
 from kiosk_backend import catalogue, rules
 from kiosk_backend.errors import ApiError
-from kiosk_backend.filing import STATUS_LABELS, agent_of, enforce_rules, receipt_of
+from kiosk_backend.filing import (
+    STATUS_LABELS,
+    agent_of,
+    deadline_fields,
+    enforce_rules,
+    receipt_of,
+)
 from kiosk_backend.models import Application, Person
 from kiosk_backend.people import facts_of, person_for_registration, require_person
 from kiosk_backend.routing import OUTBOX, READ_ONLY, DbSession, Filing, Today
-from kiosk_backend.schemas import AgentField, AgentOut, IdNumber, Phone, Receipt, Strict
+from kiosk_backend.schemas import (
+    AgentField,
+    AgentOut,
+    DueBasis,
+    IdNumber,
+    Phone,
+    Receipt,
+    Strict,
+)
 
 router = APIRouter(tags=["applications"])
 
@@ -115,6 +129,10 @@ class MyApplication(BaseModel):
     result: str
     agent: AgentOut | None = Field(None, description="代办人（脱敏）；本人办理时为空")
     updated_at: dt.datetime | None = Field(None, description="最近一次状态变更时间")
+    due_note: str = ""
+    due_basis: DueBasis = "filed"
+    time_limit_days: int = Field(0, description="附件2 办结时限的工作日数；0 为即时办结")
+    accepted_on: dt.date | None = Field(None, description="柜台受理日（预约柜台办理）")
 
 
 class MyApplications(BaseModel):
@@ -301,13 +319,12 @@ def _my_application(a: Application) -> MyApplication:
         status=a.status,
         status_label=STATUS_LABELS.get(a.status, a.status),
         submitted_at=a.submitted_at,
-        due_date=a.due_date,
-        due_estimated=a.due_estimated,
         queue_no=a.queue_no,
         service_point=a.service_point,
         result=a.result,
         agent=agent_of(a),
         updated_at=a.updated_at,
+        **deadline_fields(a),
     )
 
 
