@@ -78,7 +78,7 @@ def _fill(sessions, applications: int, tickets: int) -> None:
                 {
                     "id": f"bench-kiosk-{n:03d}",
                     "kind": "kiosk",
-                    "secret_hex": "00" * 32,
+                    "secret_sealed": b"",  # these kiosks never sign a request
                     "service_point": f"沁源县示例村{n}就业社保服务点",
                     "region_code": REGION,
                     "version": "1.4.2",
@@ -147,6 +147,7 @@ def _fill(sessions, applications: int, tickets: int) -> None:
                     "details": {"note": "benchmark"},
                     "kiosk_id": f"bench-kiosk-{rng.randrange(KIOSKS):03d}",
                     "service_point": "沁源县示例服务点",
+                    "region_code": REGION,
                     "submitted_at": submitted,
                     "due_date": submitted.date() + dt.timedelta(days=7),
                     "due_estimated": False,
@@ -221,6 +222,7 @@ def _measure(url: str, repeats: int) -> dict:
 def _run(db_url: str, applications: int, tickets: int, repeats: int) -> dict:
     from kiosk_backend.app import create_app
     from kiosk_backend.server import serve_in_thread
+    from kiosk_backend.server_keys import key_file_for
     from kiosk_backend.settings import ServerSettings
 
     engine = make_engine(db_url)
@@ -235,12 +237,14 @@ def _run(db_url: str, applications: int, tickets: int, repeats: int) -> dict:
                 connection.commit()
     finally:
         engine.dispose()
-    app = create_app(ServerSettings(db_url=db_url, staff_lock_check_seconds=0))
-    handle = serve_in_thread(app)
-    try:
-        pages = _measure(handle.url, repeats)
-    finally:
-        handle.stop()
+    with tempfile.TemporaryDirectory(prefix="console-bench-key-") as key_dir:
+        key_file = key_file_for(db_url) or Path(key_dir) / "server.key"  # PostgreSQL: a new one
+        settings = ServerSettings(db_url=db_url, staff_lock_check_seconds=0, key_file=str(key_file))
+        handle = serve_in_thread(create_app(settings))
+        try:
+            pages = _measure(handle.url, repeats)
+        finally:
+            handle.stop()
     worst = max(p["p95_ms"] for p in pages.values())
     return {
         "applications": applications,

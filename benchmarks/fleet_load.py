@@ -371,9 +371,9 @@ def _quote(text: str) -> str:
 def database(db: str):
     """Yield a database URL: a scratch PostgreSQL database, or a temporary SQLite file."""
     if db.startswith("postgresql"):
-        from kiosk_backend.testing import scratch_postgres_database
+        from kiosk_backend.testing import scratch_postgres_database, server_key_environment
 
-        with scratch_postgres_database(db) as url:
+        with scratch_postgres_database(db) as url, server_key_environment(url):
             yield url
         return
     with tempfile.TemporaryDirectory(prefix="fleet-load-") as tmp:
@@ -389,9 +389,11 @@ def prepare(db_url: str, kiosks: int, rng: random.Random) -> list[SimKiosk]:
     from kiosk_backend.models import Contribution, Person
     from kiosk_backend.provision import new_secret_hex, upsert_kiosk
     from kiosk_backend.seed.places import REGION_CODE
+    from kiosk_backend.server_keys import load_server_keys
     from kiosk_backend.settings import ServerSettings
 
     prepare_database(ServerSettings(db_url=db_url, seed_demo=True, seed_persons=400))
+    keys = load_server_keys(db_url)
     engine = make_engine(db_url)
     try:
         sessions = make_session_factory(engine)
@@ -407,8 +409,14 @@ def prepare(db_url: str, kiosks: int, rng: random.Random) -> list[SimKiosk]:
             for index in range(kiosks):
                 kiosk_id = f"fleet-{index:05d}"
                 secret = new_secret_hex()
-                kiosk = upsert_kiosk(session, kiosk_id, secret, f"负载测试服务点{index:05d}")
-                kiosk.region_code = REGION_CODE
+                upsert_kiosk(
+                    session,
+                    kiosk_id,
+                    secret,
+                    f"负载测试服务点{index:05d}",
+                    keys=keys,
+                    region_code=REGION_CODE,
+                )
                 persons = rng.sample(with_records, min(3, len(with_records)))
                 new = [
                     (

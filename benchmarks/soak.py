@@ -339,7 +339,7 @@ class Orchestrator:
             ServerSettings(db_url=self.db_url, seed_demo=True, seed_postings=400, seed_persons=60)
         )
         secret = new_secret_hex()
-        add_kiosk(self.db_url, KIOSK_ID, secret, "沁源县浸泡测试服务点")
+        add_kiosk(self.db_url, KIOSK_ID, secret, "沁源县浸泡测试服务点", region_code="140431")
         self.data_dir.mkdir(mode=0o700)
         if os.geteuid() == 0 and not self.args.no_tmpfs:
             subprocess.run(

@@ -30,6 +30,7 @@ from kiosk.domain.catalogue import Catalogue, CatalogueError, ServiceItem, load_
 from kiosk.domain.clock import ServiceClock
 from kiosk.domain.idle import IdleState, IdleTimer
 from kiosk.domain.prompts import PromptTableError, ScreenSpeech
+from kiosk.logsetup import failure_summary
 from kiosk.paths import ShippedFilesMissing
 from kiosk.paths import data_dir as resolve_data_dir
 from kiosk.screens import category, home, item, overlays, widgets
@@ -126,7 +127,8 @@ class RecoverFromUiErrors(ExceptionHandler):
         if len(self._recent) >= self.ERROR_STORM:
             log.critical("UI errors keep repeating; stopping", extra={"event": "ui_error"})
             return ExceptionManager.RAISE
-        log.error("unhandled UI error", exc_info=inst, extra={"event": "ui_error"})
+        # A screen's error may quote a resident's name or address: type and place only.
+        log.error("unhandled UI error: %s", failure_summary(inst), extra={"event": "ui_error"})
         Clock.schedule_once(lambda _dt: self._app.recover_from_error(), 0)
         return ExceptionManager.PASS
 

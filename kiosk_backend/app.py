@@ -16,18 +16,20 @@ from kiosk_backend.check_codes import ensure_key
 from kiosk_backend.db import make_engine, make_session_factory, migrate
 from kiosk_backend.errors import install_error_handlers
 from kiosk_backend.identity_sessions import IdentityPolicy
-from kiosk_backend.models import Person
+from kiosk_backend.models import Kiosk, Person
 from kiosk_backend.openapi_doc import build_openapi
 from kiosk_backend.provision import upsert_kiosk
 from kiosk_backend.routes import ROUTERS
-from kiosk_backend.security import SignedRequestMiddleware
+from kiosk_backend.security import SignedRequestMiddleware, post_markers
 from kiosk_backend.seed.places import REGION_CODE
+from kiosk_backend.server_keys import ServerKeys, load_server_keys
 from kiosk_backend.settings import DEMO_SERVICE_POINT, ServerSettings
 from kiosk_backend.staff.scheduler import Housekeeping
 
 log = logging.getLogger(__name__)
 
 API_VERSION = "1.0.0"
+API_PREFIX = "/api/v1"
 API_TITLE = "就近办 platform API (kiosk contract)"
 
 
@@ -37,10 +39,11 @@ def prepare_database(settings: ServerSettings) -> None:
     Blocking (database work). ``kiosk backend serve --workers N`` calls it in the parent
     process, so N workers never race each other through Alembic or the seed.
     """
+    keys = load_server_keys(settings.db_url, settings.key_file or None)
     engine = make_engine(settings.db_url)
     try:
-        migrate(engine)
-        _prepare_demo(settings, make_session_factory(engine))
+        migrate(engine, keys)
+        _prepare_demo(settings, make_session_factory(engine), keys)
     finally:
         engine.dispose()
 
@@ -50,14 +53,16 @@ def create_app(settings: ServerSettings, *, prepare: bool = True) -> FastAPI:
 
     *prepare* False skips the migrations and the seed (a worker process of a multi-worker
     server, whose parent ran :func:`prepare_database`). Blocking (database work) — call it
-    before serving, not from an event loop.
+    before serving, not from an event loop. Loads (or creates, beside an SQLite file) the
+    server key ring: ServerKeyError when it cannot.
     """
     policy = identity_policy(settings)
+    keys = load_server_keys(settings.db_url, settings.key_file or None)
     engine = make_engine(settings.db_url)
     sessions = make_session_factory(engine)
     if prepare:
-        migrate(engine)
-        _prepare_demo(settings, sessions)
+        migrate(engine, keys)
+        _prepare_demo(settings, sessions, keys)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI):
@@ -79,21 +84,26 @@ def create_app(settings: ServerSettings, *, prepare: bool = True) -> FastAPI:
     app.state.identity_policy = policy
     app.state.engine = engine
     app.state.sessions = sessions
+    app.state.server_keys = keys
     app.state.zone = ZoneInfo(settings.timezone)
     with sessions() as session:
         app.state.progress_key = ensure_key(session)
     app.state.progress_limits = progress.PageLimits()
     install_error_handlers(app)
     for router in ROUTERS:
-        app.include_router(router, prefix="/api/v1", responses={})
+        app.include_router(router, prefix=API_PREFIX, responses={})
     app.include_router(progress.router)  # public, unsigned, outside the kiosk contract
     console.install(app)
     app.add_middleware(
         SignedRequestMiddleware,
         sessions=sessions,
+        keys=keys,
+        markers=post_markers(ROUTERS, API_PREFIX),
         clock_skew_seconds=settings.clock_skew_seconds,
         nonce_ttl_seconds=settings.nonce_ttl_seconds,
         max_body_bytes=settings.max_body_bytes,
+        outbox_answer_ttl_seconds=settings.outbox_answer_ttl_seconds,
+        direct_answer_ttl_seconds=settings.direct_answer_ttl_seconds,
     )
     app.openapi = lambda: _cached_openapi(app)  # type: ignore[method-assign]
     return app
@@ -117,21 +127,26 @@ def _cached_openapi(app: FastAPI):
     return app.openapi_schema
 
 
-def _prepare_demo(settings: ServerSettings, sessions) -> None:
+def _prepare_demo(settings: ServerSettings, sessions, keys: ServerKeys) -> None:
     if settings.demo_kiosk_secret_hex:
         with sessions() as session:
-            kiosk = upsert_kiosk(
-                session, settings.demo_kiosk_id, settings.demo_kiosk_secret_hex, DEMO_SERVICE_POINT
+            existing = session.get(Kiosk, settings.demo_kiosk_id)
+            # The demo kiosk stands in the demo county (as the county would provision it), so
+            # its tickets and applications reach the demo desks.
+            upsert_kiosk(
+                session,
+                settings.demo_kiosk_id,
+                settings.demo_kiosk_secret_hex,
+                DEMO_SERVICE_POINT,
+                keys=keys,
+                region_code=None if existing is not None and existing.region_code else REGION_CODE,
             )
-            # Until it announces itself the demo kiosk sits in the demo county, so its tickets
-            # and applications reach the demo desks.
-            kiosk.region_code = kiosk.region_code or REGION_CODE
             session.commit()
     if settings.seed_demo:
         from kiosk_backend.seed.desks import ensure_demo_desks
 
         with sessions() as session:
-            ensure_demo_desks(session)
+            ensure_demo_desks(session, keys)
             session.commit()
     if settings.seed_demo:
         with sessions() as session:

@@ -15,6 +15,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from kiosk.logsetup import failure_summary
+
 log = logging.getLogger(__name__)
 
 
@@ -182,12 +184,12 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):
-        # The engine hides SQL parameters, so the traceback carries no personal data.
+        # Its text may quote a resident's data: type and place only (the signing middleware
+        # answers route errors this way before they get here).
         log.error(
-            "unhandled server error %s on %s %s",
-            type(exc).__name__,
+            "unhandled server error on %s %s: %s",
             request.method,
             request.url.path,
-            exc_info=exc,
+            failure_summary(exc),
         )
         return error_response(500, "server_error", "服务器内部错误，请稍后再试")

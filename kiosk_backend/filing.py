@@ -77,6 +77,7 @@ def file_application(
         details=details,
         kiosk_id=kiosk.id if kiosk else "",
         service_point=kiosk.service_point if kiosk else "",
+        region_code=kiosk.region_code if kiosk else "",
         submitted_at=dt.datetime.now(dt.UTC),
         due_date=due.date if due else today if status == "completed" else None,
         due_estimated=due.estimated if due else False,

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -35,6 +36,7 @@ from kiosk_backend.errors import ApiError
 from kiosk_backend.ledger_models import LedgerEvent, LedgerTicket, Responder
 from kiosk_backend.models import PRINCIPAL_DESK, Kiosk
 from kiosk_backend.provision import upsert_kiosk
+from kiosk_backend.server_keys import ServerKeys, load_server_keys
 from kiosk_backend.ticket_routing import (
     LEVEL_LABELS,
     OPEN_STATES,
@@ -475,18 +477,25 @@ def upsert_responder(
     level: Level | str,
     region_prefix: str,
     secret_hex: str,
+    keys: ServerKeys,
 ) -> Responder:
     """Create or update a responder desk and its signing credentials (caller commits).
 
     The desk signs requests exactly like a kiosk (X-Kiosk-Id = *account*), so it is also stored
-    in ``kiosks`` with *secret_hex* and kind ``desk`` (kiosk endpoints refuse it).
-    Raises ProvisionError / ValueError for bad values (also for an id that is a kiosk).
+    in ``kiosks`` with *secret_hex* (sealed with *keys*) and kind ``desk`` (kiosk endpoints
+    refuse it). Raises ProvisionError / ValueError for bad values (also for an id that is a
+    kiosk).
     """
     level = Level(level)
     if not region_prefix.isdigit() and region_prefix:
         raise ValueError("region prefix must be digits (e.g. 140431, 1404, 14) or empty")
     upsert_kiosk(
-        session, account, secret_hex, f"{LEVEL_LABELS[level]} {role}".strip(), PRINCIPAL_DESK
+        session,
+        account,
+        secret_hex,
+        f"{LEVEL_LABELS[level]} {role}".strip(),
+        PRINCIPAL_DESK,
+        keys=keys,
     )
     responder = session.get(Responder, account)
     if responder is None:
@@ -509,11 +518,14 @@ def add_responder(
     level: Level | str,
     region_prefix: str,
     secret_hex: str,
+    key_file: str | os.PathLike[str] | None = None,
 ) -> None:
-    """Provision a responder desk in the database at *db_url* (migrating it first)."""
+    """Provision a responder desk in the database at *db_url* (migrating it first); *key_file*
+    names the server key ring as for :func:`kiosk_backend.server_keys.load_server_keys`."""
+    keys = load_server_keys(db_url, key_file)
     engine = make_engine(db_url)
     try:
-        migrate(engine)
+        migrate(engine, keys)
         with make_session_factory(engine)() as session:
             upsert_responder(
                 session,
@@ -523,6 +535,7 @@ def add_responder(
                 level=level,
                 region_prefix=region_prefix,
                 secret_hex=secret_hex,
+                keys=keys,
             )
             session.commit()
     finally:

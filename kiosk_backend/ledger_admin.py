@@ -38,6 +38,7 @@ from kiosk_backend.provision import (
     read_secret_file,
     write_secret_file,
 )
+from kiosk_backend.server_keys import ServerKeyError, load_server_keys
 from kiosk_backend.ticket_routing import LEVEL_LABELS, STATE_LABELS, Level, TicketState, overdue
 
 TIMEZONE = "Asia/Shanghai"
@@ -52,7 +53,7 @@ def main(argv: list[str] | None = None, out=None) -> int:
         if args.command in ("applications", "move-application"):
             return _application_command(args, out)
         return _desk_command(args, out)
-    except (ProvisionError, ValueError, OSError) as exc:
+    except (ProvisionError, ServerKeyError, ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except ApiError as exc:
@@ -67,6 +68,11 @@ def _parser() -> argparse.ArgumentParser:
     def command(name: str, help_text: str) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help_text)
         sub.add_argument("--db", required=True, help="SQLAlchemy URL of the platform database")
+        sub.add_argument(
+            "--key-file",
+            type=Path,
+            help="the server key file (default: $KIOSK_BACKEND_KEY_FILE, or beside an SQLite db)",
+        )
         sub.add_argument("--account", required=True, help="the responder desk's account")
         return sub
 
@@ -112,6 +118,7 @@ def _add_responder(args, out) -> int:
         level=args.level,
         region_prefix=args.region,
         secret_hex=secret_hex,
+        key_file=args.key_file,
     )
     print(
         f"responder {args.account} ({args.level}) provisioned; secret in {args.secret_file}",
@@ -120,10 +127,15 @@ def _add_responder(args, out) -> int:
     return 0
 
 
+def _keys_if_named(args):
+    """The ring of --key-file, or None: a migration that must seal rows loads the default."""
+    return load_server_keys(args.db, args.key_file) if args.key_file else None
+
+
 def _desk_command(args, out) -> int:
     engine = make_engine(args.db)
     try:
-        migrate(engine)
+        migrate(engine, _keys_if_named(args))
         with make_session_factory(engine)() as session:
             desk = ledger.responder_of(session, args.account)
             now = dt.datetime.now(dt.UTC)
@@ -158,7 +170,7 @@ def _desk_command(args, out) -> int:
 def _application_command(args, out) -> int:
     engine = make_engine(args.db)
     try:
-        migrate(engine)
+        migrate(engine, _keys_if_named(args))
         with make_session_factory(engine)() as session:
             desk = progression.require_county_desk(session, args.account)
             if args.command == "applications":

@@ -70,8 +70,10 @@ class Kiosk(Base):
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     kind: Mapped[str] = mapped_column(String(10), default=PRINCIPAL_KIOSK)
-    secret_hex: Mapped[str] = mapped_column(String(128))
+    # The HMAC secret, sealed with the server key (kiosk_backend.provision.kiosk_secret).
+    secret_sealed: Mapped[bytes] = mapped_column(LargeBinary)
     service_point: Mapped[str] = mapped_column(String(200), default="")
+    # Set by the county at provisioning (``add-kiosk --region``); the kiosk cannot change it.
     region_code: Mapped[str] = mapped_column(String(12), default="")
     version: Mapped[str] = mapped_column(String(40), default="")
     capabilities: Mapped[list[Any]] = mapped_column(JSON, default=list)
@@ -95,7 +97,12 @@ class SeenNonce(Base):
 
 
 class IdempotencyRecord(Base):
-    """The first answer to a POST with a given Idempotency-Key (status None while in flight)."""
+    """The first answer to a POST with a given Idempotency-Key (status None while in flight).
+
+    ``request_hash`` is keyed (HMAC under a server subkey, never a bare hash of a body that
+    holds an ID number); ``response_body`` is sealed with the server key (see
+    :mod:`kiosk_backend.security`). Read-only POSTs are never recorded.
+    """
 
     __tablename__ = "idempotency_records"
 
@@ -267,6 +274,8 @@ class Application(Base):
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     kiosk_id: Mapped[str] = mapped_column(String(64), default="")
     service_point: Mapped[str] = mapped_column(String(200), default="")
+    # The filing kiosk's region at filing time: the county desk that works it.
+    region_code: Mapped[str] = mapped_column(String(12), default="", index=True)
     submitted_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=_utcnow)
     due_date: Mapped[dt.date | None] = mapped_column(Date)
     due_estimated: Mapped[bool] = mapped_column(Boolean, default=False)

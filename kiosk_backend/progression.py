@@ -12,7 +12,8 @@ on completion updates the person's record (:func:`apply_completion`). When the c
 a pre-application (``waiting_counter`` → ``submitted``) its 办结时限 starts: ``accepted_on`` is
 the county's local day and the due date is counted from it (:func:`start_the_clock`).
 Only county desks (县人社部门, which run the counters and review the kiosk's applications) move
-applications, and only those filed at kiosks of their region.
+applications, and only those filed in their region (``applications.region_code``: where the
+kiosk stood when the application was filed, so moving a kiosk later moves no history).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from kiosk_backend import catalogue
 from kiosk_backend.errors import ApiError
 from kiosk_backend.filing import STATUS_LABELS
 from kiosk_backend.ledger_models import Responder
-from kiosk_backend.models import Application, ApplicationEvent, Kiosk, Person
+from kiosk_backend.models import Application, ApplicationEvent, Person
 from kiosk_backend.ticket_routing import Level
 
 # status → the statuses it may move to
@@ -103,15 +104,15 @@ def require_county_desk(session: Session, account: str) -> Responder:
     return desk
 
 
-def _kiosks_of_region(session: Session, desk: Responder):
-    return select(Kiosk.id).where(Kiosk.region_code.startswith(desk.region_prefix, autoescape=True))
+def _in_region(desk: Responder):
+    return Application.region_code.startswith(desk.region_prefix, autoescape=True)
 
 
 def region_applications(
     session: Session, desk: Responder, status: str | None, limit: int = 200
 ) -> list[Application]:
-    """Applications filed at the desk's region's kiosks, oldest first (work queue order)."""
-    query = select(Application).where(Application.kiosk_id.in_(_kiosks_of_region(session, desk)))
+    """Applications filed in the desk's region, oldest first (work queue order)."""
+    query = select(Application).where(_in_region(desk))
     if status:
         query = query.where(Application.status == status)
     query = query.order_by(Application.submitted_at, Application.id).limit(limit)
@@ -123,7 +124,7 @@ def application_in_region(session: Session, desk: Responder, number: str) -> App
     application = session.scalar(
         select(Application).where(
             Application.number == number,
-            Application.kiosk_id.in_(_kiosks_of_region(session, desk)),
+            _in_region(desk),
         )
     )
     if application is None:

@@ -27,7 +27,13 @@ DbSession = Annotated[Session, Depends(db_session)]
 Today = Annotated[dt.date, Depends(local_today)]
 
 READ_ONLY = {"x-idempotent": True}
-"""``openapi_extra`` of a POST that only reads (a person lookup): the kiosk may retry it."""
+"""``openapi_extra`` of a POST that only reads (a person lookup): the kiosk may retry it, and
+its answer is never stored (:mod:`kiosk_backend.security`)."""
+
+OUTBOX = {"x-outbox": True}
+"""``openapi_extra`` of a POST the kiosk delivers through its outbox — possibly days later, with
+the same Idempotency-Key — so its answer is kept for the long retention
+(:data:`kiosk_backend.settings.OUTBOX_ANSWER_TTL_SECONDS`); other answers for the short one."""
 
 
 @dataclass(frozen=True)

@@ -1,46 +1,69 @@
 """ASGI middleware enforcing the contract's request signing, replay window and idempotency.
 
 Order of checks for every request except the unsigned ones (health, OpenAPI, docs, the public
-progress page — :func:`is_public_page`):
-headers present and well-formed → body read (bounded) → timestamp within the skew → kiosk known
-→ HMAC over the raw bytes matches → nonce not seen before (stored until it cannot be replayed).
-Any failure answers 401 ``unauthenticated`` without the body ever being parsed.
+progress page — :func:`is_public_page`, the console with its own sign-in), cheapest and least
+revealing first, so nothing is read for a caller who cannot be a principal:
+headers present and well-formed (numbers are ``[0-9]{1,12}``: ``str.isdigit`` would accept
+superscripts and other Unicode digits) → timestamp within the skew → principal known and
+enabled, and allowed on this path → declared Content-Length within the limit → body read
+(bounded) → HMAC over the raw bytes matches → nonce not seen before (stored until it cannot be
+replayed). A failure answers 401 ``unauthenticated`` (403 ``forbidden`` for the wrong kind of
+principal, 413 for a body over the limit) and the body is never parsed — for an unknown kiosk
+or a stale timestamp it is not even read.
 
 Principals are of two kinds (``kiosks.kind``): service-point kiosks and responder desks of the
 county / city / province. Desk endpoints (:func:`is_desk_path`) answer 403 ``forbidden`` to a
 kiosk, and every other signed endpoint — person lookups included — answers 403 to a desk, so a
 desk's credentials can never read a resident's records the way a kiosk does. New routes are
-kiosk-only unless they live under a desk prefix.
+kiosk-only unless they live under a desk prefix. A principal's HMAC secret is stored sealed with
+the server key (:mod:`kiosk_backend.server_keys`) and opened per request.
 
-Then every POST needs an ``Idempotency-Key`` (a UUID): the first answer (2xx/4xx) is stored per
-(kiosk, key) and replayed for a repeat with the same body; a different body gets 409
-``idempotency_key_reused``; a repeat while the first is still running gets 503 with Retry-After
-(the client retries). 5xx answers are not stored, so a retry is processed again.
+Then every POST needs an ``Idempotency-Key`` (a UUID). POSTs that only read (``x-idempotent``
+in the OpenAPI document, :data:`kiosk_backend.routing.READ_ONLY`) are answered afresh each time
+and never recorded: their answers are a person's records, and a retry costs only a lookup. For
+the others the first answer (2xx/4xx) is stored per (kiosk, key) and replayed for a repeat with
+the same body; a different body gets 409 ``idempotency_key_reused``; a repeat while the first is
+still running gets 503 with Retry-After (the client retries). 5xx answers are not stored, so a
+retry is processed again. What is stored holds nothing personal in clear: the answer is sealed
+with the server key (bound to the kiosk and key), and the request is remembered by a keyed hash,
+HMAC(server subkey, SHA-256(method, path, query, body)) — a bare hash of a body that holds an ID
+number could be searched offline. Answers to POSTs the kiosk delivers through its outbox
+(``x-outbox``) are kept 14 days, every other answer one hour (see
+:data:`kiosk_backend.settings.OUTBOX_ANSWER_TTL_SECONDS` for why that long and no longer).
 Routes that create things store their answer in the same transaction as their rows
 (:mod:`kiosk_backend.answers`), so a server dying between commit and answer cannot make a retry
 run them twice. For other routes an "in flight" record older than ``STALE_IN_FLIGHT_SECONDS``
 (the server died mid-request) is processed again on retry.
 
-Database work runs in the thread pool; the middleware itself never blocks the event loop.
+All state (nonces, idempotency records, principals) is in the database, so several server
+workers can share it. Database work runs in the thread pool; the middleware itself never blocks
+the event loop.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import logging
+import re
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
 
+from fastapi import APIRouter
+from fastapi.routing import APIRoute
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from kiosk.logsetup import failure_summary
 from kiosk_backend import signing
-from kiosk_backend.answers import CLAIM_STATE_KEY
+from kiosk_backend.answers import CLAIM_STATE_KEY, answer_context
 from kiosk_backend.errors import error_response
 from kiosk_backend.housekeeping import PURGE_JOB, take_turn
 from kiosk_backend.models import (
@@ -50,6 +73,9 @@ from kiosk_backend.models import (
     Kiosk,
     SeenNonce,
 )
+from kiosk_backend.provision import kiosk_secret
+from kiosk_backend.server_keys import REQUEST_HASH, STORED_ANSWER, SealedDataError, ServerKeys
+from kiosk_backend.settings import DIRECT_ANSWER_TTL_SECONDS, OUTBOX_ANSWER_TTL_SECONDS
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +100,8 @@ DESK_PATHS = frozenset({"/api/v1/ledger/responsibility"})
 PRINCIPAL_STATE_KEY = "principal_kind"
 STALE_IN_FLIGHT_SECONDS = 120
 PURGE_EVERY_SECONDS = 60
+NUMBER_RE = re.compile(r"[0-9]{1,12}")
+MAX_KIOSK_ID_LENGTH = 64
 
 
 class _Reject(Exception):
@@ -106,33 +134,108 @@ def _unauthenticated(reason: str) -> _Reject:
     return _Reject(401, "unauthenticated", "设备认证失败，请联系工作人员")
 
 
+@dataclass(frozen=True)
+class PostMarkers:
+    """What the contract says about its POSTs (see :func:`post_markers`)."""
+
+    read_only: tuple[re.Pattern[str], ...]
+    outbox: frozenset[str]  # "POST <path>" of the POSTs the kiosk delivers through its outbox
+
+
+def post_markers(routers: Iterable[APIRouter], prefix: str) -> PostMarkers:
+    """The POSTs of *routers* (mounted under *prefix*) marked read-only (``x-idempotent``, as
+    path patterns) and outbox-delivered (``x-outbox``) in their ``openapi_extra`` — the marks
+    the OpenAPI contract publishes. Read from the routes, not from a generated OpenAPI document,
+    which costs a second of CPU at start-up (demo mode starts the server beside the UI). An
+    outbox path may not hold parameters (stored records are matched by their exact path)."""
+    read_only, outbox = [], set()
+    for router in routers:
+        for route in router.routes:
+            if isinstance(route, APIRoute) and "POST" in route.methods:
+                _mark(prefix + route.path, route.openapi_extra or {}, read_only, outbox)
+    return PostMarkers(tuple(read_only), frozenset(outbox))
+
+
+def _mark(path: str, post: dict[str, Any], read_only: list, outbox: set) -> None:
+    if post.get("x-idempotent"):
+        parts = re.split(r"\{[^/{}]+\}", path)
+        read_only.append(re.compile("[^/]+".join(re.escape(p) for p in parts)))
+    if post.get("x-outbox"):
+        if "{" in path:
+            raise ValueError(f"an x-outbox path cannot have parameters: {path}")
+        outbox.add(f"POST {path}")
+
+
+@dataclass(frozen=True)
+class _Principal:
+    kiosk_id: str
+    kind: str
+    secret: bytes
+
+
 class SignedRequestMiddleware:
-    """Verify signatures, reject replays, and make POSTs idempotent (see module docstring)."""
+    """Verify signatures, reject replays, and make POSTs idempotent (see module docstring).
+
+    *keys* opens the principals' sealed secrets and seals stored answers; *markers* say which
+    POSTs are never recorded and which answers are kept the long time (:func:`post_markers`).
+    """
 
     def __init__(
         self,
         app: ASGIApp,
         *,
         sessions: sessionmaker[Session],
+        keys: ServerKeys,
+        markers: PostMarkers = PostMarkers((), frozenset()),
         clock_skew_seconds: int = 300,
         nonce_ttl_seconds: int = 600,
         max_body_bytes: int = 1_000_000,
-        idempotency_ttl_days: int = 30,
+        outbox_answer_ttl_seconds: int = OUTBOX_ANSWER_TTL_SECONDS,
+        direct_answer_ttl_seconds: int = DIRECT_ANSWER_TTL_SECONDS,
         now: Callable[[], float] = time.time,
     ):
         self.app = app
         self.sessions = sessions
+        self.keys = keys
+        self.markers = markers
         self.clock_skew = clock_skew_seconds
         self.nonce_ttl = nonce_ttl_seconds
         self.max_body = max_body_bytes
-        self.idempotency_ttl = dt.timedelta(days=idempotency_ttl_days)
+        self.outbox_answer_ttl = dt.timedelta(seconds=outbox_answer_ttl_seconds)
+        self.direct_answer_ttl = dt.timedelta(seconds=direct_answer_ttl_seconds)
         self.now = now
         self._last_purge = 0.0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        path = scope.get("path", "")
-        unsigned = path in UNSIGNED_PATHS or is_public_page(path) or _is_console(path)
-        if scope["type"] != "http" or unsigned:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracked_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self._handle(scope, receive, tracked_send)
+        except Exception as exc:
+            # An unexpected error ends here, not in the server's log with its text (which may
+            # quote a resident's name or address): its type and place only, then 500.
+            log.error(
+                "unhandled server error on %s %s: %s",
+                scope["method"],
+                scope["path"],
+                failure_summary(exc),
+            )
+            if not started:
+                await error_response(500, "server_error", "服务器内部错误，请稍后再试")(
+                    scope, receive, send
+                )
+
+    async def _handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope["path"]
+        if path in UNSIGNED_PATHS or is_public_page(path) or _is_console(path):
             await self.app(scope, receive, send)
             return
         try:
@@ -140,18 +243,23 @@ class SignedRequestMiddleware:
                 k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]
             }
             kiosk_id, timestamp, nonce, signature = self._signature_headers(headers)
+            now = self.now()
+            if abs(now - int(timestamp)) > self.clock_skew:
+                raise _unauthenticated("timestamp outside the allowed skew")
+            principal = await run_in_threadpool(self._principal, kiosk_id)
+            _check_principal(principal.kind, scope["path"])
+            self._check_declared_length(headers)
             body = await self._read_body(receive)
-            kind = await run_in_threadpool(
-                self._authenticate, scope, kiosk_id, timestamp, nonce, signature, body
+            await run_in_threadpool(
+                self._verify, scope, principal, timestamp, nonce, signature, body, now
             )
-            _check_principal(kind, scope["path"])
         except _Reject as rejection:
             await error_response(
                 rejection.status, rejection.code, rejection.message, headers=rejection.headers
             )(scope, receive, send)
             return
         scope.setdefault("state", {})["kiosk_id"] = kiosk_id
-        scope["state"][PRINCIPAL_STATE_KEY] = kind
+        scope["state"][PRINCIPAL_STATE_KEY] = principal.kind
         replay_receive = _replaying(body, receive)
         if scope["method"] != "POST":
             await self.app(scope, replay_receive, send)
@@ -168,13 +276,22 @@ class SignedRequestMiddleware:
         signature = headers.get("x-kiosk-signature", "")
         if not (kiosk_id and timestamp and nonce and signature):
             raise _unauthenticated("missing signature headers")
-        if not timestamp.isdigit() or len(timestamp) > 12:
+        if not NUMBER_RE.fullmatch(timestamp):
             raise _unauthenticated("malformed timestamp")
-        if not signing.NONCE_RE.match(nonce) or not signing.SIGNATURE_RE.match(signature):
+        if not signing.NONCE_RE.fullmatch(nonce) or not signing.SIGNATURE_RE.fullmatch(signature):
             raise _unauthenticated("malformed nonce or signature")
-        if len(kiosk_id) > 64:
+        if len(kiosk_id) > MAX_KIOSK_ID_LENGTH:
             raise _unauthenticated("kiosk id too long")
         return kiosk_id, timestamp, nonce, signature
+
+    def _check_declared_length(self, headers: dict[str, str]) -> None:
+        declared = headers.get("content-length")
+        if declared is None:
+            return  # chunked: _read_body counts
+        if not NUMBER_RE.fullmatch(declared):
+            raise _Reject(400, "bad_request", "请求格式不正确")
+        if int(declared) > self.max_body:
+            raise _Reject(413, "payload_too_large", "请求内容太大")
 
     async def _read_body(self, receive: Receive) -> bytes:
         chunks: list[bytes] = []
@@ -192,35 +309,46 @@ class SignedRequestMiddleware:
                 break
         return b"".join(chunks)
 
-    def _authenticate(
-        self, scope: Scope, kiosk_id: str, timestamp: str, nonce: str, signature: str, body: bytes
-    ) -> str:
-        """Check the signature and spend the nonce; return the principal's kind."""
-        now = self.now()
-        if abs(now - int(timestamp)) > self.clock_skew:
-            raise _unauthenticated("timestamp outside the allowed skew")
-        raw_path = scope.get("raw_path") or scope["path"].encode("utf-8")
-        path = raw_path.decode("latin-1")
-        query = scope.get("query_string", b"").decode("latin-1")
+    def _principal(self, kiosk_id: str) -> _Principal:
+        """The enabled principal *kiosk_id* with its opened secret (401 otherwise)."""
         with self.sessions() as session:
             kiosk = session.get(Kiosk, kiosk_id)
             if kiosk is None or not kiosk.enabled:
                 raise _unauthenticated("unknown or disabled kiosk")
-            secret = bytes.fromhex(kiosk.secret_hex)
-            kind = kiosk.kind
-            if not signing.signature_matches(
-                secret, signature, scope["method"], path, query, timestamp, nonce, body
-            ):
-                raise _unauthenticated("bad signature")
+            try:
+                secret = kiosk_secret(kiosk, self.keys)
+            except SealedDataError:
+                log.error("a principal's secret does not open with the server key ring")
+                raise _unauthenticated("secret sealed under an unknown key") from None
+            return _Principal(kiosk.id, kiosk.kind, secret)
+
+    def _verify(
+        self,
+        scope: Scope,
+        principal: _Principal,
+        timestamp: str,
+        nonce: str,
+        signature: str,
+        body: bytes,
+        now: float,
+    ) -> None:
+        """Check the signature and spend the nonce (401 otherwise)."""
+        raw_path = scope.get("raw_path") or scope["path"].encode("utf-8")
+        path = raw_path.decode("latin-1")
+        query = scope.get("query_string", b"").decode("latin-1")
+        if not signing.signature_matches(
+            principal.secret, signature, scope["method"], path, query, timestamp, nonce, body
+        ):
+            raise _unauthenticated("bad signature")
+        with self.sessions() as session:
             expires = dt.datetime.fromtimestamp(now + self.nonce_ttl, dt.UTC)
-            session.add(SeenNonce(kiosk_id=kiosk_id, nonce=nonce, expires_at=expires))
+            session.add(SeenNonce(kiosk_id=principal.kiosk_id, nonce=nonce, expires_at=expires))
             try:
                 session.commit()
             except IntegrityError:
                 session.rollback()
                 raise _unauthenticated("replayed nonce") from None
             self._maybe_purge(session, now)
-        return kind
 
     def _maybe_purge(self, session: Session, now: float) -> None:
         # The local stamp only saves a database round trip per request; which of the worker
@@ -234,9 +362,15 @@ class SignedRequestMiddleware:
         session.execute(delete(SeenNonce).where(SeenNonce.expires_at < current))
         session.execute(
             delete(IdempotencyRecord).where(
-                IdempotencyRecord.created_at < current - self.idempotency_ttl
+                IdempotencyRecord.created_at < current - self.outbox_answer_ttl
             )
         )
+        direct = delete(IdempotencyRecord).where(
+            IdempotencyRecord.created_at < current - self.direct_answer_ttl
+        )
+        if self.markers.outbox:
+            direct = direct.where(IdempotencyRecord.method_path.not_in(self.markers.outbox))
+        session.execute(direct)
         session.commit()
 
     # --- idempotency ----------------------------------------------------------------------
@@ -257,21 +391,28 @@ class SignedRequestMiddleware:
             message = "缺少 Idempotency-Key" if not key else "Idempotency-Key 应为 UUID"
             await error_response(400, "idempotency_key_required", message)(scope, receive, send)
             return
+        if any(pattern.fullmatch(scope["path"]) for pattern in self.markers.read_only):
+            await self.app(scope, receive, send)  # a lookup: answered afresh, never recorded
+            return
         key = key.lower()
         scope.setdefault("state", {})[CLAIM_STATE_KEY] = (kiosk_id, key)
         method_path = f"POST {scope['path']}"
-        request_hash = hashlib.sha256(
+        request_digest = hashlib.sha256(
             method_path.encode("utf-8") + b"\n" + scope.get("query_string", b"") + b"\n" + body
-        ).hexdigest()
+        ).digest()
         try:
-            stored = await run_in_threadpool(self._claim, kiosk_id, key, request_hash, method_path)
+            stored = await run_in_threadpool(
+                self._claim, kiosk_id, key, request_digest, method_path
+            )
+            if stored is not None:
+                stored_body = self._open_answer(stored)
         except _Reject as rejection:
             await error_response(
                 rejection.status, rejection.code, rejection.message, headers=rejection.headers
             )(scope, receive, send)
             return
         if stored is not None:
-            await _send_stored(send, stored)
+            await _send_stored(send, stored, stored_body)
             return
         captured: list[Message] = []
 
@@ -297,9 +438,14 @@ class SignedRequestMiddleware:
             await send(message)
 
     def _claim(
-        self, kiosk_id: str, key: str, request_hash: str, method_path: str
+        self, kiosk_id: str, key: str, request_digest: bytes, method_path: str
     ) -> IdempotencyRecord | None:
-        """Insert an in-flight record; return the stored record if the key was seen before."""
+        """Insert an in-flight record; return the stored record if the key was seen before.
+
+        *request_digest* is the SHA-256 of the request; only its keyed hash is stored, and a
+        stored hash is compared under every key of the ring (it may predate a rotation).
+        """
+        request_hash = self.keys.digest(REQUEST_HASH, request_digest)
         with self.sessions() as session:
             for _attempt in range(2):
                 session.add(
@@ -319,7 +465,7 @@ class SignedRequestMiddleware:
                 existing = session.get(IdempotencyRecord, (kiosk_id, key))
                 if existing is None:  # released meanwhile; claim again
                     continue
-                if existing.request_hash != request_hash:
+                if not _same_request(self.keys, existing.request_hash, request_digest):
                     raise _Reject(
                         409, "idempotency_key_reused", "同一个请求编号已用于不同的内容，请重新提交"
                     )
@@ -347,14 +493,27 @@ class SignedRequestMiddleware:
             )
 
     def _store(self, kiosk_id: str, key: str, status: int, body: bytes, content_type: str) -> None:
+        sealed = self.keys.seal(STORED_ANSWER, body, answer_context(kiosk_id, key))
         with self.sessions() as session:
             record = session.get(IdempotencyRecord, (kiosk_id, key))
             if record is None or record.status_code is not None:
                 return  # released, or the route already stored its answer atomically
             record.status_code = status
-            record.response_body = body
+            record.response_body = sealed
             record.content_type = content_type or "application/json"
             session.commit()
+
+    def _open_answer(self, record: IdempotencyRecord) -> bytes:
+        """The stored answer in clear (500 if it no longer opens: its key left the ring)."""
+        if record.response_body is None:
+            return b""
+        try:
+            return self.keys.open(
+                STORED_ANSWER, record.response_body, answer_context(record.kiosk_id, record.key)
+            )
+        except SealedDataError:
+            log.error("a stored answer does not open with the server key ring")
+            raise _Reject(500, "server_error", "服务器内部错误，请稍后再试") from None
 
     def _release(self, kiosk_id: str, key: str) -> None:
         with self.sessions() as session:
@@ -375,8 +534,14 @@ def _header(start: Message, name: bytes) -> str:
     return ""
 
 
-async def _send_stored(send: Send, record: IdempotencyRecord) -> None:
-    body = record.response_body or b""
+def _same_request(keys: ServerKeys, stored_hash: str, request_digest: bytes) -> bool:
+    return any(
+        hmac.compare_digest(stored_hash, candidate)
+        for candidate in keys.digests(REQUEST_HASH, request_digest)
+    )
+
+
+async def _send_stored(send: Send, record: IdempotencyRecord, body: bytes) -> None:
     await send(
         {
             "type": "http.response.start",

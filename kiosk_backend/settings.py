@@ -9,6 +9,16 @@ from dataclasses import dataclass
 DEMO_KIOSK_ID = "demo-kiosk-0001"
 DEMO_SERVICE_POINT = "沁源县沁河镇城关社区就业社保服务点"
 
+# How long a stored answer waits for a retry with the same Idempotency-Key (kiosk_backend/
+# README.md): the kiosk's outbox retries a pending submission until the platform has answered
+# it, every ≤ 300 s while it can reach the platform, so a late retry means a kiosk switched off
+# or cut off since; 14 days covers the longest closure of a service point, the 8–9-day Spring
+# Festival break, with a weekend on each side. Every other POST is answered while the caller
+# waits, and a client repeats it within seconds (503 request_in_progress, a lost answer), if at
+# all: one hour is ample.
+OUTBOX_ANSWER_TTL_SECONDS = 14 * 86_400
+DIRECT_ANSWER_TTL_SECONDS = 3600
+
 
 @dataclass(frozen=True)
 class ServerSettings:
@@ -19,6 +29,11 @@ class ServerSettings:
     沁源县 demo data. demo_kiosk_secret_hex: when set, the demo kiosk is provisioned with it.
     clock_skew_seconds / nonce_ttl_seconds: replay-protection windows of the signing contract.
     seed_postings: how many job postings the demo seed creates.
+    key_file: the server key ring (kiosk_backend.server_keys); "" = $KIOSK_BACKEND_KEY_FILE or
+    ``<database file>.key`` beside an SQLite database (required for PostgreSQL).
+    outbox_answer_ttl_seconds / direct_answer_ttl_seconds: how long the answer to a POST the
+    kiosk sends through its outbox (``x-outbox``) / to any other stored POST is kept for a retry
+    with the same Idempotency-Key (see OUTBOX_ANSWER_TTL_SECONDS).
     heartbeat_interval_seconds: how often kiosks send heartbeats (the console flags a kiosk
     that missed 3); staff_lock_check_seconds: how often the idle-lock job runs (0: never).
 
@@ -37,6 +52,9 @@ class ServerSettings:
     clock_skew_seconds: int = 300
     nonce_ttl_seconds: int = 600
     max_body_bytes: int = 1_000_000
+    key_file: str = ""
+    outbox_answer_ttl_seconds: int = OUTBOX_ANSWER_TTL_SECONDS
+    direct_answer_ttl_seconds: int = DIRECT_ANSWER_TTL_SECONDS
     seed_postings: int = 3000
     seed_persons: int = 400
     timezone: str = "Asia/Shanghai"

@@ -12,8 +12,10 @@ import contextlib
 import dataclasses
 import json as jsonlib
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -201,6 +203,7 @@ class RunningBackend:
     kiosk_id: str
     secret_hex: str
     db_url: str
+    key_file: str
 
     @property
     def url(self) -> str:
@@ -219,34 +222,66 @@ class RunningBackend:
 def running_backend(
     db_url: str, *, seed_postings: int = 1500, seed_persons: int = 200, **settings: Any
 ) -> Iterator[RunningBackend]:
-    """Create, seed and serve the app on 127.0.0.1 (free port); stop it afterwards."""
+    """Create, seed and serve the app on 127.0.0.1 (free port); stop it afterwards.
+
+    A database without a key file of its own (PostgreSQL) gets a throw-away server key file;
+    ``RunningBackend.key_file`` names the one in use (pass it to ``add_kiosk`` and the like).
+    """
     from kiosk_backend.app import create_app
     from kiosk_backend.provision import new_secret_hex
     from kiosk_backend.server import serve_in_thread
+    from kiosk_backend.server_keys import key_file_for
     from kiosk_backend.settings import ServerSettings
 
     secret = new_secret_hex()
-    app = create_app(
-        ServerSettings(
-            db_url=db_url,
-            seed_demo=True,
-            demo_kiosk_secret_hex=secret,
-            seed_postings=seed_postings,
-            seed_persons=seed_persons,
-            **{"person_limit": TEST_PERSON_LIMIT, **settings},
+    with contextlib.ExitStack() as stack:
+        key_file = key_file_for(db_url, settings.pop("key_file", None))
+        if key_file is None:
+            key_dir = stack.enter_context(tempfile.TemporaryDirectory(prefix="server-key-"))
+            key_file = Path(key_dir) / "backend.key"
+        app = create_app(
+            ServerSettings(
+                db_url=db_url,
+                seed_demo=True,
+                demo_kiosk_secret_hex=secret,
+                seed_postings=seed_postings,
+                seed_persons=seed_persons,
+                key_file=str(key_file),
+                **{"person_limit": TEST_PERSON_LIMIT, **settings},
+            )
         )
-    )
-    handle = serve_in_thread(app)
-    try:
-        yield RunningBackend(
-            handle,
-            IdentifiedClient(handle.url, DEMO_KIOSK_ID, secret, db_url=db_url),
-            DEMO_KIOSK_ID,
-            secret,
-            db_url,
-        )
-    finally:
-        handle.stop()
+        handle = serve_in_thread(app)
+        try:
+            yield RunningBackend(
+                handle,
+                IdentifiedClient(handle.url, DEMO_KIOSK_ID, secret, db_url=db_url),
+                DEMO_KIOSK_ID,
+                secret,
+                db_url,
+                str(key_file),
+            )
+        finally:
+            handle.stop()
+
+
+@contextlib.contextmanager
+def server_key_environment(db_url: str) -> Iterator[Path | None]:
+    """For a database without a key file of its own (PostgreSQL), point
+    ``$KIOSK_BACKEND_KEY_FILE`` at a throw-away key file for the block, so this process and the
+    servers it starts (:func:`start_served`) share one server key ring; yields the file (None
+    when the database has its own, e.g. beside an SQLite file)."""
+    from kiosk_backend.server_keys import KEY_FILE_ENV, key_file_for
+
+    if key_file_for(db_url) is not None:
+        yield None
+        return
+    with tempfile.TemporaryDirectory(prefix="server-key-") as key_dir:
+        key_file = Path(key_dir) / "backend.key"
+        os.environ[KEY_FILE_ENV] = str(key_file)
+        try:
+            yield key_file
+        finally:
+            os.environ.pop(KEY_FILE_ENV, None)
 
 
 @dataclasses.dataclass

@@ -46,17 +46,26 @@ def seeded_platform_template() -> Path:
 
 
 def give_seeded_platform(data_dir: Path) -> None:
-    """Put a copy of the seeded demo platform database into *data_dir* (unless one is there).
+    """Put a copy of the seeded demo platform database into *data_dir* (unless one is there),
+    with its server key file (the secrets in it are sealed with that key), both 0600.
 
     SQLite's backup API copies a consistent database, WAL content included.
     """
     from kiosk.services.embedded_backend import BACKEND_DB_FILE_NAME
+    from kiosk_backend.db import ensure_private_sqlite_file
+    from kiosk_backend.server_keys import KEY_FILE_SUFFIX
 
     target = data_dir / BACKEND_DB_FILE_NAME
     if target.exists():
         return
     data_dir.mkdir(parents=True, exist_ok=True)
-    source = sqlite3.connect(seeded_platform_template())
+    template = seeded_platform_template()
+    key = Path(f"{template}{KEY_FILE_SUFFIX}").read_bytes()
+    fd = os.open(f"{target}{KEY_FILE_SUFFIX}", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(key)
+    ensure_private_sqlite_file(target)
+    source = sqlite3.connect(template)
     copy = sqlite3.connect(target)
     try:
         source.backup(copy)

@@ -14,7 +14,7 @@ from fastapi.routing import APIRoute
 from sqlalchemy import select
 
 from kiosk_backend.db import make_engine, make_session_factory
-from kiosk_backend.models import Application, Kiosk, Operator
+from kiosk_backend.models import Application, Operator
 from kiosk_backend.provision import add_kiosk, new_secret_hex
 from kiosk_backend.staff import credentials
 from kiosk_backend.staff_models import AuditEntry, ConsoleSession, SigninThrottle
@@ -123,11 +123,18 @@ def test_the_session_cookie_is_httponly_strict_and_scoped_to_the_console(backend
 
 def test_region_scoping_holds_for_typed_urls(backend, db):
     outside = "qy-other-county"
-    add_kiosk(backend.db_url, outside, new_secret_hex(), "外县服务点")
+    add_kiosk(
+        backend.db_url,
+        outside,
+        new_secret_hex(),
+        "外县服务点",
+        region_code="140402",
+        key_file=backend.key_file,
+    )
     with db() as session:
-        session.get(Kiosk, outside).region_code = "140402"
         application = session.scalar(select(Application).order_by(Application.id))
         application.kiosk_id = outside
+        application.region_code = "140402"  # filed in the other county
         application.kind = "work_order"
         number = application.number
         session.commit()

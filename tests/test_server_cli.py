@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
 import stat
 import subprocess
 import sys
-import time
 
 import pytest
 import requests
+from backend_process import serving
 
 from kiosk_backend.testing import SignedClient
 
@@ -28,16 +25,13 @@ def _kiosk(*args: str, env=None, timeout=120) -> subprocess.CompletedProcess:
     )
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_add_kiosk_creates_a_private_secret_and_reuses_it(tmp_path):
     db = f"sqlite:///{tmp_path / 'b.sqlite3'}"
     secret_file = tmp_path / "keys" / "kiosk-7.secret"
-    first = _kiosk("add-kiosk", "--id", "kiosk-7", "--db", db, "--secret-file", str(secret_file))
+    first = _kiosk(
+        "add-kiosk", "--id", "kiosk-7", "--db", db, "--secret-file", str(secret_file),
+        "--region", "140431",
+    )  # fmt: skip
     assert first.returncode == 0, first.stderr
     assert stat.S_IMODE(secret_file.stat().st_mode) == 0o600
     secret = secret_file.read_text().strip()
@@ -69,52 +63,24 @@ def test_serve_answers_signed_requests_from_a_provisioned_kiosk(tmp_path):
     assert _kiosk("seed", "--db", db).returncode == 1, "seeding twice is refused"
     assert (
         _kiosk(
-            "add-kiosk", "--id", "site-kiosk-01", "--db", db, "--secret-file", str(secret_file)
+            "add-kiosk",
+            "--id",
+            "site-kiosk-01",
+            "--db",
+            db,
+            "--secret-file",
+            str(secret_file),
+            "--region",
+            "140431",
         ).returncode
         == 0
     )
-    port = _free_port()
-    env = {**os.environ, "KIOSK_DATA_DIR": str(tmp_path / "data")}
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "kiosk",
-            "backend",
-            "serve",
-            "--db",
-            db,
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=env,
-    )
-    try:
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if requests.get(base + "/api/v1/health", timeout=2).ok:
-                    break
-            except requests.ConnectionError:
-                pass
-            assert server.poll() is None, server.stderr.read().decode()
-            assert time.monotonic() < deadline, "server did not start"
-            time.sleep(0.2)
+    with serving(db, env={"KIOSK_DATA_DIR": str(tmp_path / "data")}) as base:
         client = SignedClient(base, "site-kiosk-01", secret_file.read_text().strip())
         jobs = client.get("/api/v1/jobs", params={"q": "司机"})
         assert jobs.status_code == 200 and jobs.json()["total"] > 0
         unsigned = requests.get(base + "/api/v1/jobs", timeout=10)
         assert unsigned.status_code == 401
-    finally:
-        server.send_signal(signal.SIGTERM)
-        # uvicorn shuts down gracefully, then re-raises the signal it caught
-        assert server.wait(timeout=30) in (0, -signal.SIGTERM)
-        assert b"Traceback" not in server.stderr.read()
 
 
 def test_serve_refuses_zero_workers():

@@ -69,6 +69,7 @@ def _desk(backend, desk=COUNTY):
         level=desk.level,
         region_prefix=desk.region_prefix,
         secret_hex=secret,
+        key_file=backend.key_file,
     )
     signer = _desk_clients[(backend.db_url, desk.account)] = backend.client_for(
         desk.account, secret
@@ -271,7 +272,13 @@ def test_a_kiosk_cannot_use_desk_endpoints(client):
 
 def test_one_id_cannot_be_both_a_kiosk_and_a_desk(backend):
     with pytest.raises(ProvisionError):
-        add_kiosk(backend.db_url, COUNTY.account, new_secret_hex())
+        add_kiosk(
+            backend.db_url,
+            COUNTY.account,
+            new_secret_hex(),
+            region_code="140431",
+            key_file=backend.key_file,
+        )
     with pytest.raises(ProvisionError):
         add_responder(
             backend.db_url,
@@ -281,6 +288,7 @@ def test_one_id_cannot_be_both_a_kiosk_and_a_desk(backend):
             level="county",
             region_prefix="140431",
             secret_hex=new_secret_hex(),
+            key_file=backend.key_file,
         )
 
 
@@ -377,6 +385,7 @@ def test_only_county_desks_in_the_region_move_applications(backend, client):
         level="county",
         region_prefix="140402",
         secret_hex=secret,
+        key_file=backend.key_file,
     )
     elsewhere = backend.client_for("county-140402", secret)
     response = elsewhere.post(f"{API}/desk/applications/{number}/status", {"status": "in_review"})

@@ -12,6 +12,7 @@ from alembic import command
 from sqlalchemy import text
 
 from kiosk_backend.db import alembic_config, make_engine, migrate
+from kiosk_backend.server_keys import ServerKeys
 from kiosk_backend.testing import scratch_postgres_database
 
 
@@ -93,7 +94,7 @@ def test_legacy_tickets_are_folded_into_the_ledger_and_desks_get_their_kind(db_u
                     },
                 ],
             )
-        migrate(engine)  # 0002 → head
+        migrate(engine, ServerKeys.generate())  # 0002 → head (0007 seals the kiosk secrets)
         with engine.connect() as conn:
             rows = conn.execute(
                 text(

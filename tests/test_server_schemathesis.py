@@ -93,6 +93,7 @@ def desk_session(live):
         level=desk.level,
         region_prefix=desk.region_prefix,
         secret_hex=secret,
+        key_file=live.key_file,
     )
     session = requests.Session()
     session.auth = KioskSigning(desk.account, secret)

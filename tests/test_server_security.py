@@ -208,7 +208,13 @@ def test_idempotency_key_is_per_kiosk(backend):
     from kiosk_backend.provision import add_kiosk, new_secret_hex
 
     secret = new_secret_hex()
-    add_kiosk(backend.db_url, "kiosk-other-0002", secret)
+    add_kiosk(
+        backend.db_url,
+        "kiosk-other-0002",
+        secret,
+        region_code="140431",
+        key_file=backend.key_file,
+    )
     other = backend.client_for("kiosk-other-0002", secret)
     key = str(uuid.uuid4())
     mine = backend.client.post(CALLS, CALL, idempotency_key=key)
@@ -288,6 +294,7 @@ def test_expired_nonces_and_old_answers_are_purged(tmp_path):
     from kiosk_backend.db import make_engine, make_session_factory, migrate
     from kiosk_backend.models import IdempotencyRecord, SeenNonce
     from kiosk_backend.security import SignedRequestMiddleware
+    from kiosk_backend.server_keys import ServerKeys
 
     engine = make_engine(f"sqlite:///{tmp_path / 'purge.sqlite3'}")
     migrate(engine)
@@ -318,7 +325,12 @@ def test_expired_nonces_and_old_answers_are_purged(tmp_path):
             ]
         )
         session.commit()
-        middleware = SignedRequestMiddleware(None, sessions=sessions, idempotency_ttl_days=30)
+        middleware = SignedRequestMiddleware(
+            None,
+            sessions=sessions,
+            keys=ServerKeys.generate(),
+            outbox_answer_ttl_seconds=30 * 86400,
+        )
         middleware._maybe_purge(session, now)
         assert [n.nonce for n in session.query(SeenNonce)] == ["b" * 32]
         assert [r.key for r in session.query(IdempotencyRecord)] == ["new"]

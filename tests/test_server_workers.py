@@ -25,7 +25,12 @@ from kiosk_backend.housekeeping import take_turn
 from kiosk_backend.models import Application, IdempotencyRecord
 from kiosk_backend.provision import add_kiosk, new_secret_hex
 from kiosk_backend.settings import ServerSettings
-from kiosk_backend.testing import SignedClient, scratch_postgres_database, served_process
+from kiosk_backend.testing import (
+    SignedClient,
+    scratch_postgres_database,
+    served_process,
+    server_key_environment,
+)
 
 PG_URL = os.environ.get("KIOSK_TEST_PG_URL")
 pytestmark = [
@@ -53,12 +58,12 @@ class Fleet:
 
 @pytest.fixture(scope="module")
 def fleet():
-    with scratch_postgres_database(PG_URL) as db_url:
+    with scratch_postgres_database(PG_URL) as db_url, server_key_environment(db_url):
         prepare_database(
             ServerSettings(db_url=db_url, seed_demo=True, seed_postings=200, seed_persons=30)
         )
         secret = new_secret_hex()
-        add_kiosk(db_url, KIOSK_ID, secret, SERVICE_POINT)
+        add_kiosk(db_url, KIOSK_ID, secret, SERVICE_POINT, region_code="140431")
         with (
             served_process(db_url) as a,
             served_process(db_url) as b,

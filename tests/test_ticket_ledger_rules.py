@@ -18,6 +18,7 @@ from kiosk_backend import ledger
 from kiosk_backend.db import make_engine, make_session_factory, migrate
 from kiosk_backend.errors import ApiError
 from kiosk_backend.ledger_models import LedgerEvent
+from kiosk_backend.server_keys import ServerKeys
 from kiosk_backend.ticket_routing import ANSWER_WORKING_DAYS, Level, first_level
 
 ORDER = [Level.COUNTY, Level.CITY, Level.PROVINCE]
@@ -42,6 +43,7 @@ def sessions(tmp_path_factory):
                 level=level,
                 region_prefix="",
                 secret_hex="ab" * 32,
+                keys=ServerKeys.generate(),
             )
         session.commit()
     yield sessions

@@ -1,6 +1,9 @@
-"""``kiosk backend serve|add-kiosk|seed|staff|essc-code``: run and provision the reference platform.
+"""``kiosk backend serve|add-kiosk|seed|rotate-key|staff|essc-code``: run and provision the platform.
 
-Imports the backend only inside the handlers (no Kivy, fast ``kiosk --help``).
+Every action takes ``--key-file``: the server key ring that seals kiosk secrets and stored
+answers (default ``$KIOSK_BACKEND_KEY_FILE``, else ``<database file>.key`` beside an SQLite
+database, created 0600 on first use; PostgreSQL needs one named). Imports the backend only
+inside the handlers (no Kivy, fast ``kiosk --help``).
 """
 
 from __future__ import annotations
@@ -10,6 +13,10 @@ import sys
 from pathlib import Path
 
 DEFAULT_DB_HELP = "SQLAlchemy URL (default: sqlite:///<data dir>/backend.sqlite3)"
+KEY_FILE_HELP = (
+    "server key file, 0600 (default: $KIOSK_BACKEND_KEY_FILE, else <database file>.key beside "
+    "an SQLite database; required for PostgreSQL)"
+)
 
 
 def _default_db_url() -> str:
@@ -24,6 +31,7 @@ def register(subparsers) -> None:
 
     serve = actions.add_parser("serve", help="run the server (applies migrations first)")
     serve.add_argument("--db", help=DEFAULT_DB_HELP)
+    serve.add_argument("--key-file", help=KEY_FILE_HELP)
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8700)
     serve.add_argument(
@@ -56,9 +64,17 @@ def register(subparsers) -> None:
     )
     serve.set_defaults(func=_serve)
 
-    add = actions.add_parser("add-kiosk", help="provision a kiosk id and its HMAC secret")
+    add = actions.add_parser(
+        "add-kiosk", help="provision a kiosk: id, HMAC secret and the region the county sets"
+    )
     add.add_argument("--id", required=True, dest="kiosk_id")
     add.add_argument("--db", help=DEFAULT_DB_HELP)
+    add.add_argument("--key-file", help=KEY_FILE_HELP)
+    add.add_argument(
+        "--region",
+        help="6-digit 行政区划代码 of the service point, e.g. 140431 (required for a new kiosk; "
+        "the kiosk itself cannot change it)",
+    )
     add.add_argument(
         "--secret-file",
         required=True,
@@ -70,9 +86,18 @@ def register(subparsers) -> None:
 
     seed = actions.add_parser("seed", help="migrate and fill an empty database with demo data")
     seed.add_argument("--db", help=DEFAULT_DB_HELP)
+    seed.add_argument("--key-file", help=KEY_FILE_HELP)
     seed.add_argument("--postings", type=int, default=3000)
     seed.add_argument("--persons", type=int, default=400)
     seed.set_defaults(func=_seed)
+
+    rotate = actions.add_parser(
+        "rotate-key",
+        help="put a new server key first and re-seal kiosk secrets and stored answers under it",
+    )
+    rotate.add_argument("--db", help=DEFAULT_DB_HELP)
+    rotate.add_argument("--key-file", help=KEY_FILE_HELP)
+    rotate.set_defaults(func=_rotate_key)
 
     from kiosk_backend.staff import cli as staff_cli
 
@@ -126,27 +151,30 @@ def _positive_int(text: str) -> int:
 
 def _serve(args: argparse.Namespace) -> int:
     from kiosk_backend.app import identity_policy
+    from kiosk_backend.server_keys import ServerKeyError, load_server_keys
     from kiosk_backend.settings import ServerSettings
     from kiosk_backend.workers import serve
 
     db_url = args.db or _default_db_url()
-    if args.workers > 1 and db_url.startswith("sqlite"):
-        print(
-            "note: SQLite serialises writers across worker processes; use PostgreSQL to scale",
-            file=sys.stderr,
-        )
     settings = ServerSettings(
         db_url=db_url,
         seed_demo=args.seed_demo,
+        key_file=args.key_file or "",
         person_limit=args.person_limit,
         person_limit_window_seconds=args.person_window_minutes * 60,
         identity_evidence=tuple(k.strip() for k in args.accept_evidence.split(",") if k.strip()),
     )
     try:
         identity_policy(settings)
-    except ValueError as exc:  # a setting out of range (names it)
+        load_server_keys(settings.db_url, settings.key_file or None)  # refuse before listening
+    except (ServerKeyError, ValueError) as exc:  # a missing key, a setting out of range
         print(f"serve failed: {exc}", file=sys.stderr)
         return 2
+    if args.workers > 1 and db_url.startswith("sqlite"):
+        print(
+            "note: SQLite serialises writers across worker processes; use PostgreSQL to scale",
+            file=sys.stderr,
+        )
     print(
         f"kiosk backend listening on http://{args.host}:{args.port} "
         f"({args.workers} worker{'s' if args.workers > 1 else ''})",
@@ -167,12 +195,16 @@ def _add_kiosk(args: argparse.Namespace) -> int:
     from kiosk_backend.provision import (
         ProvisionError,
         add_kiosk,
+        check_region_code,
         new_secret_hex,
         read_secret_file,
         write_secret_file,
     )
+    from kiosk_backend.server_keys import ServerKeyError
 
     try:
+        if args.region is not None:
+            check_region_code(args.region)  # before a secret file is created for nothing
         if args.secret_file.exists():
             secret = read_secret_file(args.secret_file)
             created = False
@@ -180,8 +212,15 @@ def _add_kiosk(args: argparse.Namespace) -> int:
             secret = new_secret_hex()
             write_secret_file(args.secret_file, secret)
             created = True
-        add_kiosk(args.db or _default_db_url(), args.kiosk_id, secret, args.service_point)
-    except (ProvisionError, OSError) as exc:
+        add_kiosk(
+            args.db or _default_db_url(),
+            args.kiosk_id,
+            secret,
+            args.service_point,
+            region_code=args.region,
+            key_file=args.key_file,
+        )
+    except (ProvisionError, ServerKeyError, OSError) as exc:
         print(f"add-kiosk failed: {exc}", file=sys.stderr)
         return 2
     verb = "created" if created else "read"
@@ -195,16 +234,23 @@ def _seed(args: argparse.Namespace) -> int:
     from kiosk_backend.db import make_engine, make_session_factory, migrate
     from kiosk_backend.models import Person
     from kiosk_backend.seed.demo import seed_demo_data
+    from kiosk_backend.server_keys import ServerKeyError, load_server_keys
 
-    engine = make_engine(args.db or _default_db_url())
+    db_url = args.db or _default_db_url()
     try:
-        migrate(engine)
+        keys = load_server_keys(db_url, args.key_file)
+    except ServerKeyError as exc:
+        print(f"seed failed: {exc}", file=sys.stderr)
+        return 2
+    engine = make_engine(db_url)
+    try:
+        migrate(engine, keys)
         sessions = make_session_factory(engine)
         with sessions() as session:
             if session.scalar(select(func.count()).select_from(Person)):
                 print("database already has data; not seeding", file=sys.stderr)
                 return 1
-        seed_demo_data(sessions, postings=args.postings, persons=args.persons)
+        seed_demo_data(sessions, postings=args.postings, persons=args.persons, keys=keys)
     finally:
         engine.dispose()
     print("demo data seeded")
@@ -233,4 +279,18 @@ def _essc_code(args: argparse.Namespace) -> int:
 
         qrcode.make(code).save(args.png)
     print(code)
+def _rotate_key(args: argparse.Namespace) -> int:
+    from kiosk_backend.rotation import rotate_server_key
+    from kiosk_backend.server_keys import ServerKeyError
+
+    try:
+        path, resealed = rotate_server_key(args.db or _default_db_url(), args.key_file)
+    except (ServerKeyError, OSError) as exc:
+        print(f"rotate-key failed: {exc}", file=sys.stderr)
+        return 2
+    print(
+        f"new server key first in {path}; re-sealed {resealed.secrets} kiosk secrets and "
+        f"{resealed.answers} stored answers. Delete the older key lines once the idempotency "
+        "retention (14 days by default) has passed."
+    )
     return 0

@@ -23,6 +23,7 @@ from kivy.clock import Clock
 from kivy.graphics import Color, RoundedRectangle
 from kivy.uix.label import Label
 
+from kiosk.logsetup import failure_summary
 from kiosk.screens.theme import MIN_BODY_TEXT_PX
 from kiosk.services.demo_controls import ACTIONS, DemoControls, DemoUnavailable
 
@@ -155,8 +156,12 @@ class DemoKeys:
             message = self._controls.run(action.key)
         except DemoUnavailable as exc:
             message = str(exc)
-        except Exception:  # a demo key must never take the kiosk down
-            log.exception("demo action failed", extra={"event": "demo", "state": action.key})
+        except Exception as exc:  # a demo key must never take the kiosk down
+            log.error(
+                "demo action failed: %s",
+                failure_summary(exc),
+                extra={"event": "demo", "state": action.key},
+            )
             message = FAILED_MESSAGE
         self._show(f"演示：{message}", TOAST_SECONDS)
         return True

@@ -16,6 +16,8 @@ from collections.abc import Callable
 
 from kivy.clock import Clock
 
+from kiosk.logsetup import failure_summary
+
 log = logging.getLogger(__name__)
 
 
@@ -38,5 +40,7 @@ class UiDispatcher:
         for call in batch:
             try:
                 call()
-            except Exception:
-                log.exception("UI call failed", extra={"event": "ui_dispatch"})
+            except Exception as exc:  # the call may hold a resident's data: no message, no trace
+                log.error(
+                    "UI call failed: %s", failure_summary(exc), extra={"event": "ui_dispatch"}
+                )

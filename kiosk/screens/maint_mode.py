@@ -30,6 +30,7 @@ from kivy.lang import Builder
 
 from kiosk.domain.gesture import DOWN, MOVE, UP, GestureRecognizer, GestureSpec
 from kiosk.domain.roles import Permission
+from kiosk.logsetup import failure_summary
 from kiosk.services.maintenance import ActionResult, MaintenanceFacade, Panel
 from kiosk.services.maintenance_auth import (
     MaintenanceAuth,
@@ -190,8 +191,12 @@ class MaintenanceMode:
                 message = exc.message  # `exc` is unbound once the except block ends
                 Clock.schedule_once(lambda _dt: done(None, message), 0)
                 return
-            except Exception:  # never leave the screen spinning
-                log.exception("maintenance sign-in failed", extra={"event": "maintenance"})
+            except Exception as exc:  # never leave the screen spinning
+                log.error(
+                    "maintenance sign-in failed: %s",
+                    failure_summary(exc),
+                    extra={"event": "maintenance"},
+                )
                 Clock.schedule_once(lambda _dt: done(None, "验证出错，请稍后再试"), 0)
                 return
             Clock.schedule_once(lambda _dt: done(session, ""), 0)
@@ -243,7 +248,11 @@ class MaintenanceMode:
             except Exception as exc:
                 message = getattr(exc, "message", "") or "操作失败，请查看运行日志"
                 if not getattr(exc, "message", ""):
-                    log.exception("maintenance action failed", extra={"event": "maintenance"})
+                    log.error(
+                        "maintenance action failed: %s",
+                        failure_summary(exc),
+                        extra={"event": "maintenance"},
+                    )
                 result, panel = ActionResult(message, "bad"), None
             Clock.schedule_once(lambda _dt: self._action_done(result, panel), 0)
 
@@ -278,7 +287,11 @@ class MaintenanceMode:
         except Exception as exc:
             message = getattr(exc, "message", "") or "出错了，请查看运行日志"
             if not getattr(exc, "message", ""):
-                log.exception("maintenance page failed", extra={"event": "maintenance"})
+                log.error(
+                    "maintenance page failed: %s",
+                    failure_summary(exc),
+                    extra={"event": "maintenance"},
+                )
             Clock.schedule_once(lambda _dt: done(None, message), 0)
             return
         Clock.schedule_once(lambda _dt: done(value, ""), 0)

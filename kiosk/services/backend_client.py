@@ -29,6 +29,7 @@ from __future__ import annotations
 import email.utils
 import json
 import logging
+import re
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -55,6 +56,8 @@ log = logging.getLogger(__name__)
 API_PREFIX = "/api/v1"
 RETRYABLE_STATUSES = frozenset({502, 503, 504})
 MAX_RETRY_AFTER_SECONDS = 5.0
+# A Retry-After in seconds: ASCII digits only (str.isdigit also accepts "²", which float() refuses).
+RETRY_AFTER_SECONDS_RE = re.compile(r"[0-9]{1,12}")
 CLOCK_SKEW_RESYNC_SECONDS = 60.0
 
 
@@ -314,7 +317,7 @@ class BackendClient:
 
     def _retry_delay(self, response: requests.Response, attempt: int) -> float:
         retry_after = response.headers.get("Retry-After", "")
-        if retry_after.isdigit():
+        if RETRY_AFTER_SECONDS_RE.fullmatch(retry_after):
             return min(float(retry_after), MAX_RETRY_AFTER_SECONDS)
         return min(self._retry_backoff * (2 ** (attempt - 1)), MAX_RETRY_AFTER_SECONDS)
 

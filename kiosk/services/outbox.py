@@ -39,6 +39,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from kiosk.domain.clock import DEFAULT_ZONE
+from kiosk.logsetup import failure_summary
 from kiosk.services.errors import BackendAuthError, BackendError, BackendRejected
 from kiosk.services.store import KioskStore, PayloadCipher, PayloadDecryptError, outbox_entries
 
@@ -396,9 +397,14 @@ class Outbox:
                 if self._clock() - self._last_purge > PURGE_INTERVAL_SECONDS:
                     self.purge()
                     self._last_purge = self._clock()
-            except Exception:
-                # A broken disk or database must not kill the worker; try again shortly.
-                log.exception("outbox worker round failed", extra={"event": "outbox_error"})
+            except Exception as exc:
+                # A broken disk or database must not kill the worker; try again shortly. The
+                # round handles residents' submissions: the failure's type and place only.
+                log.error(
+                    "outbox worker round failed: %s",
+                    failure_summary(exc),
+                    extra={"event": "outbox_error"},
+                )
                 delay = 5.0
             self._wake.wait(delay)
 
@@ -567,8 +573,12 @@ class Outbox:
         try:
             summary = self.summary()
             self._publish(OutboxDepthChanged(summary.pending, summary.failed))
-        except Exception:
-            log.exception("could not publish the outbox depth", extra={"event": "outbox_depth"})
+        except Exception as exc:
+            log.error(
+                "could not publish the outbox depth: %s",
+                failure_summary(exc),
+                extra={"event": "outbox_depth"},
+            )
 
     @staticmethod
     def _entry_from_row(row) -> OutboxEntry:

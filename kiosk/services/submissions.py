@@ -32,6 +32,7 @@ from kiosk.domain.person import Person
 from kiosk.domain.receipt import STATUS_ACCEPTED, STATUS_SAVED_OFFLINE, Receipt, ReceiptLine
 from kiosk.domain.workdays import WorkingCalendar
 from kiosk.services.backend_client import IDENTITY_ENVELOPE_KEY
+from kiosk.logsetup import failure_summary
 from kiosk.services.errors import BackendRejected
 from kiosk.services.flow_errors import NotSaved
 from kiosk.services.outbox import Outbox, OutboxEntry, OutboxStatus
@@ -286,8 +287,11 @@ class Submissions:
             return False, NO_PRINTER_MESSAGE
         try:
             outcome = self._printing.print_receipt(receipt)
-        except Exception:  # the receipt data is safe in the outbox; never lose the result
-            log.exception("printing failed", extra={"event": "flows_print_error"})
+        except Exception as exc:  # the receipt data is safe in the outbox; never lose the result
+            # the receipt names the resident: the failure's type and place only, not its text
+            log.error(
+                "printing failed: %s", failure_summary(exc), extra={"event": "flows_print_error"}
+            )
             return False, NO_PRINTER_MESSAGE
         if outcome.printed:
             return True, PRINTED_MESSAGE
@@ -300,8 +304,13 @@ class Submissions:
             return None, None
         try:
             picture = self._printing.preview(receipt)
-        except Exception:  # a picture that cannot be drawn must not cost the result
-            log.exception("receipt preview failed", extra={"event": "flows_preview_error"})
+        except Exception as exc:  # a picture that cannot be drawn must not cost the result
+            # the receipt names the resident: the failure's type and place only, not its text
+            log.error(
+                "receipt preview failed: %s",
+                failure_summary(exc),
+                extra={"event": "flows_preview_error"},
+            )
             return None, None
         return picture.png(), (picture.qr_spans[0] if picture.qr_spans else None)
 

@@ -215,7 +215,7 @@ def _detail(request: Request, user: Viewer, application: Application, **extra):
         action="application.view_personal",
         target_kind="application",
         target=application.number,
-        region_code=kiosk.region_code if kiosk else "",
+        region_code=application.region_code,
     )
     user.db.commit()
     item = catalogue.item(application.item_no)
@@ -287,14 +287,13 @@ def move(
     except ApiError as exc:
         user.db.rollback()
         return _detail(request, user, _application(user, number), error=exc.message)
-    kiosk = user.db.get(Kiosk, moved.kiosk_id)
     audit_trail.record(
         user.db,
         actor=user.account,
         action="application.move",
         target_kind="application",
         target=moved.number,
-        region_code=kiosk.region_code if kiosk else "",
+        region_code=moved.region_code,
         before=before,
         after={"status": moved.status, "due_date": str(moved.due_date or "")},
         note=reason,

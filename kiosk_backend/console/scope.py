@@ -2,8 +2,10 @@
 changes what lies in their region (``operators.region_code`` as a prefix) — enforced on the
 server for each query, whatever links a page shows. An account with no region sees nothing.
 
-Applications and help requests belong to the region of the kiosk they came from; tickets carry
-the region they were routed by; accounts, account requests and audit entries carry their own.
+Applications carry the region they were filed in (``applications.region_code``: a kiosk the
+county moves later takes no history with it); help requests belong to the region of the kiosk
+they came from; tickets carry the region they were routed by; accounts, account requests and
+audit entries carry their own.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ def kiosks(region_code: str) -> Select:
 
 def queue_applications(region_code: str) -> Select:
     return select(Application).where(
-        Application.kiosk_id.in_(kiosk_ids(region_code)),
+        _prefix(Application.region_code, region_code),
         or_(Application.kind == "work_order", Application.item_no.in_(QUEUE_ITEMS)),
     )
 

@@ -23,7 +23,7 @@ from kiosk_backend.filing import (
 from kiosk_backend.identity_sessions import PERSON_SCOPED
 from kiosk_backend.models import Application, Person
 from kiosk_backend.people import facts_of, person_for_registration, require_person
-from kiosk_backend.routing import READ_ONLY, DbSession, Filing, Today
+from kiosk_backend.routing import OUTBOX, READ_ONLY, DbSession, Filing, Today
 from kiosk_backend.schemas import (
     AgentField,
     AgentOut,
@@ -212,7 +212,10 @@ def _subsidy_claimed_for(session: Session, person: Person, certificate_no: str) 
 
 
 @router.post(
-    "/applications/flexible-employment", response_model=Receipt, summary="灵活就业登记（10）"
+    "/applications/flexible-employment",
+    response_model=Receipt,
+    summary="灵活就业登记（10）",
+    openapi_extra=OUTBOX,
 )
 def flexible_employment(body: FlexibleEmployment, filing: Filing) -> Response:
     _not_future(body.started_on, filing.today, "started_on", "开始灵活就业日期")
@@ -230,7 +233,10 @@ def flexible_employment(body: FlexibleEmployment, filing: Filing) -> Response:
 
 
 @router.post(
-    "/applications/unemployment-registration", response_model=Receipt, summary="失业登记（11）"
+    "/applications/unemployment-registration",
+    response_model=Receipt,
+    summary="失业登记（11）",
+    openapi_extra=OUTBOX,
 )
 def unemployment_registration(body: UnemploymentRegistration, filing: Filing) -> Response:
     _not_future(body.lost_job_on, filing.today, "lost_job_on", "失业日期")
@@ -257,7 +263,10 @@ def unemployment_registration(body: UnemploymentRegistration, filing: Filing) ->
 
 
 @router.post(
-    "/applications/skill-subsidy", response_model=Receipt, summary="技能提升补贴申领（22）"
+    "/applications/skill-subsidy",
+    response_model=Receipt,
+    summary="技能提升补贴申领（22）",
+    openapi_extra=OUTBOX,
 )
 def skill_subsidy(body: SkillSubsidy, filing: Filing) -> Response:
     _not_future(body.issued_on, filing.today, "issued_on", "发证日期")
@@ -284,7 +293,10 @@ def skill_subsidy(body: SkillSubsidy, filing: Filing) -> Response:
 
 
 @router.post(
-    "/applications/unemployment-benefit", response_model=Receipt, summary="失业保险金申领（23）"
+    "/applications/unemployment-benefit",
+    response_model=Receipt,
+    summary="失业保险金申领（23）",
+    openapi_extra=OUTBOX,
 )
 def unemployment_benefit(body: UnemploymentBenefit, filing: Filing) -> Response:
     person = require_person(filing.session, body.id_number)
@@ -335,7 +347,12 @@ def my_applications(body: PersonQueryBody, session: DbSession) -> MyApplications
     return MyApplications(items=[_my_application(a) for a in rows])
 
 
-@router.post("/work-orders", response_model=Receipt, summary="柜面事项预申请（取号）")
+@router.post(
+    "/work-orders",
+    response_model=Receipt,
+    summary="柜面事项预申请（取号）",
+    openapi_extra=OUTBOX,
+)
 def work_order(body: WorkOrder, filing: Filing) -> Response:
     if not catalogue.is_counter_only(body.item_no):
         raise ApiError(422, "not_counter_item", "该事项可在自助机直接办理，无需预申请", "item_no")

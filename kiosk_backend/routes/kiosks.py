@@ -1,8 +1,13 @@
-"""Kiosk registration (announce) and heartbeat."""
+"""Kiosk registration (announce) and heartbeat.
+
+A kiosk announces its version, service point and capabilities; its region is the county's to set
+(``kiosk backend add-kiosk --region``) and an announce cannot change it.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Request
@@ -17,6 +22,8 @@ from kiosk_backend.schemas import Strict
 from kiosk_backend.staff_models import KioskHeartbeat
 from kiosk_backend.ticket_routing import OPEN_STATES
 
+log = logging.getLogger(__name__)
+
 router = APIRouter(prefix="/kiosks", tags=["kiosks"])
 
 Version = Annotated[str, StringConstraints(min_length=1, max_length=40)]
@@ -25,7 +32,13 @@ Version = Annotated[str, StringConstraints(min_length=1, max_length=40)]
 class KioskAnnounce(Strict):
     version: Version
     service_point: Annotated[str, StringConstraints(min_length=1, max_length=200)]
-    region_code: Annotated[str, StringConstraints(pattern=r"^\d{6}$")]
+    region_code: Annotated[str, StringConstraints(pattern=r"^[0-9]{6}$")] | None = Field(
+        None,
+        description=(
+            "the region the kiosk believes it is in; ignored — the county sets a kiosk's "
+            "region at provisioning, and the answer says which it is"
+        ),
+    )
     capabilities: list[Annotated[str, StringConstraints(min_length=1, max_length=40)]] = Field(
         default_factory=list, max_length=50, description="e.g. idcard, sscard, printer, scanner"
     )
@@ -34,6 +47,7 @@ class KioskAnnounce(Strict):
 class KioskRegistration(BaseModel):
     kiosk_id: str
     service_point: str
+    region_code: str = Field(description='行政区划代码 set by the county ("" = not yet set)')
     registered_at: dt.datetime
     server_time: dt.datetime
 
@@ -71,15 +85,17 @@ def register(
     if kiosk is None:  # authenticated a moment ago; only a concurrent delete gets here
         raise ApiError(401, "unauthenticated", "设备认证失败，请联系工作人员")
     now = dt.datetime.now(dt.UTC)
+    if body.region_code is not None and body.region_code != kiosk.region_code:
+        log.warning("kiosk announced a region other than the one the county set; kept the county's")
     kiosk.version = body.version
     kiosk.service_point = body.service_point
-    kiosk.region_code = body.region_code
     kiosk.capabilities = list(body.capabilities)
     kiosk.announced_at = now
     session.commit()
     return KioskRegistration(
         kiosk_id=kiosk.id,
         service_point=kiosk.service_point,
+        region_code=kiosk.region_code,
         registered_at=kiosk.registered_at,
         server_time=now,
     )

@@ -23,6 +23,7 @@ from kiosk_backend.answers import commit_with_answer
 from kiosk_backend.deps import calling_kiosk_id, db_session, local_today
 from kiosk_backend.errors import ApiError
 from kiosk_backend.ledger_models import LedgerEvent, LedgerTicket, Responder
+from kiosk_backend.routing import OUTBOX
 from kiosk_backend.schemas import Phone, Strict
 from kiosk_backend.ticket_routing import LEVEL_LABELS, STATE_LABELS, Level, TicketState, overdue
 
@@ -307,6 +308,7 @@ def _kiosk_caller(request: Request, session: Session) -> str:
     response_model=LedgerTicketOut,
     summary="提交设备故障或问题反映",
     responses=KIOSK_ONLY,
+    openapi_extra=OUTBOX,
 )
 def open_ticket(
     body: LedgerTicketCreate,
@@ -338,6 +340,7 @@ def open_ticket(
     response_model=LedgerTicketOut,
     summary="服务点关闭本机工单（设备恢复）",
     responses=KIOSK_ONLY,
+    openapi_extra=OUTBOX,
     description="Finds the ticket by client_ref, else the open ticket of fault_key. Closing a "
     "closed ticket returns it unchanged.",
 )

@@ -18,7 +18,7 @@ from kiosk_backend.matching import match_postings, match_seekers
 from kiosk_backend.models import JobPosting, JobSeeker, OddJobDemand, Person
 from kiosk_backend.people import person_for_registration, require_person
 from kiosk_backend.routes.jobs import Posting, posting_out
-from kiosk_backend.routing import READ_ONLY, DbSession, Filing, Today
+from kiosk_backend.routing import OUTBOX, READ_ONLY, DbSession, Filing, Today
 from kiosk_backend.rules import age_on
 from kiosk_backend.schemas import (
     NO_CONTROL_CHARS,
@@ -145,6 +145,7 @@ class SeekerPage(Page):
     response_model=SeekerReceipt,
     summary="求职登记（固定工1 / 零工4）",
     dependencies=PERSON_SCOPED,
+    openapi_extra=OUTBOX,
 )
 def register_seeker(body: SeekerRegistration, filing: Filing) -> Response:
     for index, town in enumerate(body.towns):
@@ -216,6 +217,7 @@ def seeker_matches(body: SeekerQuery, session: DbSession, today: Today) -> Posti
     response_model=DemandReceipt,
     summary="招聘零工登记（7）",
     dependencies=PERSON_SCOPED,
+    openapi_extra=OUTBOX,
 )
 def register_demand(body: DemandRegistration, filing: Filing) -> Response:
     session, today = filing.session, filing.today

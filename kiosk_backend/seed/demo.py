@@ -57,6 +57,7 @@ from kiosk_backend.models import (
 from kiosk_backend.search import grams_of_text, normalize
 from kiosk_backend.seed.desks import ensure_demo_desks
 from kiosk_backend.seed.places import REGION_CODE, TOWN_NAMES, TOWNS
+from kiosk_backend.server_keys import ServerKeys
 
 SEED = 20210305
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎余潘杜戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙万段雷钱汤尹黎易常武乔贺赖龚文"
@@ -389,6 +390,7 @@ class _Seeder:
                 details={},
                 kiosk_id="demo-kiosk-0001",
                 service_point="沁源县沁河镇城关社区就业社保服务点",
+                region_code=REGION_CODE,
                 submitted_at=dt.datetime.combine(filed, dt.time(2, 15), dt.UTC),
                 due_date=due.date if due else filed,
                 due_estimated=due.estimated if due else False,
@@ -527,6 +529,7 @@ class _Seeder:
                     details={},
                     kiosk_id="demo-kiosk-0001",
                     service_point="中峪乡便民服务中心",
+                    region_code=REGION_CODE,
                     submitted_at=dt.datetime.combine(
                         self.today - dt.timedelta(days=20), dt.time(9, 30), dt.UTC
                     ),
@@ -1008,8 +1011,12 @@ def seed_demo_data(
     postings: int = 3000,
     persons: int = 400,
     today: dt.date | None = None,
+    keys: ServerKeys | None = None,
 ) -> None:
-    """Fill an empty database with the demo data (one transaction; blocking)."""
+    """Fill an empty database with the demo data (one transaction; blocking).
+
+    With the server key ring *keys* the demo responder desks are provisioned too.
+    """
     today = today or dt.date.today()
     with sessions() as session:
         seeder = _Seeder(session, today)
@@ -1042,7 +1049,8 @@ def seed_demo_data(
                 "applications",
             ],
         )
-        ensure_demo_desks(session)
+        if keys is not None:
+            ensure_demo_desks(session, keys)
         session.commit()
 
 

@@ -16,6 +16,7 @@ from kiosk_backend.ledger import upsert_responder
 from kiosk_backend.ledger_models import Responder
 from kiosk_backend.provision import new_secret_hex
 from kiosk_backend.seed.places import REGION_CODE
+from kiosk_backend.server_keys import ServerKeys
 from kiosk_backend.ticket_routing import Level
 
 
@@ -35,9 +36,9 @@ DEMO_DESKS = (
 )
 
 
-def ensure_demo_desks(session: Session) -> list[str]:
-    """Create the demo desks that are missing (existing ones keep their secret and settings);
-    return the accounts created. The caller commits."""
+def ensure_demo_desks(session: Session, keys: ServerKeys) -> list[str]:
+    """Create the demo desks that are missing (existing ones keep their secret and settings),
+    their secrets sealed with *keys*; return the accounts created. The caller commits."""
     created = []
     for desk in DEMO_DESKS:
         if session.get(Responder, desk.account) is not None:
@@ -50,6 +51,7 @@ def ensure_demo_desks(session: Session) -> list[str]:
             level=desk.level,
             region_prefix=desk.region_prefix,
             secret_hex=new_secret_hex(),
+            keys=keys,
         )
         created.append(desk.account)
     return created

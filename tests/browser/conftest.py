@@ -87,7 +87,7 @@ def platform(tmp_path_factory):
             (STALE_KIOSK, "沁源县王陶镇王陶村就业社保服务点"),
         ):
             secret = new_secret_hex()
-            add_kiosk(db_url, kiosk_id, secret, place)
+            add_kiosk(db_url, kiosk_id, secret, place, region_code="140431")
             clients[kiosk_id] = backend.client_for(kiosk_id, secret)
             _register(clients[kiosk_id], place)
         for n in range(3):
