@@ -1,8 +1,9 @@
 """The card driver through the real stack: pyscard → pcscd → vsmartcard vpcd → virtual card.
 
 Needs a running pcscd with the vpcd reader "Virtual PCD 00 00" (scripts/test-services.sh starts
-it as root); skipped with the reason otherwise. vpcd listens on one global port (35963), so one
-module-scoped slot serves every test, and the tests run one after another.
+it as root); skipped with the reason otherwise. vpcd listens on global ports (35963 for the card,
+35964 for the PSAM slot), so one module-scoped pair of slots serves every test, and the tests run
+one after another.
 The pcscd restart test stops the system pcscd: it runs only as root with
 KIOSK_TEST_PCSCD_RESTART=1.
 """
@@ -22,7 +23,14 @@ from pathlib import Path
 import pytest
 
 from kiosk.config.schema import SsCardSection
-from kiosk.devices.sscard import TRANSPORT_VPCD, VPCD_READER, open_reader
+from kiosk.devices.sscard import (
+    PSAM_VPCD_PORT,
+    TRANSPORT_VPCD,
+    VPCD_PSAM_READER,
+    VPCD_READER,
+    open_reader,
+)
+from kiosk.devices.sscard.auth import PsamAuthenticator
 from kiosk.devices.sscard.driver import SsCardDriver
 from kiosk.devices.sscard.events import (
     CardInserted,
@@ -34,6 +42,7 @@ from kiosk.devices.sscard.events import (
 )
 from kiosk.devices.sscard.ports import PcscPort
 from kiosk.devices.sscard.virtual_card import VirtualCard, demo_profiles
+from kiosk.devices.sscard.virtual_psam import VirtualPsam
 from kiosk.devices.sscard.vpcd import VpcdCardSlot
 
 pytestmark = pytest.mark.pcscd
@@ -97,15 +106,25 @@ def stack():
         pytest.skip(problem)
     slot = VpcdCardSlot()
     slot.start()
+    psam_slot = VpcdCardSlot(port=PSAM_VPCD_PORT)
+    psam_slot.start()
+    psam_slot.insert(VirtualPsam())
     recorder = Recorder()
+    authenticator = PsamAuthenticator(PcscPort(), VPCD_PSAM_READER)
     driver = SsCardDriver(
-        PcscPort(), recorder, reader_filter=VPCD_READER, read_timeout=3.0, retry_seconds=0.5
+        PcscPort(),
+        recorder,
+        reader_filter=VPCD_READER,
+        authenticator=authenticator,
+        read_timeout=3.0,
+        retry_seconds=0.5,
     )
     driver.start()
     assert driver.wait_ready(WAIT)
     yield slot, driver, recorder
     driver.stop()
     slot.stop()
+    psam_slot.stop()
 
 
 @pytest.fixture
@@ -247,7 +266,7 @@ def test_diag_text_output_names_generation(clean):
         (("--card", "wrong_application"), 6, "not_found"),
         (("--card", "garbage"), 9, "malformed_tlv"),
         (("--reader", "No Such Reader"), 4, "no_reader"),
-        (("--url", "pcsc://", "--reader", "Virtual PCD 00 01", "--timeout", "1"), 5, "no_card"),
+        (("--url", "pcsc://", "--reader", VPCD_READER, "--timeout", "1"), 5, "no_card"),
         (("--card", "no-such-card"), 2, "config"),
     ],
 )

@@ -76,7 +76,8 @@ class SsCardSection:
     reader: str = ""
     # "sim://": the virtual card, through pcscd+vpcd when pcscd runs, else in-process.
     url: str = "sim://"
-    authenticator: Literal["none", "psam"] = "none"
+    # "psam": cards must pass PSAM authentication (demo: the virtual PSAM); "none": unchecked.
+    authenticator: Literal["none", "psam"] = "psam"
     psam_reader: str = ""
     # Seconds a card may take to answer the whole read before it counts as mute.
     read_timeout: float = 5.0

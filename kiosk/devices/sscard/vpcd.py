@@ -1,4 +1,4 @@
-"""Carry a :class:`~kiosk.devices.sscard.virtual_card.VirtualCard` to pcscd as a vsmartcard vpcd client.
+"""Carry a virtual chip (the virtual card or PSAM) to pcscd as a vsmartcard vpcd client.
 
 The vpcd reader driver listens on TCP (127.0.0.1:35963 for "Virtual PCD 00 00", 35964 for the
 second slot). A card is "inserted" by connecting and "removed" by closing the socket. Frames are
@@ -21,7 +21,7 @@ import socket
 import struct
 import threading
 
-from kiosk.devices.sscard.virtual_card import CardPulled, VirtualCard
+from kiosk.devices.sscard.virtual_card import CardPulled, VirtualChip
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +67,7 @@ class VpcdCardSlot:
         self.host = host
         self.port = port
         self._lock = threading.Lock()
-        self._card: VirtualCard | None = None
+        self._card: VirtualChip | None = None
         self._socket: socket.socket | None = None
         self._wake = threading.Event()
         self._stopped = threading.Event()
@@ -75,7 +75,7 @@ class VpcdCardSlot:
         self.connected = threading.Event()  # set while pcscd holds our connection
 
     @property
-    def card(self) -> VirtualCard | None:
+    def card(self) -> VirtualChip | None:
         return self._card
 
     def start(self) -> None:
@@ -90,7 +90,7 @@ class VpcdCardSlot:
             self._thread.join(timeout=5)
             self._thread = None
 
-    def insert(self, card: VirtualCard) -> None:
+    def insert(self, card: VirtualChip) -> None:
         """Insert *card* (replacing any card in the slot); returns at once, connects async."""
         self.remove()
         with self._lock:
@@ -136,7 +136,7 @@ class VpcdCardSlot:
                     self._socket = None
             _close(sock)
 
-    def _serve(self, sock: socket.socket, card: VirtualCard) -> None:
+    def _serve(self, sock: socket.socket, card: VirtualChip) -> None:
         try:
             while True:
                 payload = read_frame(sock)
