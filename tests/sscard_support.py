@@ -2,9 +2,51 @@
 
 from __future__ import annotations
 
+import threading
+
 from kiosk.devices.sscard.auth import PsamAuthenticator
 from kiosk.devices.sscard.ports import InProcessPort
 from kiosk.devices.sscard.virtual_psam import VirtualPsam
+
+WAIT = 15.0  # generous: pcscd polls vpcd, and the machine is shared
+
+
+class Recorder:
+    """Collects published events; wait_for() blocks until a matching one arrives."""
+
+    def __init__(self) -> None:
+        self.events: list[object] = []
+        self._cond = threading.Condition()
+
+    def __call__(self, event: object) -> None:
+        with self._cond:
+            self.events.append(event)
+            self._cond.notify_all()
+
+    def mark(self) -> int:
+        with self._cond:
+            return len(self.events)
+
+    def kinds(self) -> list[str]:
+        return [type(e).__name__ for e in self.events]
+
+    def wait_for(self, kind: type, after: int = 0, timeout: float = WAIT, where=None, **fields):
+        """The first event after index *after* of *kind* with *fields* (and *where*)."""
+
+        def match():
+            for event in self.events[after:]:
+                if (
+                    isinstance(event, kind)
+                    and all(getattr(event, k) == v for k, v in fields.items())
+                    and (where is None or where(event))
+                ):
+                    return event
+            return None
+
+        with self._cond:
+            found = self._cond.wait_for(match, timeout)
+        assert found, f"no {kind.__name__} {fields} within {timeout}s; got {self.events[after:]}"
+        return found
 
 
 def virtual_psam_authenticator(psam: VirtualPsam | None = None, **kwargs) -> PsamAuthenticator:

@@ -11,7 +11,7 @@ import threading
 import time
 
 import pytest
-from sscard_support import virtual_psam_authenticator
+from sscard_support import Recorder, virtual_psam_authenticator
 
 from kiosk.config.schema import SsCardSection
 from kiosk.devices.base import DeviceState
@@ -31,38 +31,6 @@ from kiosk.devices.sscard.virtual_card import VirtualCard, demo_profiles
 
 WAIT = 10.0  # generous: the machine is shared
 PROFILES = demo_profiles()
-
-
-class Recorder:
-    """Collects published events; wait_for() blocks until a matching one arrives."""
-
-    def __init__(self) -> None:
-        self.events: list[object] = []
-        self._cond = threading.Condition()
-
-    def __call__(self, event: object) -> None:
-        with self._cond:
-            self.events.append(event)
-            self._cond.notify_all()
-
-    def wait_for(self, kind: type, timeout: float = WAIT, after: int = 0, where=None, **fields):
-        def match():
-            for event in self.events[after:]:
-                if (
-                    isinstance(event, kind)
-                    and all(getattr(event, k) == v for k, v in fields.items())
-                    and (where is None or where(event))
-                ):
-                    return event
-            return None
-
-        with self._cond:
-            found = self._cond.wait_for(match, timeout)
-        assert found, f"no {kind.__name__} {fields} within {timeout}s; got {self.events}"
-        return found
-
-    def kinds(self) -> list[str]:
-        return [type(e).__name__ for e in self.events]
 
 
 @pytest.fixture

@@ -16,11 +16,11 @@ import shutil
 import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 import pytest
+from sscard_support import Recorder
 
 from kiosk.config.schema import SsCardSection
 from kiosk.devices.sscard import (
@@ -49,39 +49,6 @@ pytestmark = pytest.mark.pcscd
 
 WAIT = 15.0  # generous: pcscd polls vpcd, and the machine is shared
 PROFILES = demo_profiles()
-
-
-class Recorder:
-    """Collects published events; wait_for() blocks until a matching one arrives."""
-
-    def __init__(self) -> None:
-        self.events: list[object] = []
-        self._cond = threading.Condition()
-
-    def __call__(self, event: object) -> None:
-        with self._cond:
-            self.events.append(event)
-            self._cond.notify_all()
-
-    def mark(self) -> int:
-        with self._cond:
-            return len(self.events)
-
-    def wait_for(self, kind: type, after: int = 0, timeout: float = WAIT, where=None, **fields):
-        def match():
-            for event in self.events[after:]:
-                if (
-                    isinstance(event, kind)
-                    and all(getattr(event, k) == v for k, v in fields.items())
-                    and (where is None or where(event))
-                ):
-                    return event
-            return None
-
-        with self._cond:
-            found = self._cond.wait_for(match, timeout)
-        assert found, f"no {kind.__name__} {fields} within {timeout}s; got {self.events[after:]}"
-        return found
 
 
 def _pcscd_problem() -> str | None:
