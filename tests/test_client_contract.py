@@ -13,6 +13,8 @@ CLIENT_CALLS = [
     ("get", "/api/v1/health", "read"),
     ("post", "/api/v1/kiosks/register", "command"),
     ("post", "/api/v1/kiosks/heartbeat", "command"),
+    ("get", "/api/v1/kiosks/audit-heads", "read"),
+    ("get", "/api/v1/kiosks/operators", "read"),
     ("post", "/api/v1/operators/essc-signin", "query"),
     ("post", "/api/v1/essc/verify", "query"),
     ("post", "/api/v1/help-requests", "command"),

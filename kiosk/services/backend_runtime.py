@@ -21,6 +21,7 @@ from typing import Any
 import requests
 
 import kiosk
+from kiosk.services.audit import AuditError
 from kiosk.services.backend_client import BackendClient
 from kiosk.services.cache import OfflineCache, PublicInfo
 from kiosk.services.errors import BackendError, BackendUnavailable
@@ -35,6 +36,8 @@ NOT_READY_MESSAGE = "正在连接服务平台，请稍候"
 
 # (devices as DeviceHealth-shaped dicts, paper level "ok" / "low" / "out" / "unknown")
 HeartbeatSource = Callable[[], tuple[list[dict[str, Any]], str]]
+# The audit log's head now: (seq, hash); raises AuditError when the log's end is unreadable.
+AuditHeadSource = Callable[[], tuple[int, str]]
 
 
 @dataclass(frozen=True)
@@ -64,10 +67,12 @@ class BackendRuntime:
         publish: Callable[[Any], None] | None = None,
         session_factory: Callable[[], requests.Session] = requests.Session,
         heartbeat_source: HeartbeatSource | None = None,
+        audit_head: AuditHeadSource | None = None,
     ) -> None:
         self._config = config
         self._publish = publish or (lambda _event: None)
         self._heartbeat_source = heartbeat_source
+        self._audit_head = audit_head
         self._outbox_client: BackendClient | None = None
         self._stop = threading.Event()
         self._registered = False
@@ -182,7 +187,13 @@ class BackendRuntime:
                 )
                 self._registered = True
             devices, paper = self._heartbeat_source() if self._heartbeat_source else ([], "unknown")
-            client.heartbeat(kiosk.__version__, devices, paper, self.outbox.summary().pending)
+            client.heartbeat(
+                kiosk.__version__,
+                devices,
+                paper,
+                self.outbox.summary().pending,
+                audit_head=self._current_audit_head(),
+            )
         except BackendError as exc:
             self._set_reachable(False, exc.code or type(exc).__name__)
             return False
@@ -191,6 +202,17 @@ class BackendRuntime:
             return False
         self._set_reachable(True, "")
         return True
+
+    def _current_audit_head(self) -> tuple[int, str] | None:
+        """The audit head for this heartbeat; None (not sent) when the log's end is unreadable,
+        which ``kiosk audit verify`` then reports."""
+        if self._audit_head is None:
+            return None
+        try:
+            return self._audit_head()
+        except AuditError:
+            log.warning("audit head unreadable", extra={"event": "audit_head"})
+            return None
 
     def _set_reachable(self, reachable: bool, code: str) -> None:
         if reachable != self._reachable:

@@ -37,6 +37,7 @@ from kiosk.devices.idcard.simulator import DEMO_DELAYS, SimDelays
 from kiosk.devices.sscard.vpcd import DEFAULT_PORT as VPCD_DEFAULT_PORT
 from kiosk.domain.person import IdentitySource
 from kiosk.services.acceptance import save_device_health
+from kiosk.services.audit import AuditLog
 from kiosk.services.backend_runtime import BackendRuntime
 from kiosk.services.bus import EventBus
 from kiosk.services.demo_controls import DemoControls
@@ -432,6 +433,7 @@ def build_runtime(
         publish=publish,
         session_factory=sessions,
         heartbeat_source=runtime.heartbeat_report,
+        audit_head=AuditLog(data_dir).head_pair,
     )
     builders = {
         "printer": lambda: _build_printer(runtime, config, data_dir, publish, options),

@@ -10,8 +10,10 @@ from kiosk_backend.routes import (
     help_requests,
     info,
     jobs,
+    kiosk_audit,
     kiosks,
     ledger,
+    operator_roster,
     records,
     seekers,
     system,
@@ -30,4 +32,6 @@ ROUTERS = [
     ledger.router,
     desk.router,
     essc.router,
+    kiosk_audit.router,
+    operator_roster.router,
 ]

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from kiosk_backend.deps import calling_kiosk, db_session
 from kiosk_backend.errors import ApiError
 from kiosk_backend.ledger_models import LedgerTicket
+from kiosk_backend.routes.kiosk_audit import AuditHeadIn, record_audit_head
 from kiosk_backend.schemas import Strict
 from kiosk_backend.ticket_routing import OPEN_STATES
 
@@ -53,6 +54,9 @@ class Heartbeat(Strict):
     devices: list[DeviceHealthIn] = Field(default_factory=list, max_length=20)
     paper_level: Literal["ok", "low", "out", "unknown"] = "unknown"
     outbox_depth: int = Field(0, ge=0, le=10_000_000)
+    audit_head: AuditHeadIn | None = Field(
+        None, description="本机维护审计记录的最后一条（序号、哈希）"
+    )
 
 
 class HeartbeatAck(BaseModel):
@@ -99,6 +103,8 @@ def heartbeat(
     kiosk.last_devices = [d.model_dump() for d in body.devices]
     kiosk.paper_level = body.paper_level
     kiosk.outbox_depth = body.outbox_depth
+    if body.audit_head is not None:
+        record_audit_head(session, kiosk.id, body.audit_head, now)
     session.commit()
     open_tickets = session.scalar(
         select(func.count())

@@ -824,6 +824,7 @@ class _Seeder:
                 region=region,
                 essc_qr=f"ESSC-DEMO-OPERATOR-{n:02d}",
                 last_signin_at=last_signin,
+                region_code=REGION_CODE,
             )
 
 
