@@ -38,7 +38,6 @@ def test_pages_show_the_live_demo_runtime(runtime, data_dir):
         verifier=BackendOperatorVerifier(client),
         pin_store=PinStore(data_dir),
         audit=AuditLog(data_dir),
-        device_id=config.kiosk.device_id,
     )
     with pytest.raises(AccountRefused):
         auth.sign_in_with_qr("ESSC-DEMO-OPERATOR-02")  # locked: refused by the kiosk

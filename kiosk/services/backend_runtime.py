@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,7 @@ from kiosk.services.backend_client import BackendClient
 from kiosk.services.cache import OfflineCache, PublicInfo
 from kiosk.services.errors import BackendError, BackendUnavailable
 from kiosk.services.flows import SubmissionAnswers
+from kiosk.services.operator_roster import OperatorRoster
 from kiosk.services.outbox import Outbox
 from kiosk.services.signing import SecretFileError, load_secret
 from kiosk.services.store import KEY_FILE_NAME, PayloadCipher, open_store
@@ -33,6 +35,7 @@ from kiosk.services.store import KEY_FILE_NAME, PayloadCipher, open_store
 log = logging.getLogger(__name__)
 
 NOT_READY_MESSAGE = "正在连接服务平台，请稍候"
+ROSTER_SYNC_SECONDS = 300.0  # the operator roster (maintenance PIN accounts) is re-read this often
 
 # (devices as DeviceHealth-shaped dicts, paper level "ok" / "low" / "out" / "unknown")
 HeartbeatSource = Callable[[], tuple[list[dict[str, Any]], str]]
@@ -68,11 +71,16 @@ class BackendRuntime:
         session_factory: Callable[[], requests.Session] = requests.Session,
         heartbeat_source: HeartbeatSource | None = None,
         audit_head: AuditHeadSource | None = None,
+        roster: OperatorRoster | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._config = config
         self._publish = publish or (lambda _event: None)
         self._heartbeat_source = heartbeat_source
         self._audit_head = audit_head
+        self._roster = roster
+        self._monotonic = monotonic
+        self._roster_synced_at: float | None = None
         self._outbox_client: BackendClient | None = None
         self._stop = threading.Event()
         self._registered = False
@@ -194,6 +202,7 @@ class BackendRuntime:
                 self.outbox.summary().pending,
                 audit_head=self._current_audit_head(),
             )
+            self._sync_roster(client)
         except BackendError as exc:
             self._set_reachable(False, exc.code or type(exc).__name__)
             return False
@@ -202,6 +211,25 @@ class BackendRuntime:
             return False
         self._set_reachable(True, "")
         return True
+
+    def _sync_roster(self, client: BackendClient) -> None:
+        """Re-read the operator roster when due (at once after start, then every
+        ROSTER_SYNC_SECONDS); a refused or broken answer keeps the old copy."""
+        if self._roster is None:
+            return
+        now = self._monotonic()
+        if (
+            self._roster_synced_at is not None
+            and now - self._roster_synced_at < ROSTER_SYNC_SECONDS
+        ):
+            return
+        try:
+            count = self._roster.sync(client)
+        except OSError:
+            log.error("operator roster not saved", extra={"event": "roster_sync"})
+            return
+        self._roster_synced_at = now
+        log.info("operator roster synced", extra={"event": "roster_sync", "count": count})
 
     def _current_audit_head(self) -> tuple[int, str] | None:
         """The audit head for this heartbeat; None (not sent) when the log's end is unreadable,

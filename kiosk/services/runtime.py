@@ -41,6 +41,7 @@ from kiosk.services.audit import AuditLog
 from kiosk.services.backend_runtime import BackendRuntime
 from kiosk.services.bus import EventBus
 from kiosk.services.demo_controls import DemoControls
+from kiosk.services.operator_roster import OperatorRoster
 from kiosk.services.session import EndReason, SessionManager
 
 log = logging.getLogger(__name__)
@@ -434,6 +435,7 @@ def build_runtime(
         session_factory=sessions,
         heartbeat_source=runtime.heartbeat_report,
         audit_head=AuditLog(data_dir).head_pair,
+        roster=OperatorRoster(data_dir, max_age_days=config.maintenance.roster_max_age_days),
     )
     builders = {
         "printer": lambda: _build_printer(runtime, config, data_dir, publish, options),
