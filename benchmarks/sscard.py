@@ -29,7 +29,7 @@ from kiosk.devices.sscard.events import CardInserted, CardReadFailed, CardRemove
 from kiosk.devices.sscard.ports import PcscPort
 from kiosk.devices.sscard.virtual_card import VirtualCard, demo_profiles
 from kiosk.devices.sscard.virtual_psam import VirtualPsam
-from kiosk.devices.sscard.vpcd import VpcdCardSlot
+from kiosk.devices.sscard.vpcd import MIN_ABSENT_SECONDS, VpcdCardSlot
 
 REMOVAL_BUDGET_S = 0.5
 AUTH_BUDGET_S = 0.3
@@ -93,8 +93,9 @@ def _run(slot: VpcdCardSlot, authenticator, keys: list[str], runs: int, seed: in
         while driver.card_present:
             time.sleep(0.05)
         for run in range(runs):
-            # A random phase against pcscd's 400 ms poll of vpcd, as a resident's hand would be.
-            time.sleep(jitter.uniform(0, 0.4))
+            # A random phase against pcscd's 400 ms poll of vpcd, as a resident's hand would be
+            # (after the slot's own minimum time empty, which would otherwise hold the card back).
+            time.sleep(MIN_ABSENT_SECONDS + jitter.uniform(0, 0.4))
             card = VirtualCard(profiles[keys[run % len(keys)]])
             inserted_at = time.monotonic()
             slot.insert(card)

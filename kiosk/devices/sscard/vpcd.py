@@ -20,6 +20,7 @@ import logging
 import socket
 import struct
 import threading
+import time
 
 from kiosk.devices.sscard.virtual_card import CardPulled, VirtualChip
 
@@ -29,6 +30,10 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 35963
 _CONTROL_POWER_OFF, _CONTROL_POWER_ON, _CONTROL_RESET, _CONTROL_GET_ATR = 0, 1, 2, 4
 _RECONNECT_SECONDS = 0.2
+# A card pulled and another pushed in faster than pcscd's poll of vpcd (0.4 s) would look to
+# pcscd like one card that never left: no removal, no insertion, the old ATR. A hand cannot
+# swap cards that fast; the slot keeps itself empty at least this long after a removal.
+MIN_ABSENT_SECONDS = 0.6
 
 
 class VpcdProtocolError(Exception):
@@ -72,6 +77,7 @@ class VpcdCardSlot:
         self._wake = threading.Event()
         self._stopped = threading.Event()
         self._thread: threading.Thread | None = None
+        self._left_at = -MIN_ABSENT_SECONDS  # monotonic time the last card left the slot
         self.connected = threading.Event()  # set while pcscd holds our connection
 
     @property
@@ -104,6 +110,7 @@ class VpcdCardSlot:
             sock, self._socket = self._socket, None
         if sock is not None:
             _close(sock)
+            self._left_at = time.monotonic()
         self.connected.clear()
         self._wake.set()
 
@@ -114,6 +121,10 @@ class VpcdCardSlot:
             if card is None:
                 self._wake.wait(1.0)
                 self._wake.clear()
+                continue
+            absent = time.monotonic() - self._left_at
+            if absent < MIN_ABSENT_SECONDS:
+                self._stopped.wait(MIN_ABSENT_SECONDS - absent)
                 continue
             try:
                 sock = socket.create_connection((self.host, self.port), timeout=2)
@@ -135,6 +146,7 @@ class VpcdCardSlot:
                 if self._socket is sock:
                     self._socket = None
             _close(sock)
+            self._left_at = time.monotonic()
 
     def _serve(self, sock: socket.socket, card: VirtualChip) -> None:
         try:
