@@ -15,7 +15,7 @@ says so, and no identity evidence comes from such a read.
 Threads: one PsamAuthenticator serves the driver's read threads; a lock serialises the PSAM.
 Each authentication connects to the PSAM inside one PC/SC transaction and disconnects after it
 (holding the PSAM between cards would lock every other program out of that reader), and tries
-once more when the link breaks (pcscd restarted, reader re-plugged). Errors of the *card*
+twice more, 0.25 s and 0.5 s later, when the link breaks (pcscd restarted, PSAM re-inserted). Errors of the *card*
 (pulled, mute) propagate unchanged; errors of the PSAM become
 :class:`~kiosk.devices.sscard.errors.PsamUnavailable`.
 """
@@ -287,7 +287,7 @@ class PsamAuthenticator:
 
 
 class _PsamLinkBroken(Exception):
-    """The PSAM link failed mid-flow (internal: reconnect once, then PsamUnavailable)."""
+    """The PSAM link failed mid-flow (internal: retried, then PsamUnavailable)."""
 
 
 def _check_psam(response: apdu.Response, context: str) -> bytes:
