@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+from collections.abc import Iterator
 from pathlib import Path
 
+import requests
+from gui_child import give_seeded_platform
+
+from kiosk.config import load_config
 from kiosk.services import api_models as m
+from kiosk.services.backend_client import BackendClient
+from kiosk.services.embedded_backend import start_embedded_backend
 from kiosk.services.operator_roster import OperatorRoster
 
 # The demo county's staff as GET /kiosks/operators answers for a 140431 kiosk (demo seed):
@@ -30,3 +38,21 @@ def save_roster(data_dir: Path, roster: m.OperatorRoster = ROSTER) -> OperatorRo
     store = OperatorRoster(data_dir)
     store.save(roster)
     return store
+
+
+@contextlib.contextmanager
+def demo_platform(data_dir: Path) -> Iterator[BackendClient]:
+    """The kiosk's own demo platform (the reference server on 127.0.0.1, from a seeded copy,
+    its database in *data_dir* as ``kiosk`` commands find it) and a signed client of the demo
+    kiosk, registered in the demo county (140431)."""
+    give_seeded_platform(data_dir)
+    config = load_config()
+    kiosk_id = config.kiosk.device_id
+    url, secret, handle = start_embedded_backend(data_dir, kiosk_id)
+    client = BackendClient.from_config(requests.Session(), config.backend, url, kiosk_id, secret)
+    try:
+        client.register("test", config.kiosk.service_point, "140431", [])
+        yield client
+    finally:
+        client.close()
+        handle.stop()

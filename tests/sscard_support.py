@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import threading
 
+import pytest
+
+from kiosk.devices.sscard import VPCD_PSAM_READER, VPCD_READER
 from kiosk.devices.sscard.auth import PsamAuthenticator
-from kiosk.devices.sscard.ports import InProcessPort
+from kiosk.devices.sscard.ports import InProcessPort, PcscPort
 from kiosk.devices.sscard.virtual_psam import VirtualPsam
 
 WAIT = 15.0  # generous: pcscd polls vpcd, and the machine is shared
@@ -54,3 +59,24 @@ def virtual_psam_authenticator(psam: VirtualPsam | None = None, **kwargs) -> Psa
     port = InProcessPort(InProcessPort.PSAM_READER_NAME)
     port.insert(psam or VirtualPsam())
     return PsamAuthenticator(port, InProcessPort.PSAM_READER_NAME, **kwargs)
+
+
+def require_vpcd() -> None:
+    """Skip unless pcscd runs with both vpcd slots (card and PSAM); fail instead when the run
+    promised pcscd (KIOSK_TEST_PCSCD=1: CI must not hide a broken pcscd as a skip)."""
+    problem = None
+    if shutil.which("pcscd") is None:
+        problem = "pcscd is not installed (apt-get install pcscd vsmartcard-vpcd)"
+    else:
+        try:
+            readers = PcscPort().readers()
+        except Exception as exc:  # any failure here means: no usable pcscd
+            readers = None
+            problem = f"pcscd is not running or not reachable ({exc}); run scripts/test-services.sh"
+        for wanted in (VPCD_READER, VPCD_PSAM_READER) if readers is not None else ():
+            if not any(wanted in name for name in readers):
+                problem = f"pcscd runs but has no {wanted!r} reader (install vsmartcard-vpcd)"
+    if problem and os.environ.get("KIOSK_TEST_PCSCD") == "1":
+        pytest.fail(f"KIOSK_TEST_PCSCD=1 but {problem}")
+    if problem:
+        pytest.skip(problem)

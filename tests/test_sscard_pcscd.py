@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -20,7 +19,7 @@ import time
 from pathlib import Path
 
 import pytest
-from sscard_support import Recorder
+from sscard_support import Recorder, require_vpcd
 
 from kiosk.config.schema import SsCardSection
 from kiosk.devices.sscard import (
@@ -51,26 +50,10 @@ WAIT = 15.0  # generous: pcscd polls vpcd, and the machine is shared
 PROFILES = demo_profiles()
 
 
-def _pcscd_problem() -> str | None:
-    if shutil.which("pcscd") is None:
-        return "pcscd is not installed (apt-get install pcscd vsmartcard-vpcd)"
-    try:
-        readers = PcscPort().readers()
-    except Exception as exc:  # any failure here means: no usable pcscd
-        return f"pcscd is not running or not reachable ({exc}); run scripts/test-services.sh"
-    if not any(VPCD_READER in name for name in readers):
-        return f"pcscd runs but has no {VPCD_READER!r} reader (install vsmartcard-vpcd)"
-    return None
-
-
 @pytest.fixture(scope="module")
 def stack():
     """(slot, driver, recorder): one vpcd slot and one driver over pcscd for the module."""
-    problem = _pcscd_problem()
-    if problem and os.environ.get("KIOSK_TEST_PCSCD") == "1":
-        pytest.fail(f"KIOSK_TEST_PCSCD=1 but {problem}")  # CI promised pcscd: do not hide it
-    if problem:
-        pytest.skip(problem)
+    require_vpcd()
     slot = VpcdCardSlot()
     slot.start()
     psam_slot = VpcdCardSlot(port=PSAM_VPCD_PORT)

@@ -85,7 +85,6 @@ def _roster(config, directory):
 
 
 def run_set_pin(args: argparse.Namespace) -> int:
-    from kiosk.services.audit import AuditLog
     from kiosk.services.maintenance_auth import PinPolicyError, check_pin_policy
     from kiosk.services.operator_roster import RosterRefusal
 
@@ -122,12 +121,7 @@ def run_set_pin(args: argparse.Namespace) -> int:
     except PinPolicyError as exc:
         print(exc.message, file=sys.stderr)
         return 2
-    AuditLog(directory).append(
-        f"console:{_user()}",
-        "console",
-        "maintenance_pin.set",
-        {"account": operator.account, "via": "kiosk maintenance"},
-    )
+    _audit_console(directory, "maintenance_pin.set", operator.account)
     print(
         f"维护密码已设置 / PIN of {operator.account} ({operator.name_masked}) written to "
         f"{store.pins_path}"
@@ -136,18 +130,12 @@ def run_set_pin(args: argparse.Namespace) -> int:
 
 
 def run_remove_pin(args: argparse.Namespace) -> int:
-    from kiosk.services.audit import AuditLog
 
     config, directory = _context(args)
     if not _pin_store(config, directory).remove_pin(args.account):
         print(f"{args.account} has no PIN on this kiosk", file=sys.stderr)
         return 1
-    AuditLog(directory).append(
-        f"console:{_user()}",
-        "console",
-        "maintenance_pin.removed",
-        {"account": args.account, "via": "kiosk maintenance"},
-    )
+    _audit_console(directory, "maintenance_pin.removed", args.account)
     print(f"维护密码已删除 / PIN of {args.account} removed")
     return 0
 
@@ -245,6 +233,15 @@ def run_restart_if_idle(args: argparse.Namespace) -> int:
         print(f"systemctl failed: {done.stderr.strip()}", file=sys.stderr)
         return 1
     return 0
+
+
+def _audit_console(directory, action: str, account: str) -> None:
+    """Record a PIN change made from the shell, as the console user."""
+    from kiosk.services.audit import AuditLog
+
+    AuditLog(directory).append(
+        f"console:{_user()}", "console", action, {"account": account, "via": "kiosk maintenance"}
+    )
 
 
 def _user() -> str:

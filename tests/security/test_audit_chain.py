@@ -16,13 +16,10 @@ import sys
 from pathlib import Path
 
 import pytest
-import requests
-from gui_child import give_seeded_platform
+from maint_support import demo_platform
 
-from kiosk.config import load_config
 from kiosk.services.audit import CHAIN_BREAK_ACTION, AuditLog, entry_hash
 from kiosk.services.backend_client import BackendClient
-from kiosk.services.embedded_backend import start_embedded_backend
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -99,16 +96,8 @@ def test_deleting_the_log_but_not_its_head_is_a_missing_log_and_then_a_chain_bre
 
 @pytest.fixture
 def platform(data_dir):
-    """The kiosk's demo platform (reference server on 127.0.0.1, seeded copy) and a client."""
-    give_seeded_platform(data_dir)
-    kiosk_id = load_config().kiosk.device_id
-    url, secret, handle = start_embedded_backend(data_dir, kiosk_id)
-    client = BackendClient.from_config(
-        requests.Session(), load_config().backend, url, kiosk_id, secret
-    )
-    yield client
-    client.close()
-    handle.stop()
+    with demo_platform(data_dir) as client:
+        yield client
 
 
 def _beat(client: BackendClient, log: AuditLog) -> None:

@@ -19,16 +19,12 @@ import sys
 from pathlib import Path
 
 import pytest
-import requests
 from argon2 import PasswordHasher
-from gui_child import give_seeded_platform
-from maint_support import save_roster
+from maint_support import demo_platform, save_roster
 
-from kiosk.config import load_config
 from kiosk.domain.roles import Role
 from kiosk.services.audit import AuditLog
-from kiosk.services.backend_client import BackendClient
-from kiosk.services.embedded_backend import BACKEND_DB_FILE_NAME, start_embedded_backend
+from kiosk.services.embedded_backend import BACKEND_DB_FILE_NAME
 from kiosk.services.maintenance_auth import (
     MaintenanceAuth,
     PinAccountRefused,
@@ -153,17 +149,8 @@ def test_a_day_of_guessing_gets_about_ten_tries_not_480(data_dir):
 
 @pytest.fixture
 def platform(data_dir):
-    """The kiosk's demo platform (reference server on 127.0.0.1, a seeded copy) and a client."""
-    give_seeded_platform(data_dir)
-    kiosk_id = load_config().kiosk.device_id
-    url, secret, handle = start_embedded_backend(data_dir, kiosk_id)
-    client = BackendClient.from_config(
-        requests.Session(), load_config().backend, url, kiosk_id, secret
-    )
-    client.register("test", "沁源县沁河镇城关社区就业社保服务点", "140431", [])
-    yield client
-    client.close()
-    handle.stop()
+    with demo_platform(data_dir) as client:
+        yield client
 
 
 def _cancel_on_the_platform(data_dir: Path, account: str) -> None:

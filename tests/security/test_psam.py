@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
-from sscard_support import Recorder
+from sscard_support import Recorder, require_vpcd
 
 from kiosk.config import load_config
 from kiosk.config.schema import SITE_EXAMPLE_PATH
@@ -37,25 +37,10 @@ PROFILES = demo_profiles()
 CLONE_MESSAGE = "此社保卡未通过安全认证，不能在本机使用。请到窗口核验，或改用身份证、电子社保卡"
 
 
-def _pcscd_problem() -> str | None:
-    try:
-        readers = PcscPort().readers()
-    except Exception as exc:  # any failure here means: no usable pcscd
-        return f"pcscd is not running or not reachable ({exc}); run scripts/test-services.sh"
-    for wanted in (VPCD_READER, VPCD_PSAM_READER):
-        if not any(wanted in name for name in readers):
-            return f"pcscd runs but has no {wanted!r} reader (install vsmartcard-vpcd)"
-    return None
-
-
 @pytest.fixture(scope="module")
 def stack():
     """(card slot, PSAM slot, the PSAM, driver, recorder) through pcscd for the module."""
-    problem = _pcscd_problem()
-    if problem and os.environ.get("KIOSK_TEST_PCSCD") == "1":
-        pytest.fail(f"KIOSK_TEST_PCSCD=1 but {problem}")
-    if problem:
-        pytest.skip(problem)
+    require_vpcd()
     card_slot, psam_slot = VpcdCardSlot(), VpcdCardSlot(port=PSAM_VPCD_PORT)
     card_slot.start()
     psam_slot.start()
