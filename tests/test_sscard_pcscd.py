@@ -202,6 +202,8 @@ def test_diag_unmasked_shows_full_fields_and_ireadcardbas(clean):
     assert result["card"]["ssn"] == PROFILES["gen1"].ssn
     assert result["card"]["birth_date"] == "1956-09-12"
     assert result["ireadcardbas"].startswith(f"140431|{PROFILES['gen1'].ssn}|A04310052|")
+    # 终端机编号 from the (virtual) PSAM, then the kiosk's device number
+    assert result["ireadcardbas"].endswith("|140431000001|demo-kiosk-0001|")
 
 
 def test_diag_text_output_names_generation(clean):

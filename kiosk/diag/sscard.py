@@ -228,7 +228,11 @@ def _report(outcome: _Outcome, args: argparse.Namespace, *, device_id: str) -> N
             if not masked:
                 from kiosk.devices.sscard.card import ireadcardbas
 
-                result["ireadcardbas"] = ireadcardbas(card, device_number=device_id)
+                result["ireadcardbas"] = ireadcardbas(
+                    card,
+                    terminal_number=card.authentication.terminal_number,
+                    device_number=device_id,
+                )
         if outcome.exit_code != EXIT_OK:
             result["error"] = {
                 "code": outcome.error_code,
