@@ -263,11 +263,21 @@ def scroll_into_view(scroll, widget, what):
     on a loaded machine, and a tap would miss)."""
     from kiosk.screens.driver import Until
 
+    def scroll_there() -> None:
+        # Only a list taller than its view can scroll: ScrollView.scroll_to on a shorter one
+        # divides by a negative height and flings the content out of sight.
+        content = scroll.children[0] if scroll.children else None
+        if content is not None and content.height > scroll.height:
+            scroll.scroll_to(widget, animate=False)
+
     def in_view() -> bool:
         centre = scroll.parent.to_widget(*widget.to_window(*widget.center))
-        return widget.parent is not None and scroll.collide_point(*centre)
+        if widget.parent is not None and scroll.collide_point(*centre):
+            return True
+        scroll_there()  # a slow frame had not placed it yet: scroll again from where it is
+        return False
 
-    scroll.scroll_to(widget, animate=False)
+    scroll_there()
     yield Until(in_view, 10, f"{what} in view")
     yield 0.1
 
@@ -338,6 +348,17 @@ def fill_required(app, rig, answers):
         else:
             yield from type_digits(rig, value)
         yield 0.2
+
+
+def work_order_answers(form) -> dict:
+    """Answers for a work-order form: a phone number, the first option of required pickers."""
+    answers = {}
+    for child in reversed(form.ids.fields.children):
+        if child.kind == "phone":
+            answers[child.key] = "13712345678"
+        elif child.required and child.kind in ("picker", "multi_picker"):
+            answers[child.key] = [""]
+    return answers
 
 
 def widget_texts(app):
@@ -665,13 +686,7 @@ def counter_item_work_order(app, rig, seen):
         yield from tap(form.ids.continue_button)
     seen["asked"] = [child.key for child in reversed(form.ids.fields.children)]
     seen["agent_on_form"] = form.agent_text
-    answers = {}
-    for child in reversed(form.ids.fields.children):
-        if child.kind == "phone":
-            answers[child.key] = "13712345678"
-        elif child.required and child.kind in ("picker", "multi_picker"):
-            answers[child.key] = [""]
-    yield from fill_required(app, rig, answers)
+    yield from fill_required(app, rig, work_order_answers(form))
     rig.printer.simulator.set_paper("end")
     yield 1.0
     yield from tap(form.ids.submit_button)

@@ -50,6 +50,7 @@ def _run_with_platform(config, directory):
     import kiosk
     from kiosk.commands._platform import open_platform_client
     from kiosk.domain.catalogue import load_catalogue
+    from kiosk.domain.clock import ServiceClock
     from kiosk.services.acceptance import (
         AcceptanceInputs,
         ClientPlatformProbe,
@@ -89,6 +90,7 @@ def _run_with_platform(config, directory):
             load_catalogue=load_catalogue,
             audit=AuditLog(directory),
             device_note=note,
+            now=ServiceClock(config.kiosk.timezone).now,
         )
         return run_acceptance(inputs)
     finally:

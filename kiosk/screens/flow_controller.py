@@ -6,7 +6,8 @@ flows facade (:class:`~kiosk.services.flows.FlowsService`, built by the composit
 in :meth:`attach`, builds its screens once and adds them to the app, with the overlays they
 share (keypad, picker, text box, detail, spinner). Device events reach it through the event
 bus on the UI thread; it identifies only while the 确认身份 screen is shown (a QR code scanned
-elsewhere, e.g. an operator's sign-in, is not a resident's).
+elsewhere, e.g. an operator's sign-in, is not a resident's). A receipt's own QR code scanned on
+any resident screen opens that application in 我的办件, after identification.
 
 Threads: everything here runs on the UI thread; the flows facade's blocking calls run in
 :class:`~kiosk.screens.spinner.BackgroundCalls`. Personal data: the controller keeps none but
@@ -26,6 +27,7 @@ from kiosk.devices.idcard import events as idcard_events
 from kiosk.devices.scanner.events import QrScanned
 from kiosk.devices.sscard import events as sscard_events
 from kiosk.domain.catalogue import ServiceItem
+from kiosk.domain.progress_link import ScannedReceipt
 from kiosk.screens import (
     certificate,
     confirm,
@@ -85,6 +87,8 @@ SCREENS: tuple[tuple[str, type], ...] = (
     ("confirm", confirm.ConfirmScreen),
     ("my_applications", my_applications.MyApplicationsScreen),
 )
+# Where a receipt's QR code may be scanned to open it (not maintenance mode's screens).
+RESIDENT_SCREENS = frozenset({"home", "category", "item", *(name for name, _cls in SCREENS)})
 PATTERN_SCREENS = {
     "form": "form",
     "search_list": "search_list",
@@ -100,6 +104,7 @@ READING_CARD = "正在读取社保卡，请不要拔卡……"
 CHECKING_IDENTITY = "正在核验身份，请稍候……"
 SSCARD_OFFLINE = "社保卡读卡器暂不可用，请放置身份证或扫电子社保卡码"
 IDCARD_OFFLINE = "身份证读卡器暂不可用，请插入社保卡或扫电子社保卡码"
+SCANNED_RECEIPT = "已识别办理凭证。请刷社保卡、身份证或扫电子社保卡码确认身份，随后为您打开该办件"
 
 
 class FlowController:
@@ -212,16 +217,18 @@ class FlowController:
         def answered(result) -> None:
             log.info("help request", extra={"event": "help", "state": result.sent})
             self.app.show_help_status(result.message)
+            self.app.voice_cue("help_sent" if result.sent else "help_offline")
 
-        def failed(error: BaseException) -> None:
+        def failed(_error: BaseException | None = None) -> None:
             log.info("help request failed", extra={"event": "help"})
             self.app.show_help_status(HELP_OFFLINE_MESSAGE)
+            self.app.voice_cue("help_offline")
 
         self.calls.run(
             lambda: self.flows.help_request(screen, item_no),
             answered,
             failed,
-            on_timeout=lambda: self.app.show_help_status(HELP_OFFLINE_MESSAGE),
+            on_timeout=failed,
             timeout=self._query_timeout,
             text="正在通知工作人员",
         )
@@ -255,16 +262,34 @@ class FlowController:
     def _on_identity_event(self, event: Any) -> None:
         if isinstance(event, sscard_events.SsCardRead):
             self._inserted_card = event
+        if isinstance(event, QrScanned):
+            receipt = self.flows.recognise_receipt(event.code)
+            if receipt is not None:  # a receipt, not an e-SSC: never sent to be verified
+                self._open_scanned_receipt(receipt)
+                return
         if self._identify_shown():
             self._identify(event)
+
+    def _open_scanned_receipt(self, receipt: ScannedReceipt) -> None:
+        """Identity (unless known), then 我的办件 with the receipt's application first."""
+        current = self.app.manager.current if self.app is not None else ""
+        if current not in RESIDENT_SCREENS or self.calls.busy:
+            return  # maintenance mode, or a call (a submission) is running: not now
+        log.info("receipt code scanned", extra={"event": "receipt_scanned", "state": receipt.kind})
+        self.with_identity("我的办件", lambda: self.go("my_applications", receipt.reference))
+        if self._identify_shown():  # say why identity is asked, and what comes next
+            self.screens["identify"].set_status(SCANNED_RECEIPT)
 
     def _on_read_failed(self, event: Any) -> None:
         if self._identify_shown():
             self.screens["identify"].set_status(event.message_zh, error=True)
+            unreadable = isinstance(event, sscard_events.CardReadFailed)
+            self.app.voice_cue("card_unreadable" if unreadable else "idcard_unreadable")
 
     def _on_card_inserted(self, _event: Any) -> None:
         if self._identify_shown():
             self.screens["identify"].set_status(READING_CARD)
+            self.app.voice_cue("card_inserted")
 
     def _on_card_removed(self, _event: Any) -> None:
         self._inserted_card = None
@@ -275,6 +300,7 @@ class FlowController:
         setattr(screen, f"{which}_ok", ok)
         if not ok and self._identify_shown():
             screen.set_status(SSCARD_OFFLINE if which == "sscard" else IDCARD_OFFLINE, error=True)
+            self.app.voice_cue("reader_offline")
 
     def _identify(self, event: Any) -> None:
         screen = self.screens["identify"]
@@ -284,16 +310,20 @@ class FlowController:
             screen,
             lambda: self.flows.identify(event),
             lambda person: self._identified(person, as_agent),
-            on_error=lambda error: screen.set_status(message_of(error), error=True),
+            on_error=lambda error: self._identify_failed(message_of(error)),
             text="正在核验身份",
         )
+
+    def _identify_failed(self, message: str) -> None:
+        self.screens["identify"].set_status(message, error=True)
+        self.app.voice_cue("identify_failed")
 
     def _identified(self, person, as_agent: bool) -> None:
         screen = self.screens["identify"]
         try:
             self.flows.begin_session(person, as_agent=as_agent)
         except ValueError as exc:  # the agent is the resident themself
-            screen.set_status(str(exc), error=True)
+            self._identify_failed(str(exc))
             return
         if self.app.services.session.current is None:
             return
@@ -389,6 +419,7 @@ class FlowController:
         def failed(error: BaseException) -> None:
             if isinstance(error, FormInvalid):
                 screen.show_invalid(error)
+                self.app.voice_cue("form_invalid")
             else:
                 screen.show_error(error)
 
@@ -447,8 +478,8 @@ class FlowController:
     def load_certificate(self, screen, item_no: int) -> None:
         self.run(screen, lambda: self.flows.certificate(item_no), screen.fill)
 
-    def load_my_applications(self, screen) -> None:
-        self.run(screen, self.flows.my_applications, screen.fill)
+    def load_my_applications(self, screen, focus: str | None = None) -> None:
+        self.run(screen, lambda: self.flows.my_applications(focus), screen.fill)
 
     def show_detail(self, screen, item_no: int, row) -> None:
         if row.ref is None or self.flows.definition(item_no).detail_call is None:
@@ -469,6 +500,7 @@ class FlowController:
 
     # -- asking values --------------------------------------------------------------------
     def ask_number(self, *, title, kind, value, check, on_done) -> None:
+        self.app.voice_hint("keypad")
         self.keypad.open(
             title=title,
             kind=kind,
@@ -480,6 +512,7 @@ class FlowController:
         self._add_overlay(self.keypad)
 
     def ask_text(self, *, title, value, max_length, check, on_done) -> None:
+        self.app.voice_hint("pinyin")
         self.text_entry.open(
             title=title,
             value=value,
@@ -495,6 +528,7 @@ class FlowController:
         definition = field.definition
 
         def offer(options) -> None:
+            self.app.voice_hint("picker")
             self.picker.open(
                 title=definition.label,
                 options=tuple(options),
@@ -569,6 +603,8 @@ class FlowController:
         overlay, self._overlay = self._overlay, None
         if overlay is not None and overlay.parent is not None:
             overlay.parent.remove_widget(overlay)
+            if self.app.services.session.current is not None:  # not the goodbye of a session
+                self.app.voice_stop()  # a hint for the closed keypad or list is stale now
 
     def _show_spinner(self, text: str) -> None:
         self.spinner.text = text
@@ -597,7 +633,7 @@ class FlowController:
             screen.clear()
 
 
-def build_flow_controller(config, *, catalogue, session, runtime) -> FlowController:
+def build_flow_controller(config, *, catalogue, session, runtime, clock=None) -> FlowController:
     """The composition root's one call: the flows facade over the kiosk runtime's handles
     (late-bound signed client, outbox, offline cache, printing), wrapped in a controller.
 
@@ -605,6 +641,7 @@ def build_flow_controller(config, *, catalogue, session, runtime) -> FlowControl
     attach` from the app's ``build()`` once its screens exist.
     """
     from kiosk.domain.items import load_definitions
+    from kiosk.domain.progress_link import ProgressLinks
     from kiosk.services.cache import OfflineCache
     from kiosk.services.flows import FlowsService
 
@@ -622,5 +659,7 @@ def build_flow_controller(config, *, catalogue, session, runtime) -> FlowControl
         counter_hours=config.kiosk.counter_hours,
         printing=runtime.printing,
         cache=OfflineCache(backend.store),
+        clock=clock,
+        progress_links=ProgressLinks(config.receipt.progress_url),
     )
     return FlowController(flows, spinner_delay_ms=config.session.spinner_delay_ms)

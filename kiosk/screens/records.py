@@ -27,6 +27,8 @@ MAX_YEAR_CHIPS = 4  # 全部 + the newest years that fit one row of big chips
 class RecordsScreen(FlowScreen):
     """``show(item_no)``: every year; :meth:`choose_year` narrows to one."""
 
+    voice_key = "records"
+
     item_no = NumericProperty(0)
     header_text = StringProperty("")
     totals_text = StringProperty("")

@@ -22,6 +22,7 @@ from typing import Any
 import requests
 
 import kiosk
+from kiosk.domain.clock import zone_of
 from kiosk.services.audit import AuditError
 from kiosk.services.backend_client import BackendClient
 from kiosk.services.cache import OfflineCache, PublicInfo
@@ -41,6 +42,14 @@ ROSTER_SYNC_SECONDS = 300.0  # the operator roster (maintenance PIN accounts) is
 HeartbeatSource = Callable[[], tuple[list[dict[str, Any]], str]]
 # The audit log's head now: (seq, hash); raises AuditError when the log's end is unreadable.
 AuditHeadSource = Callable[[], tuple[int, str]]
+
+
+@dataclass(frozen=True)
+class PlatformClockChecked:
+    """A heartbeat's answer carried the platform's time: ``skew_seconds`` = platform − kiosk
+    (positive when the kiosk's clock is behind)."""
+
+    skew_seconds: float
 
 
 @dataclass(frozen=True)
@@ -101,6 +110,7 @@ class BackendRuntime:
             self.answers.deliver,
             config.outbox,
             publish=publish,
+            zone=zone_of(config.kiosk.timezone),
         )
         self.public_info = PublicInfo(_LateClient(self.client), OfflineCache(self.store))
 
@@ -176,7 +186,7 @@ class BackendRuntime:
 
     def _heartbeat_loop(self) -> None:
         """Announce the kiosk, then report health every ``backend.heartbeat_seconds``."""
-        interval = max(5, self._config.backend.heartbeat_seconds)
+        interval = max(1, self._config.backend.heartbeat_seconds)
         while not self._stop.is_set():
             self.beat()
             self._stop.wait(interval)
@@ -195,13 +205,14 @@ class BackendRuntime:
                 )
                 self._registered = True
             devices, paper = self._heartbeat_source() if self._heartbeat_source else ([], "unknown")
-            client.heartbeat(
+            ack = client.heartbeat(
                 kiosk.__version__,
                 devices,
                 paper,
                 self.outbox.summary().pending,
                 audit_head=self._current_audit_head(),
             )
+            self._publish(PlatformClockChecked(ack.server_time.timestamp() - time.time()))
             self._sync_roster(client)
         except BackendError as exc:
             self._set_reachable(False, exc.code or type(exc).__name__)

@@ -15,6 +15,7 @@ from kiosk_backend.errors import ApiError
 from kiosk_backend.ledger_models import LedgerTicket
 from kiosk_backend.routes.kiosk_audit import AuditHeadIn, record_audit_head
 from kiosk_backend.schemas import Strict
+from kiosk_backend.staff_models import KioskHeartbeat
 from kiosk_backend.ticket_routing import OPEN_STATES
 
 router = APIRouter(prefix="/kiosks", tags=["kiosks"])
@@ -103,6 +104,16 @@ def heartbeat(
     kiosk.last_devices = [d.model_dump() for d in body.devices]
     kiosk.paper_level = body.paper_level
     kiosk.outbox_depth = body.outbox_depth
+    session.add(  # the history the console draws
+        KioskHeartbeat(
+            kiosk_id=kiosk.id,
+            at=now,
+            version=body.version,
+            paper_level=body.paper_level,
+            outbox_depth=body.outbox_depth,
+            device_faults=sum(1 for d in body.devices if d.state in ("fault", "offline")),
+        )
+    )
     if body.audit_head is not None:
         record_audit_head(session, kiosk.id, body.audit_head, now)
     session.commit()

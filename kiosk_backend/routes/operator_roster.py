@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session
 from kiosk_backend.deps import calling_kiosk, db_session
 from kiosk_backend.identity import mask_name
 from kiosk_backend.models import Operator
-from kiosk_backend.routes.essc import IDLE_LOCK
+from kiosk_backend.staff.accounts import last_active, local_date
+from kiosk_backend.staff.rules import is_idle
 
 router = APIRouter(prefix="/kiosks", tags=["kiosks"])
 
@@ -38,10 +39,12 @@ class OperatorRoster(BaseModel):
     operators: list[RosterAccount]
 
 
-def effective_status(operator: Operator, now: dt.datetime) -> str:
-    """The status a kiosk applies: an active account idle past the 3-month limit is locked."""
-    idle = operator.last_signin_at is not None and now - operator.last_signin_at > IDLE_LOCK
-    return "locked" if operator.status == "active" and idle else operator.status
+def effective_status(operator: Operator, now: dt.datetime, tz: str) -> str:
+    """The status a kiosk applies: an active account past the idle lock of 附件3 (the staff
+    rules' own test, whether or not the scheduled lock has run yet) counts as locked."""
+    if operator.status != "active":
+        return operator.status
+    return "locked" if is_idle(last_active(operator, tz), local_date(now, tz)) else "active"
 
 
 @router.get(
@@ -53,6 +56,7 @@ def operator_roster(
     kiosk = calling_kiosk(request, session)
     region = kiosk.region_code if kiosk is not None else ""
     now = dt.datetime.now(dt.UTC)
+    tz = request.app.state.settings.timezone
     operators = []
     if region:
         rows = session.scalars(
@@ -65,7 +69,7 @@ def operator_roster(
                 account=row.account,
                 name_masked=mask_name(row.name),
                 role=row.role,
-                status=effective_status(row, now),
+                status=effective_status(row, now, tz),
             )
             for row in rows
         ]

@@ -122,7 +122,7 @@ def open_reader(
     publish: Callable[[Any], None],
     *,
     vpcd_port: int = DEFAULT_PORT,
-    psam_vpcd_port: int = PSAM_VPCD_PORT,
+    psam_vpcd_port: int | None = None,
     pcsc_available: Callable[[], list[str] | None] | None = None,
 ) -> SsCardRuntime:
     """Build (not start) the reader runtime for *section*; events go to *publish*.
@@ -130,7 +130,8 @@ def open_reader(
     With ``enabled = false`` the runtime's driver only reports DISABLED. Raises ValueError for an
     unknown url. *pcsc_available* (tests) returns the pcscd reader
     names or None when pcscd is unusable; by default pcscd is asked. In demo mode with
-    ``authenticator = "psam"`` the virtual PSAM goes into vpcd's second slot (*psam_vpcd_port*).
+    ``authenticator = "psam"`` the virtual PSAM goes into vpcd's second slot (*psam_vpcd_port*,
+    by default the port after *vpcd_port*, as vpcd numbers its slots).
     """
     psam_wanted = section.authenticator == "psam"
     common = {
@@ -157,7 +158,8 @@ def open_reader(
     readers = (pcsc_available or _pcsc_readers)()
     if readers is not None and any(VPCD_READER in name for name in readers):
         slot = VpcdCardSlot(port=vpcd_port)
-        psam_slot = VpcdCardSlot(port=psam_vpcd_port) if psam_wanted else None
+        psam_port = psam_vpcd_port or vpcd_port + 1
+        psam_slot = VpcdCardSlot(port=psam_port) if psam_wanted else None
         authenticator: Authenticator = make_authenticator(section.authenticator)
         if psam_wanted:
             authenticator = PsamAuthenticator(PcscPort(), section.psam_reader or VPCD_PSAM_READER)

@@ -1,14 +1,13 @@
-"""kiosks' audit-log heads; the division code of staff accounts (the kiosks' operator roster)
+"""kiosks' audit-log heads
 
 - new ``kiosk_audit_heads``: each head of a kiosk's maintenance audit log a heartbeat brought,
   one row per change, flagged ``regression`` when it went backwards.
-- ``operators.region_code`` (the division code the account works in, e.g. 140431), which the
-  operator roster of a kiosk's region is selected by. The staff-console migration adds the same
-  column: each adds it only when it is not there yet, so either order works. Existing accounts
-  keep an empty code (in no kiosk's roster) until the county sets one.
+
+The operator roster of a kiosk's region (``GET /kiosks/operators``) is selected by
+``operators.region_code``, which the staff-console migration (0009) added.
 
 Revision ID: 0008
-Revises: 0003
+Revises: 0010
 """
 
 from __future__ import annotations
@@ -17,13 +16,9 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008"
-down_revision = "0003"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
-
-
-def _operator_columns() -> set[str]:
-    return {column["name"] for column in sa.inspect(op.get_bind()).get_columns("operators")}
 
 
 def upgrade() -> None:
@@ -39,16 +34,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("kiosk_audit_heads", schema=None) as batch_op:
         batch_op.create_index("ix_kiosk_audit_heads_kiosk", ["kiosk_id", "id"], unique=False)
-    if "region_code" not in _operator_columns():
-        with op.batch_alter_table("operators", schema=None) as batch_op:
-            batch_op.add_column(
-                sa.Column("region_code", sa.String(length=12), nullable=False, server_default="")
-            )
-            batch_op.create_index("ix_operators_region_code", ["region_code"], unique=False)
 
 
 def downgrade() -> None:
-    # operators.region_code stays: the staff console's migration may own it too.
     with op.batch_alter_table("kiosk_audit_heads", schema=None) as batch_op:
         batch_op.drop_index("ix_kiosk_audit_heads_kiosk")
     op.drop_table("kiosk_audit_heads")
