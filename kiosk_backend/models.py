@@ -116,6 +116,23 @@ class IdempotencyRecord(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=_utcnow, index=True)
 
 
+class KioskAuditHead(Base):
+    """A head (``seq``, ``hash``) of a kiosk's maintenance audit log as a heartbeat brought it;
+    one row per head that differs from the kiosk's previous one. ``regression``: this head does
+    not extend the previous one (a lower ``seq``, or the same ``seq`` with another hash), i.e.
+    entries were removed or rewritten on the kiosk. Never updated or deleted by the API."""
+
+    __tablename__ = "kiosk_audit_heads"
+    __table_args__ = (Index("ix_kiosk_audit_heads_kiosk", "kiosk_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kiosk_id: Mapped[str] = mapped_column(String(64))
+    seq: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=_utcnow)
+    regression: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
 class HousekeepingTurn(Base):
     """When a periodic job (purging spent nonces, old idempotency answers) last ran, shared by
     every worker process: one of them takes each turn (:mod:`kiosk_backend.housekeeping`)."""

@@ -318,3 +318,9 @@ def test_cli_site_mode_against_the_reference_server(tmp_path, data_dir):
         12: "inspector",
     }
     assert data["auto_points"] == 25
+
+
+def test_line_5_without_any_audit_log_says_it_could_not_verify(platform, data_dir):
+    report = run_acceptance(inputs(platform, AuditLog(data_dir)))
+    assert verdicts(report)[5] is Verdict.FAIL
+    assert evidence(report, 5) == "本机尚无操作审计记录（无法核验）"

@@ -63,9 +63,10 @@ def test_intact_log_verifies_and_reads_back(log):
     assert list(log.entries()) == written
 
 
-def test_empty_log_verifies(log):
+def test_no_log_and_no_head_is_reported_not_verified(log):
     result = log.verify()
-    assert result.ok and result.entries == 0
+    assert (result.ok, result.verified, result.entries) == (False, False, 0)
+    assert "no audit log" in result.reason
 
 
 def test_tampering_with_a_field_is_detected_at_that_entry(log):

@@ -8,9 +8,12 @@ process as `make bench` runs it, and must print one JSON object whose sanity fie
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -104,3 +107,16 @@ def test_identity_benchmark_counts_one_round_trip_per_identification_and_query()
     assert result["requests_per_identification"] == 1.0
     assert result["requests_per_query"] == 1.0
     assert result["revocations_sent"] == 5
+
+
+@pytest.mark.pcscd
+def test_sscard_benchmark_times_the_psam_authentication_of_every_read():
+    result = run_benchmark("sscard", "--runs", "3")
+    if "skipped" in result:
+        if os.environ.get("KIOSK_TEST_PCSCD") == "1":
+            pytest.fail(f"KIOSK_TEST_PCSCD=1 but the benchmark skipped: {result['skipped']}")
+        pytest.skip(result["skipped"])
+    assert result["with_psam"]["read_failures"] == []
+    assert result["without_authentication"]["read_failures"] == []
+    assert result["with_psam"]["cards"] == ["gen1", "gen2", "gen3"]
+    assert result["authentication"]["median_s"] > 0  # the PSAM really ran

@@ -13,6 +13,8 @@ CLIENT_CALLS = [
     ("get", "/api/v1/health", "read"),
     ("post", "/api/v1/kiosks/register", "command"),
     ("post", "/api/v1/kiosks/heartbeat", "command"),
+    ("get", "/api/v1/kiosks/audit-heads", "read"),
+    ("get", "/api/v1/kiosks/operators", "read"),
     # e-SSC codes verify once: sent once, never retried
     ("post", "/api/v1/operators/essc-signin", "command"),
     ("post", "/api/v1/essc/verify", "command"),

@@ -249,7 +249,7 @@ def test_bundle_holds_logs_config_versions_inventory_and_no_personal_data(data_d
     site = tmp_path / "site.toml"
     site.write_text(
         f'[kiosk]\noperator_phone = "{LEAKED_PHONE}"\n'
-        '[maintenance]\npin_hash = "$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$aGFzaGhhc2g"\n',
+        '[backend]\nsecret_file = "/etc/kiosk/device.secret"\n',
         encoding="utf-8",
     )
     config = load_config(site)
@@ -274,7 +274,7 @@ def test_bundle_holds_logs_config_versions_inventory_and_no_personal_data(data_d
     assert "printer paper low" in contents["logs/kiosk.log"]
     assert "[redacted]" in contents["logs/kiosk.log"]
     config_json = json.loads(contents["config.json"])
-    assert config_json["maintenance"]["pin_hash"] == "（已隐藏）"
+    assert config_json["backend"]["secret_file"] == "（已隐藏）"
     assert config_json["kiosk"]["device_id"] == "demo-kiosk-0001"
     versions = json.loads(contents["versions.json"])
     assert versions["python"].startswith("3.")

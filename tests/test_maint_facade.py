@@ -347,14 +347,9 @@ def test_logs_show_time_level_message_only_and_scrubbed(data_dir, config, signed
 
 def test_config_page_hides_secrets_for_the_system_admin(data_dir, tmp_path, signed_in):
     site = tmp_path / "site.toml"
-    site.write_text(
-        '[maintenance]\npin_hash = "$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA"\n'
-        '[backend]\nsecret_file = "/etc/kiosk/device.secret"\n',
-        encoding="utf-8",
-    )
+    site.write_text('[backend]\nsecret_file = "/etc/kiosk/device.secret"\n', encoding="utf-8")
     config = load_config(site)
     view = redacted_config(config)
-    assert view["maintenance"]["pin_hash"] == HIDDEN
     assert view["backend"]["secret_file"] == HIDDEN
     assert view["maintenance"]["pin_max_tries"] == 5
     panel = MaintenanceFacade(config, data_dir).panel(signed_in(Role.SYSTEM_ADMIN), "config")

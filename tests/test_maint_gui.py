@@ -21,6 +21,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PIN = "258036"
+PIN_ACCOUNT = "qyhe-op-001"  # 李春梅, 业务操作员 of the demo county
 ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
 
 pytestmark = [
@@ -32,9 +33,12 @@ pytestmark = [
 def run_child(
     name: str, data_dir: Path, orientation: str = "portrait", env: dict | None = None
 ) -> dict:
+    from maint_support import save_roster
+
     from kiosk.services.maintenance_auth import PinStore
 
-    PinStore(data_dir).set_pin(PIN)  # as `kiosk maintenance set-pin` does
+    save_roster(data_dir)  # as the runtime's sync from the platform does
+    PinStore(data_dir).set_pin(PIN_ACCOUNT, PIN)  # as `kiosk maintenance set-pin` does
     shots = os.environ.get("KIOSK_MAINT_SHOTS", str(data_dir / "shots"))
     return gui_child.run_child(
         Path(__file__).resolve(),
@@ -58,6 +62,8 @@ def test_operator_gesture_pin_menu_and_pages(data_dir, orientation):
     waiting receipt without whose it is, and every screen keeps elderly-friendly sizes."""
     seen = run_child("operator_pin", data_dir, orientation)
     assert seen["after_gesture"] == "maint_unlock"
+    assert seen["pin_accounts"] == ["李*梅 业务操作员"]  # the one account with a PIN here
+    assert seen["pin_account_chosen"] == PIN_ACCOUNT
     assert seen["help_open_after_gesture"] is False
     assert seen["resident_session_after_gesture"] is False
     assert "还可尝试4次" in seen["wrong_pin_message"]
@@ -87,6 +93,8 @@ def test_operator_gesture_pin_menu_and_pages(data_dir, orientation):
     for expected in ("sign_in.pin_wrong", "sign_in", "view.print_queue", "paper.replaced"):
         assert any(action == expected for _, action in actions), expected
     assert ("operator", "maintenance.end") in actions
+    signed_in = [e.account for e in _audit_entries(data_dir) if e.action == "sign_in"]
+    assert signed_in == [PIN_ACCOUNT]  # a named account, never a shared pin@<device>
     shots = Path(seen["shots"])
     for name in ("unlock", "home", "print_queue", "devices", "acceptance", "logs", "report"):
         assert (shots / f"maint-{orientation}-{name}.png").stat().st_size > 10_000
@@ -164,9 +172,10 @@ def _gesture(app):
 
 
 def _type_pin(app, pin):
-    from kiosk.screens.driver import tap
+    from kiosk.screens.driver import Until, tap
 
     unlock = app.maintenance.screens["maint_unlock"]
+    yield Until(lambda: unlock.account, 10, "the PIN account offered")
     for digit in pin:
         yield from tap(unlock.keys[digit])
     yield from tap(unlock.keys["确定"])
@@ -215,6 +224,9 @@ def scenario_operator_pin(app, seen, orientation):
     seen["help_open_after_gesture"] = app.help_shown
     seen["resident_session_after_gesture"] = app.services.session.current is not None
     unlock = app.maintenance.screens["maint_unlock"]
+    yield Until(lambda: unlock.account_buttons, 10, "accounts offered")
+    seen["pin_accounts"] = [b.text for b in unlock.account_buttons.values()]
+    seen["pin_account_chosen"] = unlock.account
     yield from _type_pin(app, "111111")
     yield Until(lambda: "还可尝试" in unlock.message, 30, "wrong PIN message")
     seen["wrong_pin_message"] = unlock.message

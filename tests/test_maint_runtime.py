@@ -39,7 +39,6 @@ def test_pages_show_the_live_demo_runtime(runtime, data_dir):
         verifier=BackendOperatorVerifier(client),
         pin_store=PinStore(data_dir),
         audit=AuditLog(data_dir),
-        device_id=config.kiosk.device_id,
     )
     with pytest.raises(AccountRefused):  # locked: refused by the kiosk
         auth.sign_in_with_qr(demo_essc_code(data_dir, "ESSC-DEMO-OPERATOR-02"))

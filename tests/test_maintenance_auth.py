@@ -20,6 +20,7 @@ import requests
 from argon2 import PasswordHasher
 from hypothesis import given
 from hypothesis import strategies as st
+from maint_support import save_roster
 
 from kiosk.domain.roles import AccountStatus, Permission, PermissionDenied, Role
 from kiosk.services.audit import AuditLog
@@ -29,6 +30,7 @@ from kiosk.services.maintenance_auth import (
     AccountRefused,
     BackendOperatorVerifier,
     MaintenanceAuth,
+    PinAccountRefused,
     PinIncorrect,
     PinLocked,
     PinNotSet,
@@ -40,6 +42,7 @@ from kiosk.services.maintenance_auth import (
     check_pin_policy,
     operator_account_from_json,
 )
+from kiosk.services.operator_roster import OperatorRoster
 
 FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 GOOD_PIN = "730519"
@@ -139,12 +142,19 @@ def pins(data_dir):
     return PinStore(data_dir, wall_clock=FakeClock(1_800_000_000.0), hasher=FAST_HASHER)
 
 
-def make_auth(verifier, pins, audit, clock=None):
+@pytest.fixture
+def roster(data_dir):
+    """The demo county's roster as the platform gives it (qyhe-op-001 active, -002 locked …)."""
+    save_roster(data_dir)
+    return OperatorRoster(data_dir)
+
+
+def make_auth(verifier, pins, audit, clock=None, roster=None):
     return MaintenanceAuth(
         verifier=verifier,
         pin_store=pins,
         audit=audit,
-        device_id="test-kiosk-0001",
+        roster=roster,
         clock=clock or FakeClock(),
     )
 
@@ -254,103 +264,175 @@ def test_pin_policy_never_crashes(text):
         assert text.isdigit() and 6 <= len(text) <= 12
 
 
-def test_pin_is_stored_only_as_a_private_argon2_hash(pins):
-    pins.set_pin(GOOD_PIN)
-    stored = pins.pin_path.read_text(encoding="ascii")
-    assert stored.startswith("$argon2id$") and GOOD_PIN not in stored
-    assert os.stat(pins.pin_path).st_mode & 0o077 == 0
-    pins.check(GOOD_PIN)
+OPERATOR = "qyhe-op-001"
 
 
-def test_no_pin_set_is_a_typed_error(pins, audit):
-    assert not pins.is_set()
+def test_pins_are_stored_per_account_only_as_private_argon2_hashes(pins):
+    pins.set_pin(OPERATOR, GOOD_PIN)
+    pins.set_pin("qy-sysadmin", "804162")
+    stored = pins.pins_path.read_text(encoding="utf-8")
+    assert GOOD_PIN not in stored and "804162" not in stored
+    hashes = json.loads(stored)["pins"]
+    assert sorted(hashes) == ["qy-sysadmin", OPERATOR]
+    assert all(h.startswith("$argon2id$") for h in hashes.values())
+    assert os.stat(pins.pins_path).st_mode & 0o077 == 0
+    pins.check(OPERATOR, GOOD_PIN)
+    with pytest.raises(PinIncorrect):
+        pins.check("qy-sysadmin", GOOD_PIN)  # one account's PIN never opens another
+
+
+def test_no_pin_set_for_the_account_is_a_typed_error(pins, audit, roster):
     with pytest.raises(PinNotSet):
-        make_auth(None, pins, audit).sign_in_with_pin(GOOD_PIN)
+        make_auth(None, pins, audit, roster=roster).sign_in_with_pin(OPERATOR, GOOD_PIN)
 
 
-def test_five_wrong_pins_lock_for_fifteen_minutes_even_across_restarts(data_dir, audit):
+def test_a_pin_signs_in_as_the_named_account_with_its_role(pins, audit, roster):
+    pins.set_pin(OPERATOR, GOOD_PIN)
+    pins.set_pin("qy-sysadmin", "804162")
+    auth = make_auth(None, pins, audit, roster=roster)
+    session = auth.sign_in_with_pin(OPERATOR, GOOD_PIN)
+    assert (session.account, session.role, session.method) == (OPERATOR, Role.OPERATOR, "pin")
+    assert session.operator.name_masked == "李*梅"
+    admin = auth.sign_in_with_pin("qy-sysadmin", "804162")
+    assert admin.role is Role.SYSTEM_ADMIN and admin.can(Permission.EXIT_TO_DESKTOP)
+    assert [a.account for a in auth.pin_accounts()] == ["qy-sysadmin", OPERATOR]
+    rows = [(e.account, e.role, e.action) for e in audit.entries()]
+    assert rows == [(OPERATOR, "operator", "sign_in"), ("qy-sysadmin", "system_admin", "sign_in")]
+    assert all(not e.account.startswith("pin@") for e in audit.entries())
+
+
+@pytest.mark.parametrize(
+    ("account", "code", "words"),
+    [
+        ("qyhe-op-002", "locked", "锁定"),
+        ("qyhe-op-003", "cancelled", "注销"),
+        ("somebody-else", "not_on_roster", "名单"),
+    ],
+)
+def test_the_roster_refuses_locked_cancelled_and_unknown_accounts(
+    pins, audit, roster, account, code, words
+):
+    pins.set_pin(account, GOOD_PIN)
+    with pytest.raises(PinAccountRefused) as info:
+        make_auth(None, pins, audit, roster=roster).sign_in_with_pin(account, GOOD_PIN)
+    assert info.value.code == code and words in info.value.message
+    (entry,) = audit.entries()
+    assert (entry.account, entry.action, entry.detail["reason"]) == (
+        account,
+        "sign_in.pin_refused",
+        code,
+    )
+    assert pins.lock_state().failures == 1  # the attempt was counted before the refusal
+
+
+def test_without_a_synced_roster_or_with_a_stale_one_no_pin_works(data_dir, pins, audit):
+    pins.set_pin(OPERATOR, GOOD_PIN)
+    with pytest.raises(PinAccountRefused, match="尚未从平台同步"):
+        make_auth(None, pins, audit, roster=OperatorRoster(data_dir)).sign_in_with_pin(
+            OPERATOR, GOOD_PIN
+        )
+    save_roster(data_dir)
+    later = OperatorRoster(data_dir, max_age_days=30, wall_clock=lambda: 2**40)
+    with pytest.raises(PinAccountRefused, match="超过30天"):
+        make_auth(None, pins, audit, roster=later).sign_in_with_pin(OPERATOR, GOOD_PIN)
+
+
+def test_five_wrong_pins_lock_for_fifteen_minutes_even_across_restarts(data_dir, audit, roster):
     wall = FakeClock(1_800_000_000.0)
     pins = PinStore(data_dir, wall_clock=wall, hasher=FAST_HASHER)
-    pins.set_pin(GOOD_PIN)
-    auth = make_auth(None, pins, audit)
+    pins.set_pin(OPERATOR, GOOD_PIN)
+    auth = make_auth(None, pins, audit, roster=roster)
     for left in (4, 3, 2, 1):
         with pytest.raises(PinIncorrect) as info:
-            auth.sign_in_with_pin("000001")
+            auth.sign_in_with_pin(OPERATOR, "000001")
         assert info.value.tries_left == left and f"{left}次" in info.value.message
     with pytest.raises(PinLocked):
-        auth.sign_in_with_pin("000001")
+        auth.sign_in_with_pin(OPERATOR, "000001")
     # the right PIN does not help while locked, nor does a "reboot" (a new store)
     rebooted = PinStore(data_dir, wall_clock=wall, hasher=FAST_HASHER)
     with pytest.raises(PinLocked) as info:
-        make_auth(None, rebooted, audit).sign_in_with_pin(GOOD_PIN)
+        make_auth(None, rebooted, audit, roster=roster).sign_in_with_pin(OPERATOR, GOOD_PIN)
     assert "15分钟" in info.value.message
     wall.advance(14 * 60)
     with pytest.raises(PinLocked, match="1分钟"):
-        rebooted.check(GOOD_PIN)
+        rebooted.check(OPERATOR, GOOD_PIN)
     wall.advance(61)
-    session = make_auth(None, rebooted, audit).sign_in_with_pin(GOOD_PIN)
-    assert session.role is Role.OPERATOR and session.account == "pin@test-kiosk-0001"
+    session = make_auth(None, rebooted, audit, roster=roster).sign_in_with_pin(OPERATOR, GOOD_PIN)
+    assert session.role is Role.OPERATOR and session.account == OPERATOR
     actions = [e.action for e in audit.entries()]
     assert actions.count("sign_in.pin_wrong") == 4 and actions.count("sign_in.pin_locked") == 2
     assert actions[-1] == "sign_in"
     assert "000001" not in audit.path.read_text(encoding="utf-8")
 
 
-def test_a_right_pin_resets_the_failure_count(pins):
-    pins.set_pin(GOOD_PIN)
+def test_locks_grow_and_the_count_is_not_reset_by_a_lock(data_dir, roster):
+    """GIVEN 5 wrong tries (15 min) THEN every further wrong try locks again for twice as long
+    (30, 60, … capped at 24 h); only the right PIN resets it."""
+    wall = FakeClock(1_800_000_000.0)
+    pins = PinStore(data_dir, wall_clock=wall, hasher=FAST_HASHER)
+    pins.set_pin(OPERATOR, GOOD_PIN)
     for _ in range(4):
         with pytest.raises(PinIncorrect):
-            pins.check("000001")
-    pins.check(GOOD_PIN)
+            pins.check(OPERATOR, "000001")
+    locks = []
+    for _ in range(9):
+        with pytest.raises(PinLocked) as info:
+            pins.check(OPERATOR, "000001")
+        locks.append(info.value.seconds_left // 60)
+        wall.advance(info.value.seconds_left + 1)
+    assert locks == [15, 30, 60, 120, 240, 480, 960, 1440, 1440]
+    assert pins.lock_state().failures == 13 and pins.lock_state().level == 9
+    pins.check(OPERATOR, GOOD_PIN)
+    assert pins.lock_state().failures == 0 and pins.lock_state().level == 0
+
+
+def test_a_right_pin_resets_the_failure_count(pins):
+    pins.set_pin(OPERATOR, GOOD_PIN)
+    for _ in range(4):
+        with pytest.raises(PinIncorrect):
+            pins.check(OPERATOR, "000001")
+    pins.check(OPERATOR, GOOD_PIN)
     with pytest.raises(PinIncorrect) as info:
-        pins.check("000001")
+        pins.check(OPERATOR, "000001")
     assert info.value.tries_left == 4
 
 
 def test_a_damaged_lock_file_fails_closed(pins):
-    pins.set_pin(GOOD_PIN)
+    pins.set_pin(OPERATOR, GOOD_PIN)
     pins.lock_path.write_text("{not json", encoding="ascii")
     with pytest.raises(PinLocked):
-        pins.check(GOOD_PIN)
+        pins.check(OPERATOR, GOOD_PIN)
 
 
 def test_clock_set_backwards_never_locks_longer_than_one_period(data_dir):
     wall = FakeClock(1_800_000_000.0)
     pins = PinStore(data_dir, wall_clock=wall, hasher=FAST_HASHER)
-    pins.set_pin(GOOD_PIN)
+    pins.set_pin(OPERATOR, GOOD_PIN)
     for _ in range(5):
         with pytest.raises((PinIncorrect, PinLocked)):
-            pins.check("000001")
+            pins.check(OPERATOR, "000001")
     wall.advance(-86_400)  # the RTC lost a day
-    _, until = pins.lock_state()
-    assert until - wall() <= 15 * 60
+    assert pins.lock_state().locked_until - wall() <= 15 * 60
     wall.advance(15 * 60 + 1)
-    pins.check(GOOD_PIN)
+    pins.check(OPERATOR, GOOD_PIN)
 
 
-def test_configured_hash_is_used_and_the_set_pin_file_wins(data_dir):
-    configured = FAST_HASHER.hash("246813")
-    pins = PinStore(data_dir, configured_hash=configured, hasher=FAST_HASHER)
-    pins.check("246813")
-    pins.set_pin(GOOD_PIN)
-    pins.check(GOOD_PIN)
-    with pytest.raises(PinIncorrect):
-        pins.check("246813")
+def test_a_pin_hash_in_the_config_is_refused_with_directions(tmp_path):
+    from kiosk.config import ConfigError, load_config
 
-
-def test_an_invalid_configured_hash_is_a_typed_error(data_dir):
-    pins = PinStore(data_dir, configured_hash="not-a-hash", hasher=FAST_HASHER)
-    with pytest.raises(PinNotSet, match="无效"):
-        pins.check(GOOD_PIN)
+    site = tmp_path / "site.toml"
+    site.write_text('[maintenance]\npin_hash = "$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA"\n')
+    with pytest.raises(ConfigError, match="set-pin --account LOGIN"):
+        load_config(site, environ={})
 
 
 # -- the maintenance session ------------------------------------------------------------------
 
 
-def test_session_times_out_after_two_idle_minutes_and_touch_extends(pins, audit):
-    pins.set_pin(GOOD_PIN)
+def test_session_times_out_after_two_idle_minutes_and_touch_extends(pins, audit, roster):
+    pins.set_pin(OPERATOR, GOOD_PIN)
     clock = FakeClock()
-    session = make_auth(None, pins, audit, clock).sign_in_with_pin(GOOD_PIN)
+    session = make_auth(None, pins, audit, clock, roster).sign_in_with_pin(OPERATOR, GOOD_PIN)
     clock.advance(100)
     session.touch()
     clock.advance(100)
@@ -392,9 +474,9 @@ def test_denied_actions_raise_and_are_audited(signin_server, pins, audit):
     assert audit.verify().ok
 
 
-def test_pin_session_is_an_operator_without_admin_rights(pins, audit):
-    pins.set_pin(GOOD_PIN)
-    session = make_auth(None, pins, audit).sign_in_with_pin(GOOD_PIN)
+def test_an_operators_pin_session_has_no_admin_rights(pins, audit, roster):
+    pins.set_pin(OPERATOR, GOOD_PIN)
+    session = make_auth(None, pins, audit, roster=roster).sign_in_with_pin(OPERATOR, GOOD_PIN)
     assert session.can(Permission.REPLACE_PAPER)
     assert not session.can(Permission.EXIT_TO_DESKTOP)
 
@@ -415,24 +497,40 @@ def run_cli(data_dir, *args, stdin=""):
 
 
 def test_cli_set_pin_from_stdin_writes_a_usable_hash_and_audits(data_dir):
-    done = run_cli(data_dir, "set-pin", "--pin-stdin", stdin="730519\n")
+    save_roster(data_dir)
+    done = run_cli(data_dir, "set-pin", "--account", OPERATOR, "--pin-stdin", stdin="730519\n")
     assert done.returncode == 0, done.stderr
-    PinStore(data_dir).check(GOOD_PIN)
+    PinStore(data_dir).check(OPERATOR, GOOD_PIN)
     (entry,) = AuditLog(data_dir).entries()
     assert entry.action == "maintenance_pin.set" and entry.account.startswith("console:")
+    assert entry.detail["account"] == OPERATOR
     status = run_cli(data_dir, "pin-status")
-    assert "PIN set: yes" in status.stdout
+    assert f"{OPERATOR}: usable" in status.stdout and "accounts with a PIN: 1" in status.stdout
+    removed = run_cli(data_dir, "remove-pin", "--account", OPERATOR)
+    assert removed.returncode == 0 and not PinStore(data_dir).is_set(OPERATOR)
 
 
 def test_cli_set_pin_refuses_a_weak_pin(data_dir):
-    done = run_cli(data_dir, "set-pin", "--pin-stdin", stdin="123456\n")
+    save_roster(data_dir)
+    done = run_cli(data_dir, "set-pin", "--account", OPERATOR, "--pin-stdin", stdin="123456\n")
     assert done.returncode == 2
     assert "简单" in done.stderr
-    assert not PinStore(data_dir).is_set()
+    assert not PinStore(data_dir).is_set(OPERATOR)
+
+
+def test_cli_set_pin_refuses_an_account_the_roster_does_not_vouch_for(data_dir):
+    args = ("set-pin", "--account", "qyhe-op-003", "--pin-stdin")
+    done = run_cli(data_dir, *args, stdin="730519\n")
+    assert done.returncode == 2 and "sync-roster" in done.stderr  # never synced
+    save_roster(data_dir)
+    done = run_cli(data_dir, *args, stdin="730519\n")
+    assert done.returncode == 2 and "注销" in done.stderr
+    assert not PinStore(data_dir).is_set("qyhe-op-003")
 
 
 def test_cli_set_pin_without_a_terminal_asks_for_pin_stdin(data_dir):
-    done = run_cli(data_dir, "set-pin", stdin="730519\n")
+    save_roster(data_dir)
+    done = run_cli(data_dir, "set-pin", "--account", OPERATOR, stdin="730519\n")
     assert done.returncode == 2 and "--pin-stdin" in done.stderr
 
 
@@ -505,10 +603,10 @@ def test_reference_server_operator_code_signs_in_once(reference_platform, pins, 
         auth.sign_in_with_qr(code)
 
 
-def test_poll_ends_an_idle_session_once_and_menus_follow_the_role(pins, audit):
-    pins.set_pin(GOOD_PIN)
+def test_poll_ends_an_idle_session_once_and_menus_follow_the_role(pins, audit, roster):
+    pins.set_pin(OPERATOR, GOOD_PIN)
     clock = FakeClock()
-    session = make_auth(None, pins, audit, clock).sign_in_with_pin(GOOD_PIN)
+    session = make_auth(None, pins, audit, clock, roster).sign_in_with_pin(OPERATOR, GOOD_PIN)
     assert Permission.REPLACE_PAPER in session.allowed_permissions()
     assert Permission.EXIT_TO_DESKTOP not in session.allowed_permissions()
     assert session.poll() is True

@@ -7,10 +7,10 @@ from datetime import date
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sscard_support import virtual_psam_authenticator
 
 from kiosk.devices.sscard import apdu
 from kiosk.devices.sscard.auth import (
-    AuthContext,
     NoAuthentication,
     PsamAuthenticator,
     make_authenticator,
@@ -28,6 +28,7 @@ from kiosk.devices.sscard.errors import (
     BadFieldValue,
     FileNotFound,
     MissingField,
+    SecurityNotSatisfied,
     SsCardError,
     TlvError,
     UnsupportedCardVersion,
@@ -42,6 +43,8 @@ EXAMPLE_ATR = bytes.fromhex("3B6D000000814E43238697159900BF7C7A")
 
 
 def read_virtual(key: str, authenticator=None):
+    """Read demo card *key* (with the virtual PSAM unless another authenticator is given)."""
+    authenticator = authenticator or virtual_psam_authenticator()
     card = VirtualCard(PROFILES[key])
 
     def transmit(command: bytes) -> bytes:
@@ -121,21 +124,24 @@ def test_mute_card_answers_nothing():
     assert VirtualCard(PROFILES["mute"]).process(apdu.select_by_name()) is None
 
 
-def test_psam_authenticator_is_an_extension_point_that_says_not_configured():
+def test_psam_authenticator_without_a_psam_reader_says_not_configured():
     with pytest.raises(AuthenticatorNotConfigured, match="psam_reader is empty"):
-        read_virtual("gen3", PsamAuthenticator(""))
-    with pytest.raises(AuthenticatorNotConfigured, match="key system"):
-        read_virtual("gen3", make_authenticator("psam", "Virtual PCD 00 01"))
+        read_virtual("gen3", PsamAuthenticator(None, ""))
+    with pytest.raises(AuthenticatorNotConfigured, match="psam_reader is empty"):
+        read_virtual("gen2", make_authenticator("psam", ""))
     assert isinstance(make_authenticator("none"), NoAuthentication)
     with pytest.raises(ValueError):
         make_authenticator("magic")
 
 
-def test_auth_context_exposes_the_algorithm_flag():
-    card = VirtualCard(PROFILES["gen3"])
-    fci = apdu.check(apdu.exchange(card.process, apdu.select_by_name()), "SELECT")
-    assert AuthContext(transmit=card.process, fci=fci).algorithm_flag == b"\x02"
-    assert AuthContext(transmit=card.process, fci=b"\x6f\x05").algorithm_flag is None
+def test_without_authentication_a_third_generation_card_keeps_its_holder_data():
+    """GIVEN a 3.0 card and no PSAM THEN EF05's dates and EF06 stay behind 6982, as on real
+    3.0 cards (RKSSSE external authentication first); 2.0 cards read, marked unauthenticated."""
+    with pytest.raises(SecurityNotSatisfied) as caught:
+        read_virtual("gen3", NoAuthentication())
+    assert caught.value.sw == 0x6982 and "READ RECORD 05" in str(caught.value)
+    data, _ = read_virtual("gen2", NoAuthentication())
+    assert data.authentication.method == "none" and data.authentication.evidence == ""
 
 
 def test_ireadcardbas_string_has_the_eleven_fields_in_order():

@@ -62,10 +62,30 @@ def test_faulty_demo_cards_exit_with_distinct_codes(no_pcscd, capsys, card, exit
     assert result["ok"] is False and result["error"]["code"] == error_code
 
 
-def test_psam_not_configured_exits_10(no_pcscd, capsys, monkeypatch):
-    monkeypatch.setenv("KIOSK__DEVICES__SSCARD__AUTHENTICATOR", "psam")
+@pytest.mark.parametrize("card", ["cloned", "cloned_gen1"])
+def test_cloned_card_exits_10_with_the_chinese_message(no_pcscd, capsys, card):
+    code, result = run_json(capsys, "--card", card)
+    assert code == 10 and result["ok"] is False and result["card"] is None
+    assert result["error"]["code"] == "card_not_genuine"
+    assert result["error"]["message_zh"].startswith("此社保卡未通过安全认证")
+
+
+def test_demo_card_reports_its_psam_authentication(no_pcscd, capsys):
+    code = main(["diag", "sscard", "--card", "gen3"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert (
+        "卡片认证 / authentication: PSAM SM4 内部认证、外部认证(RKSSSE)通过；终端机编号 140431000001"
+        in out
+    )
+
+
+def test_without_authentication_a_third_generation_card_exits_10(no_pcscd, capsys, monkeypatch):
+    monkeypatch.setenv("KIOSK__DEVICES__SSCARD__AUTHENTICATOR", "none")
+    code, result = run_json(capsys, "--card", "gen3")
+    assert code == 10 and result["error"]["code"] == "security"
     code, result = run_json(capsys, "--card", "gen2")
-    assert code == 10 and result["error"]["code"] == "auth_not_configured"
+    assert code == 0 and result["card"]["authentication"]["evidence"] == ""
 
 
 def test_pcscd_not_running_exits_3(monkeypatch, data_dir, capsys):

@@ -11,6 +11,7 @@ import threading
 import time
 
 import pytest
+from sscard_support import Recorder, virtual_psam_authenticator
 
 from kiosk.config.schema import SsCardSection
 from kiosk.devices.base import DeviceState
@@ -32,38 +33,6 @@ WAIT = 10.0  # generous: the machine is shared
 PROFILES = demo_profiles()
 
 
-class Recorder:
-    """Collects published events; wait_for() blocks until a matching one arrives."""
-
-    def __init__(self) -> None:
-        self.events: list[object] = []
-        self._cond = threading.Condition()
-
-    def __call__(self, event: object) -> None:
-        with self._cond:
-            self.events.append(event)
-            self._cond.notify_all()
-
-    def wait_for(self, kind: type, timeout: float = WAIT, after: int = 0, where=None, **fields):
-        def match():
-            for event in self.events[after:]:
-                if (
-                    isinstance(event, kind)
-                    and all(getattr(event, k) == v for k, v in fields.items())
-                    and (where is None or where(event))
-                ):
-                    return event
-            return None
-
-        with self._cond:
-            found = self._cond.wait_for(match, timeout)
-        assert found, f"no {kind.__name__} {fields} within {timeout}s; got {self.events}"
-        return found
-
-    def kinds(self) -> list[str]:
-        return [type(e).__name__ for e in self.events]
-
-
 @pytest.fixture
 def port():
     return InProcessPort()
@@ -76,7 +45,14 @@ def recorder():
 
 @pytest.fixture
 def driver(port, recorder):
-    drv = SsCardDriver(port, recorder, read_timeout=1.0, poll_seconds=0.2, retry_seconds=0.1)
+    drv = SsCardDriver(
+        port,
+        recorder,
+        authenticator=virtual_psam_authenticator(),
+        read_timeout=1.0,
+        poll_seconds=0.2,
+        retry_seconds=0.1,
+    )
     drv.start()
     assert drv.wait_ready(WAIT)
     yield drv
@@ -228,15 +204,58 @@ def test_open_reader_falls_back_to_in_process_without_pcscd(recorder):
         runtime.stop()
 
 
-def test_open_reader_with_psam_reports_not_configured(recorder):
+def test_demo_reader_authenticates_with_the_virtual_psam_and_refuses_a_clone(recorder):
+    """GIVEN demo mode without pcscd (the virtual PSAM in a second in-process reader) WHEN a
+    genuine 3.0 card, then its clone, then a genuine card with the PSAM pulled are inserted
+    THEN the first reads with PSAM evidence, the clone fails card_not_genuine, the last
+    fails psam_unavailable; the status line says what the PSAM is doing."""
     section = SsCardSection(url="sim://", authenticator="psam")
     runtime = open_reader(section, recorder, pcsc_available=lambda: None)
     runtime.start()
     try:
         runtime.virtual_card.insert("gen3")
-        assert recorder.wait_for(CardReadFailed).code == "auth_not_configured"
+        read = recorder.wait_for(SsCardRead)
+        assert read.card.authentication.evidence == "sscard_psam"
+        assert (read.card.authentication.algorithm, read.card.authentication.external) == (
+            "sm4",
+            True,
+        )
+        assert "PSAM 已就绪（终端机编号 140431000001）" in runtime.driver.health().detail
+        for key, code in (("cloned", "card_not_genuine"), ("gen2", "psam_unavailable")):
+            if key == "gen2":
+                runtime.virtual_psam.remove()
+            mark = len(recorder.events)
+            runtime.virtual_card.insert(key)
+            failed = recorder.wait_for(CardReadFailed, after=mark)
+            assert failed.code == code, failed
+        assert "PSAM 未连接" in runtime.driver.health().detail
+        runtime.virtual_psam.insert()
+        mark = len(recorder.events)
+        runtime.virtual_card.insert("gen1")
+        assert recorder.wait_for(SsCardRead, after=mark).card.authentication.algorithm == "3des"
     finally:
         runtime.stop()
+
+
+def test_psam_without_a_psam_reader_refuses_every_card(recorder):
+    """GIVEN a site (pcsc://) that asks for the PSAM but names no PSAM reader THEN reads fail
+    auth_not_configured (fail closed), never unauthenticated."""
+    port = InProcessPort()
+    driver = SsCardDriver(
+        port,
+        recorder,
+        authenticator=open_reader(
+            SsCardSection(url="pcsc://", authenticator="psam"), recorder
+        ).driver.authenticator,
+        poll_seconds=0.1,
+    )
+    driver.start()
+    try:
+        port.insert(VirtualCard(PROFILES["gen2"]))
+        assert recorder.wait_for(CardReadFailed).code == "auth_not_configured"
+        assert "PSAM 未配置" in driver.health().detail
+    finally:
+        driver.stop()
 
 
 def test_open_reader_urls():

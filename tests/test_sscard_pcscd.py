@@ -1,8 +1,9 @@
 """The card driver through the real stack: pyscard → pcscd → vsmartcard vpcd → virtual card.
 
 Needs a running pcscd with the vpcd reader "Virtual PCD 00 00" (scripts/test-services.sh starts
-it as root); skipped with the reason otherwise. vpcd listens on one global port (35963), so one
-module-scoped slot serves every test, and the tests run one after another.
+it as root); skipped with the reason otherwise. vpcd listens on global ports (35963 for the card,
+35964 for the PSAM slot), so one module-scoped pair of slots serves every test, and the tests run
+one after another.
 The pcscd restart test stops the system pcscd: it runs only as root with
 KIOSK_TEST_PCSCD_RESTART=1.
 """
@@ -11,18 +12,24 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 import pytest
+from sscard_support import Recorder, require_vpcd
 
 from kiosk.config.schema import SsCardSection
-from kiosk.devices.sscard import TRANSPORT_VPCD, VPCD_READER, open_reader
+from kiosk.devices.sscard import (
+    PSAM_VPCD_PORT,
+    TRANSPORT_VPCD,
+    VPCD_PSAM_READER,
+    VPCD_READER,
+    open_reader,
+)
+from kiosk.devices.sscard.auth import PsamAuthenticator
 from kiosk.devices.sscard.driver import SsCardDriver
 from kiosk.devices.sscard.events import (
     CardInserted,
@@ -34,6 +41,7 @@ from kiosk.devices.sscard.events import (
 )
 from kiosk.devices.sscard.ports import PcscPort
 from kiosk.devices.sscard.virtual_card import VirtualCard, demo_profiles
+from kiosk.devices.sscard.virtual_psam import VirtualPsam
 from kiosk.devices.sscard.vpcd import VpcdCardSlot
 
 pytestmark = pytest.mark.pcscd
@@ -42,70 +50,31 @@ WAIT = 15.0  # generous: pcscd polls vpcd, and the machine is shared
 PROFILES = demo_profiles()
 
 
-class Recorder:
-    """Collects published events; wait_for() blocks until a matching one arrives."""
-
-    def __init__(self) -> None:
-        self.events: list[object] = []
-        self._cond = threading.Condition()
-
-    def __call__(self, event: object) -> None:
-        with self._cond:
-            self.events.append(event)
-            self._cond.notify_all()
-
-    def mark(self) -> int:
-        with self._cond:
-            return len(self.events)
-
-    def wait_for(self, kind: type, after: int = 0, timeout: float = WAIT, where=None, **fields):
-        def match():
-            for event in self.events[after:]:
-                if (
-                    isinstance(event, kind)
-                    and all(getattr(event, k) == v for k, v in fields.items())
-                    and (where is None or where(event))
-                ):
-                    return event
-            return None
-
-        with self._cond:
-            found = self._cond.wait_for(match, timeout)
-        assert found, f"no {kind.__name__} {fields} within {timeout}s; got {self.events[after:]}"
-        return found
-
-
-def _pcscd_problem() -> str | None:
-    if shutil.which("pcscd") is None:
-        return "pcscd is not installed (apt-get install pcscd vsmartcard-vpcd)"
-    try:
-        readers = PcscPort().readers()
-    except Exception as exc:  # any failure here means: no usable pcscd
-        return f"pcscd is not running or not reachable ({exc}); run scripts/test-services.sh"
-    if not any(VPCD_READER in name for name in readers):
-        return f"pcscd runs but has no {VPCD_READER!r} reader (install vsmartcard-vpcd)"
-    return None
-
-
 @pytest.fixture(scope="module")
 def stack():
     """(slot, driver, recorder): one vpcd slot and one driver over pcscd for the module."""
-    problem = _pcscd_problem()
-    if problem and os.environ.get("KIOSK_TEST_PCSCD") == "1":
-        pytest.fail(f"KIOSK_TEST_PCSCD=1 but {problem}")  # CI promised pcscd: do not hide it
-    if problem:
-        pytest.skip(problem)
+    require_vpcd()
     slot = VpcdCardSlot()
     slot.start()
+    psam_slot = VpcdCardSlot(port=PSAM_VPCD_PORT)
+    psam_slot.start()
+    psam_slot.insert(VirtualPsam())
     recorder = Recorder()
+    authenticator = PsamAuthenticator(PcscPort(), VPCD_PSAM_READER)
     driver = SsCardDriver(
-        PcscPort(), recorder, reader_filter=VPCD_READER, read_timeout=3.0, retry_seconds=0.5
+        PcscPort(),
+        recorder,
+        reader_filter=VPCD_READER,
+        authenticator=authenticator,
+        read_timeout=3.0,
+        retry_seconds=0.5,
     )
     driver.start()
     assert driver.wait_ready(WAIT)
     yield slot, driver, recorder
     driver.stop()
     slot.stop()
+    psam_slot.stop()
 
 
 @pytest.fixture
@@ -233,6 +202,8 @@ def test_diag_unmasked_shows_full_fields_and_ireadcardbas(clean):
     assert result["card"]["ssn"] == PROFILES["gen1"].ssn
     assert result["card"]["birth_date"] == "1956-09-12"
     assert result["ireadcardbas"].startswith(f"140431|{PROFILES['gen1'].ssn}|A04310052|")
+    # 终端机编号 from the (virtual) PSAM, then the kiosk's device number
+    assert result["ireadcardbas"].endswith("|140431000001|demo-kiosk-0001|")
 
 
 def test_diag_text_output_names_generation(clean):
@@ -247,7 +218,7 @@ def test_diag_text_output_names_generation(clean):
         (("--card", "wrong_application"), 6, "not_found"),
         (("--card", "garbage"), 9, "malformed_tlv"),
         (("--reader", "No Such Reader"), 4, "no_reader"),
-        (("--url", "pcsc://", "--reader", "Virtual PCD 00 01", "--timeout", "1"), 5, "no_card"),
+        (("--url", "pcsc://", "--reader", VPCD_READER, "--timeout", "1"), 5, "no_card"),
         (("--card", "no-such-card"), 2, "config"),
     ],
 )

@@ -1,9 +1,13 @@
-"""``kiosk maintenance set-pin | pin-status | restart-if-idle``: local maintenance chores.
+"""``kiosk maintenance set-pin | remove-pin | pin-status | sync-roster | restart-if-idle``.
 
-``set-pin`` sets the offline maintenance PIN (6–12 digits): asks twice on a terminal, or reads
-one line from stdin with ``--pin-stdin`` (for provisioning scripts). Only the argon2 hash is
-written, to ``<data_dir>/maintenance-pin.argon2`` (0600); any PIN lockout is cleared and the
-change is recorded in the audit log as the console user.
+``set-pin --account LOGIN`` sets the offline maintenance PIN (6–12 digits) of one named staff
+account: asks twice on a terminal, or reads one line from stdin with ``--pin-stdin`` (for
+provisioning scripts). The account must be active on the operator roster synced from the
+platform (``sync-roster`` fetches it now; the running kiosk re-reads it every few minutes). Only
+the argon2 hash is written, to ``<data_dir>/maintenance-pins.json`` (0600); any PIN lockout is
+cleared and the change is recorded in the audit log as the console user. ``remove-pin
+--account LOGIN`` deletes one. ``pin-status`` lists the accounts with a PIN, their roster status
+and the lockout.
 
 ``restart-if-idle`` is what the nightly systemd timer runs: it restarts the kiosk service
 (``systemctl restart UNIT``) only when no resident or maintenance session is open and nobody has
@@ -29,11 +33,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--config", help="site config file (default: $KIOSK_CONFIG or demo)")
     actions = parser.add_subparsers(dest="maintenance_command", metavar="ACTION", required=True)
-    set_pin = actions.add_parser("set-pin", help="set the offline maintenance PIN")
+    set_pin = actions.add_parser("set-pin", help="set a staff account's offline PIN")
+    set_pin.add_argument("--account", required=True, metavar="LOGIN", help="the account (附件3)")
     set_pin.add_argument("--pin-stdin", action="store_true", help="read the PIN from stdin")
     set_pin.set_defaults(func=run_set_pin)
-    status = actions.add_parser("pin-status", help="is a PIN set, is it locked")
+    remove_pin = actions.add_parser("remove-pin", help="delete a staff account's offline PIN")
+    remove_pin.add_argument("--account", required=True, metavar="LOGIN")
+    remove_pin.set_defaults(func=run_remove_pin)
+    status = actions.add_parser("pin-status", help="accounts with a PIN, the roster, the lock")
     status.set_defaults(func=run_pin_status)
+    sync = actions.add_parser("sync-roster", help="fetch the operator roster from the platform")
+    sync.set_defaults(func=run_sync_roster)
     restart = actions.add_parser("restart-if-idle", help="restart the kiosk if nobody uses it")
     restart.add_argument(
         "--unit", default=DEFAULT_UNIT, help=f"systemd unit (default {DEFAULT_UNIT})"
@@ -64,18 +74,31 @@ def _pin_store(config, directory):
 
     section = config.maintenance
     return PinStore(
-        directory,
-        configured_hash=section.pin_hash,
-        max_tries=section.pin_max_tries,
-        lock_minutes=section.pin_lock_minutes,
+        directory, max_tries=section.pin_max_tries, lock_minutes=section.pin_lock_minutes
     )
 
 
+def _roster(config, directory):
+    from kiosk.services.operator_roster import OperatorRoster
+
+    return OperatorRoster(directory, max_age_days=config.maintenance.roster_max_age_days)
+
+
 def run_set_pin(args: argparse.Namespace) -> int:
-    from kiosk.services.audit import AuditLog
     from kiosk.services.maintenance_auth import PinPolicyError, check_pin_policy
+    from kiosk.services.operator_roster import RosterRefusal
 
     config, directory = _context(args)
+    try:
+        operator = _roster(config, directory).vouch(args.account)
+    except RosterRefusal as exc:
+        print(f"{exc.message} ({args.account}: {exc.code})", file=sys.stderr)
+        if exc.code in ("roster_missing", "roster_stale", "not_on_roster"):
+            print(
+                "run `kiosk maintenance sync-roster` while the platform is reachable",
+                file=sys.stderr,
+            )
+        return 2
     if args.pin_stdin:
         pin = sys.stdin.readline().strip()
     else:
@@ -94,30 +117,90 @@ def run_set_pin(args: argparse.Namespace) -> int:
             return 2
     store = _pin_store(config, directory)
     try:
-        store.set_pin(pin)
+        store.set_pin(operator.account, pin)
     except PinPolicyError as exc:
         print(exc.message, file=sys.stderr)
         return 2
-    AuditLog(directory).append(
-        f"console:{_user()}", "console", "maintenance_pin.set", {"via": "kiosk maintenance"}
+    _audit_console(directory, "maintenance_pin.set", operator.account)
+    print(
+        f"维护密码已设置 / PIN of {operator.account} ({operator.name_masked}) written to "
+        f"{store.pins_path}"
     )
-    print(f"维护密码已设置 / PIN hash written to {store.pin_path}")
-    if config.maintenance.pin_hash:
-        print("note: this file takes precedence over maintenance.pin_hash in the config")
+    return 0
+
+
+def run_remove_pin(args: argparse.Namespace) -> int:
+
+    config, directory = _context(args)
+    if not _pin_store(config, directory).remove_pin(args.account):
+        print(f"{args.account} has no PIN on this kiosk", file=sys.stderr)
+        return 1
+    _audit_console(directory, "maintenance_pin.removed", args.account)
+    print(f"维护密码已删除 / PIN of {args.account} removed")
     return 0
 
 
 def run_pin_status(args: argparse.Namespace) -> int:
     import time
 
+    from kiosk.services.operator_roster import RosterRefusal
+
     config, directory = _context(args)
     store = _pin_store(config, directory)
-    failures, locked_until = store.lock_state()
-    print(f"PIN set: {'yes' if store.is_set() else 'no'}")
-    if locked_until > time.time():
-        print(f"locked for another {int(locked_until - time.time()) + 1} s")
+    roster = _roster(config, directory)
+    snapshot = roster.load()
+    if snapshot is None:
+        print("operator roster: never synced (no PIN works until it is)")
     else:
-        print(f"not locked; {failures} wrong tries in a row")
+        age_days = (time.time() - snapshot.synced_at) / 86_400
+        print(
+            f"operator roster: {len(snapshot.accounts)} accounts of {snapshot.region_code}, "
+            f"synced {age_days:.1f} days ago"
+        )
+    accounts = store.accounts()
+    print(f"accounts with a PIN: {len(accounts)}")
+    for login in accounts:
+        try:
+            roster.vouch(login)
+            usable = "usable"
+        except RosterRefusal as exc:
+            usable = f"refused ({exc.code})"
+        print(f"  {login}: {usable}")
+    if store.legacy_pin_present():
+        print(f"note: {store.legacy_path} (the old shared PIN) is ignored; delete it")
+    state = store.lock_state()
+    if state.locked_until > time.time():
+        print(
+            f"locked for another {int(state.locked_until - time.time()) + 1} s (lock {state.level})"
+        )
+    else:
+        print(f"not locked; {state.failures} wrong tries since the last right PIN")
+    return 0
+
+
+def run_sync_roster(args: argparse.Namespace) -> int:
+    from kiosk.commands._platform import open_platform_client
+    from kiosk.services.errors import BackendError
+
+    config, directory = _context(args)
+    handle = session = None
+    try:
+        client, handle, session = open_platform_client(config, directory)
+        if client is None:
+            print("no platform configured (backend.url)", file=sys.stderr)
+            return 1
+        count = _roster(config, directory).sync(client)
+    except BackendError as exc:
+        print(
+            f"platform not reachable or refused: {exc.code or type(exc).__name__}", file=sys.stderr
+        )
+        return 1
+    finally:
+        if session is not None:
+            session.close()
+        if handle is not None:
+            handle.stop()
+    print(f"operator roster synced: {count} accounts")
     return 0
 
 
@@ -150,6 +233,15 @@ def run_restart_if_idle(args: argparse.Namespace) -> int:
         print(f"systemctl failed: {done.stderr.strip()}", file=sys.stderr)
         return 1
     return 0
+
+
+def _audit_console(directory, action: str, account: str) -> None:
+    """Record a PIN change made from the shell, as the console user."""
+    from kiosk.services.audit import AuditLog
+
+    AuditLog(directory).append(
+        f"console:{_user()}", "console", action, {"account": account, "via": "kiosk maintenance"}
+    )
 
 
 def _user() -> str:

@@ -41,6 +41,16 @@ class ConfigError(ValueError):
     """A configuration value is missing, unknown or of the wrong type (message names key+value)."""
 
 
+# Keys that left the config, and what to do instead (a clearer error than "unknown key").
+MOVED_KEYS = {
+    "maintenance.pin_hash": (
+        "the maintenance PIN no longer lives in the config (a readable file exposes its hash to "
+        "an offline search): remove this key and run `kiosk maintenance set-pin --account LOGIN`"
+        " for each operator (hashes go to <data_dir>/maintenance-pins.json, mode 0600)"
+    ),
+}
+
+
 @dataclass(frozen=True)
 class KioskSection:
     mode: Literal["demo", "site"] = "demo"
@@ -97,7 +107,8 @@ class SsCardSection:
     reader: str = ""
     # "sim://": the virtual card, through pcscd+vpcd when pcscd runs, else in-process.
     url: str = "sim://"
-    authenticator: Literal["none", "psam"] = "none"
+    # "psam": cards must pass PSAM authentication (demo: the virtual PSAM); "none": unchecked.
+    authenticator: Literal["none", "psam"] = "psam"
     psam_reader: str = ""
     # Seconds a card may take to answer the whole read before it counts as mute.
     read_timeout: float = 5.0
@@ -167,10 +178,13 @@ class LoggingSection:
 @dataclass(frozen=True)
 class MaintenanceSection:
     idle_seconds: int = 120
-    # argon2 hash of the offline maintenance PIN; empty = no offline unlock.
-    pin_hash: str = ""
+    # Offline PINs are per named account, in <data_dir>/maintenance-pins.json (0600):
+    # `kiosk maintenance set-pin --account LOGIN`. Wrong tries before the first lock; locks
+    # last pin_lock_minutes, then double with every further wrong try (capped at 24 h).
     pin_max_tries: int = 5
     pin_lock_minutes: int = 15
+    # The synced operator roster vouches for PIN accounts for at most this many days.
+    roster_max_age_days: int = 30
     # `kiosk maintenance restart-if-idle` restarts only after this long without a touch.
     restart_idle_minutes: int = 30
 
@@ -344,6 +358,9 @@ def _build(cls: type, data: Any, prefix: str, sources: dict[str, str]) -> Any:
     hints = typing.get_type_hints(cls)
     names = {f.name for f in dataclasses.fields(cls)}
     for key in data:
+        if f"{prefix}{key}" in MOVED_KEYS:
+            src = sources.get(f"{prefix}{key}", "config")
+            raise ConfigError(f"{src}: {prefix}{key}: {MOVED_KEYS[f'{prefix}{key}']}")
         if key not in names:
             src = sources.get(f"{prefix}{key}", "config")
             raise ConfigError(

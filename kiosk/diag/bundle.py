@@ -162,7 +162,16 @@ def write_bundle(
         zf.writestr("inventory.json", _dump(_scrub_tree(inventory)))
         zf.writestr(
             "audit-verify.json",
-            _dump({"ok": verify.ok, "entries": verify.entries, "broken_seq": verify.broken_seq}),
+            _dump(
+                {
+                    "ok": verify.ok,
+                    "verified": verify.verified,
+                    "entries": verify.entries,
+                    "broken_seq": verify.broken_seq,
+                    "reason": verify.reason,
+                    "chain_breaks": len(verify.chain_breaks),
+                }
+            ),
         )
         zf.writestr("README.txt", _readme(config, now))
     os.replace(tmp, path)

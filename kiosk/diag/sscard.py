@@ -39,7 +39,7 @@ EXIT_CODES = {
     EXIT_REMOVED: "card removed during the read",
     EXIT_MUTE: "card does not answer",
     EXIT_BAD_DATA: "card answered malformed or invalid data",
-    EXIT_AUTH: "card needs authentication that is not configured or failed",
+    EXIT_AUTH: "card authentication failed (a cloned card, the PSAM) or is not configured",
     EXIT_READER_FAULT: "other reader fault",
 }
 
@@ -53,6 +53,11 @@ _EXIT_FOR_CODE = {
     "mute": EXIT_MUTE,
     "auth_failed": EXIT_AUTH,
     "auth_not_configured": EXIT_AUTH,
+    "card_not_genuine": EXIT_AUTH,
+    "read_key_refused": EXIT_AUTH,
+    "psam_unavailable": EXIT_AUTH,
+    "psam_algorithm": EXIT_AUTH,
+    "psam_key_missing": EXIT_AUTH,
     "security": EXIT_AUTH,
     "reader": EXIT_READER_FAULT,
     "internal": EXIT_INTERNAL,
@@ -94,6 +99,7 @@ class _Outcome:
     card: object = None
     error_code: str = ""
     message: str = ""
+    message_zh: str = ""
 
 
 def run(args: argparse.Namespace) -> int:
@@ -181,6 +187,7 @@ def _diagnose(section, args: argparse.Namespace, *, device_id: str) -> _Outcome:
                 outcome.exit_code = EXIT_OK
                 return outcome
             elif isinstance(event, CardReadFailed):
+                outcome.message_zh = event.message_zh
                 code = _EXIT_FOR_CODE.get(event.code, EXIT_BAD_DATA)
                 return _fail(outcome, code, event.code, event.detail)
     finally:
@@ -192,6 +199,14 @@ def _diagnose(section, args: argparse.Namespace, *, device_id: str) -> _Outcome:
 def _fail(outcome: _Outcome, exit_code: int, code: str, message: str) -> _Outcome:
     outcome.exit_code, outcome.error_code, outcome.message = exit_code, code, message
     return outcome
+
+
+def _authentication_zh(authentication) -> str:
+    if authentication.method != "psam":
+        return "未认证（authenticator = none）"
+    steps = "内部认证" + ("、外部认证(RKSSSE)" if authentication.external else "")
+    algorithm = authentication.algorithm.upper()
+    return f"PSAM {algorithm} {steps}通过；终端机编号 {authentication.terminal_number or '未知'}"
 
 
 def _report(outcome: _Outcome, args: argparse.Namespace, *, device_id: str) -> None:
@@ -213,9 +228,17 @@ def _report(outcome: _Outcome, args: argparse.Namespace, *, device_id: str) -> N
             if not masked:
                 from kiosk.devices.sscard.card import ireadcardbas
 
-                result["ireadcardbas"] = ireadcardbas(card, device_number=device_id)
+                result["ireadcardbas"] = ireadcardbas(
+                    card,
+                    terminal_number=card.authentication.terminal_number,
+                    device_number=device_id,
+                )
         if outcome.exit_code != EXIT_OK:
-            result["error"] = {"code": outcome.error_code, "message": outcome.message}
+            result["error"] = {
+                "code": outcome.error_code,
+                "message": outcome.message,
+                "message_zh": outcome.message_zh,
+            }
         print(json.dumps(result, ensure_ascii=False))
         return
     if outcome.readers:
@@ -225,10 +248,10 @@ def _report(outcome: _Outcome, args: argparse.Namespace, *, device_id: str) -> N
     if outcome.atr:
         print(f"ATR: {outcome.atr.hex(' ').upper()}")
     if outcome.exit_code != EXIT_OK:
-        print(
-            f"FAILED ({outcome.exit_code} {outcome.error_code}): {outcome.message}",
-            file=sys.stderr,
+        shown = (
+            f"{outcome.message_zh} / {outcome.message}" if outcome.message_zh else outcome.message
         )
+        print(f"FAILED ({outcome.exit_code} {outcome.error_code}): {shown}", file=sys.stderr)
         return
     fields = card.to_dict(masked=masked)
     generation = _GENERATION_ZH.get(fields["generation"], "?")
@@ -250,5 +273,6 @@ def _report(outcome: _Outcome, args: argparse.Namespace, *, device_id: str) -> N
     ]
     for key, label in labels:
         print(f"{label}: {fields[key]}")
+    print(f"卡片认证 / authentication: {_authentication_zh(card.authentication)}")
     if card.is_expired(date.today()):
         print("注意 / note: 此卡已过有效期 (card expired)")

@@ -151,11 +151,25 @@ class MaintenanceMode:
         self.app.close_help()
         self.app.services.session.end(EndReason.RESIDENT_EXIT)
         self._unlock_opened_at = self._clock()
-        self.screens[SCREEN_UNLOCK].reset()
+        unlock = self.screens[SCREEN_UNLOCK]
+        unlock.reset()
         self.app.manager.current = SCREEN_UNLOCK
+        # Not through _run: reading two small files must not hold off a QR scanned meanwhile.
+        threading.Thread(
+            target=self._offer_accounts, args=(unlock,), name="maintenance-accounts", daemon=True
+        ).start()
 
-    def sign_in_with_pin(self, pin: str) -> None:
-        self._sign_in(lambda: self.auth.sign_in_with_pin(pin))
+    def _offer_accounts(self, unlock) -> None:
+        """(worker) The PIN accounts from the roster and the PIN file, onto the screen."""
+        try:
+            accounts = self.auth.pin_accounts()
+        except Exception:  # a damaged file must not keep the e-SSC sign-in from working
+            log.exception("PIN accounts unavailable", extra={"event": "maintenance"})
+            accounts = []
+        Clock.schedule_once(lambda _dt: unlock.set_accounts(accounts), 0)
+
+    def sign_in_with_pin(self, account: str, pin: str) -> None:
+        self._sign_in(lambda: self.auth.sign_in_with_pin(account, pin))
 
     def _on_qr(self, event) -> None:
         if self.app.manager.current == SCREEN_UNLOCK and self.session is None:
@@ -374,6 +388,7 @@ def install_maintenance(
     from kiosk.services.audit import AuditLog
     from kiosk.services.maintenance import MaintenanceParts
     from kiosk.services.maintenance_auth import BackendOperatorVerifier, PinStore
+    from kiosk.services.operator_roster import OperatorRoster
 
     config = app.services.config
     section = config.maintenance
@@ -392,13 +407,10 @@ def install_maintenance(
     auth = MaintenanceAuth(
         verifier=BackendOperatorVerifier(backend) if backend is not None else None,
         pin_store=PinStore(
-            data_dir,
-            configured_hash=section.pin_hash,
-            max_tries=section.pin_max_tries,
-            lock_minutes=section.pin_lock_minutes,
+            data_dir, max_tries=section.pin_max_tries, lock_minutes=section.pin_lock_minutes
         ),
         audit=AuditLog(data_dir),
-        device_id=config.kiosk.device_id,
+        roster=OperatorRoster(data_dir, max_age_days=section.roster_max_age_days),
         idle_seconds=section.idle_seconds,
     )
     mode = MaintenanceMode(app, facade, auth, gesture_spec=gesture_spec, on_busy=on_busy)

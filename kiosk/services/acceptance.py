@@ -206,6 +206,8 @@ def _publicity(inputs: AcceptanceInputs):
 
 def _staff_account(inputs: AcceptanceInputs):
     result = inputs.audit.verify()
+    if not result.verified:
+        return Verdict.FAIL, ["本机尚无操作审计记录（无法核验）"]
     if not result.ok:
         return Verdict.FAIL, [f"操作审计记录校验失败（第{result.broken_seq}条：{result.reason}）"]
     sign_ins = [

@@ -409,6 +409,36 @@ class IdentityGrant:
 
 
 @dataclass(frozen=True)
+class AuditHead:
+    """A head of this kiosk's audit log as the platform received it."""
+
+    seq: int
+    hash: str
+    received_at: dt.datetime
+    regression: bool
+
+
+@dataclass(frozen=True)
+class AuditHeads:
+    heads: list[AuditHead]
+
+
+@dataclass(frozen=True)
+class RosterAccount:
+    account: str
+    name_masked: str
+    role: str  # operator / vendor / system_admin / business_admin
+    status: str  # active / locked / cancelled
+
+
+@dataclass(frozen=True)
+class OperatorRoster:
+    region_code: str
+    generated_at: dt.datetime
+    operators: list[RosterAccount]
+
+
+@dataclass(frozen=True)
 class ResidentIdentity:
     """A resident identified by e-SSC QR: personal data, keep only for the session.
 

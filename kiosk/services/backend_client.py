@@ -362,15 +362,27 @@ class BackendClient:
         devices: list[Mapping[str, Any]],
         paper_level: str = "unknown",
         outbox_depth: int = 0,
+        audit_head: tuple[int, str] | None = None,
     ) -> m.HeartbeatAck:
-        """Report device health (``DeviceHealth`` as dicts), paper level and outbox depth."""
-        body = {
+        """Report device health (``DeviceHealth`` as dicts), paper level, outbox depth and the
+        audit log's head (seq, hash) for the platform to keep."""
+        body: dict[str, Any] = {
             "version": version,
             "devices": [dict(d) for d in devices],
             "paper_level": paper_level,
             "outbox_depth": outbox_depth,
         }
+        if audit_head is not None:
+            body["audit_head"] = {"seq": audit_head[0], "hash": audit_head[1]}
         return m.parse(m.HeartbeatAck, self.post_command("/kiosks/heartbeat", body))
+
+    def audit_heads(self) -> m.AuditHeads:
+        """The heads of this kiosk's audit log the platform holds, newest first."""
+        return m.parse(m.AuditHeads, self.get("/kiosks/audit-heads"))
+
+    def operator_roster(self) -> m.OperatorRoster:
+        """The staff accounts of this kiosk's region with their status (maintenance PIN)."""
+        return m.parse(m.OperatorRoster, self.get("/kiosks/operators"))
 
     def operator_signin(self, qr: str) -> m.OperatorSignin:
         """Operator sign-in with an e-SSC QR code (account, role, status). 404 → rejected.

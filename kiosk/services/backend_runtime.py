@@ -23,10 +23,12 @@ import requests
 
 import kiosk
 from kiosk.domain.clock import zone_of
+from kiosk.services.audit import AuditError
 from kiosk.services.backend_client import BackendClient
 from kiosk.services.cache import OfflineCache, PublicInfo
 from kiosk.services.errors import BackendError, BackendUnavailable
 from kiosk.services.flows import SubmissionAnswers
+from kiosk.services.operator_roster import OperatorRoster
 from kiosk.services.outbox import Outbox
 from kiosk.services.signing import SecretFileError, load_secret
 from kiosk.services.store import KEY_FILE_NAME, PayloadCipher, open_store
@@ -34,9 +36,12 @@ from kiosk.services.store import KEY_FILE_NAME, PayloadCipher, open_store
 log = logging.getLogger(__name__)
 
 NOT_READY_MESSAGE = "正在连接服务平台，请稍候"
+ROSTER_SYNC_SECONDS = 300.0  # the operator roster (maintenance PIN accounts) is re-read this often
 
 # (devices as DeviceHealth-shaped dicts, paper level "ok" / "low" / "out" / "unknown")
 HeartbeatSource = Callable[[], tuple[list[dict[str, Any]], str]]
+# The audit log's head now: (seq, hash); raises AuditError when the log's end is unreadable.
+AuditHeadSource = Callable[[], tuple[int, str]]
 
 
 @dataclass(frozen=True)
@@ -74,10 +79,17 @@ class BackendRuntime:
         publish: Callable[[Any], None] | None = None,
         session_factory: Callable[[], requests.Session] = requests.Session,
         heartbeat_source: HeartbeatSource | None = None,
+        audit_head: AuditHeadSource | None = None,
+        roster: OperatorRoster | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._config = config
         self._publish = publish or (lambda _event: None)
         self._heartbeat_source = heartbeat_source
+        self._audit_head = audit_head
+        self._roster = roster
+        self._monotonic = monotonic
+        self._roster_synced_at: float | None = None
         self._outbox_client: BackendClient | None = None
         self._stop = threading.Event()
         self._registered = False
@@ -193,8 +205,15 @@ class BackendRuntime:
                 )
                 self._registered = True
             devices, paper = self._heartbeat_source() if self._heartbeat_source else ([], "unknown")
-            ack = client.heartbeat(kiosk.__version__, devices, paper, self.outbox.summary().pending)
+            ack = client.heartbeat(
+                kiosk.__version__,
+                devices,
+                paper,
+                self.outbox.summary().pending,
+                audit_head=self._current_audit_head(),
+            )
             self._publish(PlatformClockChecked(ack.server_time.timestamp() - time.time()))
+            self._sync_roster(client)
         except BackendError as exc:
             self._set_reachable(False, exc.code or type(exc).__name__)
             return False
@@ -203,6 +222,36 @@ class BackendRuntime:
             return False
         self._set_reachable(True, "")
         return True
+
+    def _sync_roster(self, client: BackendClient) -> None:
+        """Re-read the operator roster when due (at once after start, then every
+        ROSTER_SYNC_SECONDS); a refused or broken answer keeps the old copy."""
+        if self._roster is None:
+            return
+        now = self._monotonic()
+        if (
+            self._roster_synced_at is not None
+            and now - self._roster_synced_at < ROSTER_SYNC_SECONDS
+        ):
+            return
+        try:
+            count = self._roster.sync(client)
+        except OSError:
+            log.error("operator roster not saved", extra={"event": "roster_sync"})
+            return
+        self._roster_synced_at = now
+        log.info("operator roster synced", extra={"event": "roster_sync", "count": count})
+
+    def _current_audit_head(self) -> tuple[int, str] | None:
+        """The audit head for this heartbeat; None (not sent) when the log's end is unreadable,
+        which ``kiosk audit verify`` then reports."""
+        if self._audit_head is None:
+            return None
+        try:
+            return self._audit_head()
+        except AuditError:
+            log.warning("audit head unreadable", extra={"event": "audit_head"})
+            return None
 
     def _set_reachable(self, reachable: bool, code: str) -> None:
         if reachable != self._reachable:

@@ -62,8 +62,21 @@ COVER_OPEN_GRACE_SECONDS = 120.0
 # ID card read failures that say something about the card or the resident, not the reader.
 IDCARD_RESIDENT_CODES = frozenset({"no_card", "not_an_id_card", "unsupported_card", "no_content"})
 # Social security card failures of the same kind; PSAM ones are counted as SAM faults.
-SSCARD_RESIDENT_CODES = frozenset({"removed", "not_found", "unsupported_version"})
-SSCARD_SAM_CODES = frozenset({"auth_failed", "auth_not_configured"})
+# The resident's card, not the kiosk: pulled early, not a social security card, a clone.
+SSCARD_RESIDENT_CODES = frozenset(
+    {"removed", "not_found", "unsupported_version", "card_not_genuine"}
+)
+# The kiosk's PSAM (missing, broken, without the keys or algorithm cards need).
+SSCARD_SAM_CODES = frozenset(
+    {
+        "auth_failed",
+        "auth_not_configured",
+        "psam_unavailable",
+        "psam_algorithm",
+        "psam_key_missing",
+        "read_key_refused",
+    }
+)
 
 Subscribe = Callable[[type, Callable[[Any], None]], Callable[[], None]]
 

@@ -6,10 +6,15 @@ Flow (the screens call this; the hidden gesture is :mod:`kiosk.domain.gesture`):
    card; an :class:`OperatorVerifier` (the backend client) answers with an
    :class:`~kiosk.domain.roles.OperatorAccount`. Locked (no sign-in for 3 months) or cancelled
    accounts are refused with a Chinese message.
-2. Offline fallback, :meth:`MaintenanceAuth.sign_in_with_pin` — a per-kiosk PIN kept only as an
-   argon2 hash (:class:`PinStore`); 5 wrong tries lock it for 15 minutes, and the lock is kept in
-   the data dir so a reboot does not lift it. A PIN session has the operator role and the account
-   ``pin@<device id>``.
+2. Offline fallback, :meth:`MaintenanceAuth.sign_in_with_pin` — a PIN of a *named* staff
+   account (附件3 real-name accounts), kept only as an argon2 hash (:class:`PinStore`,
+   ``<data_dir>/maintenance-pins.json``, 0600, never in the config), accepted only while the
+   platform-synced :class:`~kiosk.services.operator_roster.OperatorRoster` lists the account as
+   active. The session is that account with its role. Every attempt is counted durably
+   *before* the PIN is checked; when it cannot be counted (disk full, read-only) no PIN is
+   checked at all (:class:`PinAttemptNotCounted`). 5 wrong tries lock the PIN for 15 minutes;
+   the count is not reset by a lock, every further wrong try locks again for twice as long
+   (30, 60, … capped at 24 h); only a right PIN resets it. The lock survives a reboot.
 3. The result is a :class:`MaintenanceSession`: role, account, start time, a 2-minute idle
    timeout on an injected monotonic clock. Every action goes through
    :meth:`MaintenanceSession.authorize`, which checks expiry, calls
@@ -24,12 +29,15 @@ worker thread, not the UI thread. Not thread-safe per session; PinStore is threa
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
+import logging
 import math
 import threading
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -44,7 +52,7 @@ from kiosk.domain.roles import (
     Role,
     require,
 )
-from kiosk.services.audit import AuditLog
+from kiosk.services.audit import AuditError, AuditLog
 from kiosk.services.durable_files import write_private_file
 from kiosk.services.errors import (
     BackendAuthError,
@@ -53,12 +61,16 @@ from kiosk.services.errors import (
     BackendRejected,
     BackendUnavailable,
 )
+from kiosk.services.operator_roster import OperatorRoster, RosterRefusal
 
-PIN_FILE_NAME = "maintenance-pin.argon2"
+log = logging.getLogger(__name__)
+
+PINS_FILE_NAME = "maintenance-pins.json"
+LEGACY_PIN_FILE_NAME = "maintenance-pin.argon2"  # the old shared PIN: no longer accepted
 PIN_LOCK_FILE_NAME = "maintenance-pin-lock.json"
 PIN_MIN_DIGITS = 6
 PIN_MAX_DIGITS = 12
-PIN_ACCOUNT_PREFIX = "pin@"
+MAX_LOCK_MINUTES = 24 * 60
 
 Clock = Callable[[], float]
 
@@ -139,7 +151,33 @@ class SignInUnavailable(MaintenanceAuthError):
 
 
 class PinNotSet(MaintenanceAuthError):
-    """No maintenance PIN is configured on this kiosk."""
+    """No maintenance PIN is set for this account on this kiosk."""
+
+
+class PinAccountRefused(MaintenanceAuthError):
+    """The operator roster does not vouch for the account (not on it, locked, cancelled, the
+    roster never synced or too old); ``code`` says which."""
+
+    def __init__(self, message: str, code: str) -> None:
+        self.code = code
+        super().__init__(message)
+
+
+class PinAttemptNotCounted(MaintenanceAuthError):
+    """The attempt could not be recorded (disk full, read-only): no PIN is checked."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "无法记录维护密码的尝试次数（存储空间已满或只读），为安全起见暂停维护密码登录。"
+            "请用电子社保卡登录，或联系县人社部门系统管理员"
+        )
+
+
+class AuditUnavailable(MaintenanceAuthError):
+    """The audit log cannot be written: maintenance without an audit trail is refused."""
+
+    def __init__(self) -> None:
+        super().__init__("无法写入操作审计记录（存储空间已满或只读），不能进入维护模式")
 
 
 class PinPolicyError(MaintenanceAuthError, ValueError):
@@ -160,7 +198,8 @@ class PinLocked(MaintenanceAuthError):
     def __init__(self, seconds_left: int) -> None:
         self.seconds_left = seconds_left
         minutes = max(1, -(-seconds_left // 60))
-        super().__init__(f"维护密码错误次数过多，已锁定，请{minutes}分钟后再试")
+        wait = f"{minutes}分钟" if minutes <= 90 else f"{-(-minutes // 60)}小时"
+        super().__init__(f"维护密码错误次数过多，已锁定，请{wait}后再试或用电子社保卡登录")
 
 
 class SessionExpired(MaintenanceAuthError):
@@ -184,13 +223,23 @@ def check_pin_policy(pin: str) -> None:
         raise PinPolicyError("维护密码过于简单（重复或连续数字），请重新设置")
 
 
-class PinStore:
-    """The kiosk's maintenance PIN hash and its persisted lockout state.
+@dataclass(frozen=True)
+class PinLockState:
+    """The persisted lockout: wrong tries since the last right PIN, locks imposed since then
+    (``level``), and the Unix time the current lock ends (0: none)."""
 
-    The hash comes from ``<data_dir>/maintenance-pin.argon2`` (written by ``kiosk maintenance
-    set-pin``) or, when that file does not exist, from config ``maintenance.pin_hash``. The
-    lockout (consecutive failures, locked-until as Unix time) lives in
-    ``<data_dir>/maintenance-pin-lock.json``, written atomically; a damaged lock file counts as
+    failures: int = 0
+    level: int = 0
+    locked_until: float = 0.0
+
+
+class PinStore:
+    """The kiosk's maintenance PINs (one argon2 hash per named account) and the lockout.
+
+    Hashes live in ``<data_dir>/maintenance-pins.json`` (``{"pins": {account: hash}}``, 0600,
+    written by ``kiosk maintenance set-pin --account LOGIN``); the lockout in
+    ``<data_dir>/maintenance-pin-lock.json``, both written atomically and durably. One lockout
+    for the kiosk (one keypad, whichever account is tried). A damaged lock file counts as
     locked (fail closed). *wall_clock* is Unix seconds (it must survive a reboot).
     """
 
@@ -198,88 +247,160 @@ class PinStore:
         self,
         data_dir: Path,
         *,
-        configured_hash: str = "",
         max_tries: int = 5,
         lock_minutes: int = 15,
+        max_lock_minutes: int = MAX_LOCK_MINUTES,
         wall_clock: Clock = time.time,
         hasher: PasswordHasher | None = None,
     ) -> None:
-        self.pin_path = Path(data_dir) / PIN_FILE_NAME
+        self.pins_path = Path(data_dir) / PINS_FILE_NAME
+        self.legacy_path = Path(data_dir) / LEGACY_PIN_FILE_NAME
         self.lock_path = Path(data_dir) / PIN_LOCK_FILE_NAME
-        self._configured_hash = configured_hash.strip()
         self._max_tries = max(1, max_tries)
-        self._lock_seconds = lock_minutes * 60
+        self._lock_seconds = max(1, lock_minutes) * 60
+        self._max_lock_seconds = max(self._lock_seconds, max_lock_minutes * 60)
         self._now = wall_clock
         self._hasher = hasher or PasswordHasher()
         self._lock = threading.Lock()
 
-    def is_set(self) -> bool:
-        return bool(self._stored_hash())
+    # -- the hashes ---------------------------------------------------------------------------
 
-    def set_pin(self, pin: str) -> None:
-        """Check the policy, store the new hash (0600, atomic) and clear any lockout."""
+    def accounts(self) -> list[str]:
+        """The accounts that have a PIN on this kiosk, sorted."""
+        return sorted(self._hashes())
+
+    def is_set(self, account: str) -> bool:
+        return account in self._hashes()
+
+    def set_pin(self, account: str, pin: str) -> None:
+        """Check the policy and store *account*'s new hash (0600, atomic); clears any lockout."""
         check_pin_policy(pin)
+        if not account or len(account) > 40 or not account.isprintable():
+            raise PinPolicyError("账号名称无效")
         with self._lock:
-            write_private_file(self.pin_path, (self._hasher.hash(pin) + "\n").encode("ascii"))
-            self._save_lock(0, 0.0)
+            hashes = self._hashes()
+            hashes[account] = self._hasher.hash(pin)
+            self._save_hashes(hashes)
+            self._save_state(PinLockState())
 
-    def check(self, pin: str) -> None:
-        """Return if *pin* is right; else raise PinNotSet, PinLocked or PinIncorrect."""
+    def remove_pin(self, account: str) -> bool:
+        """Delete *account*'s PIN; False when it had none."""
         with self._lock:
-            stored = self._stored_hash()
-            if not stored:
-                raise PinNotSet("本机未设置维护密码，请联网后用电子社保卡登录")
-            failures, locked_until = self._load_lock()
+            hashes = self._hashes()
+            if hashes.pop(account, None) is None:
+                return False
+            self._save_hashes(hashes)
+            return True
+
+    def legacy_pin_present(self) -> bool:
+        """Whether the old shared (account-less) PIN file is still lying around (ignored)."""
+        return self.legacy_path.exists()
+
+    # -- checking -----------------------------------------------------------------------------
+
+    def check(self, account: str, pin: str, *, vouch: Callable[[], None] | None = None) -> None:
+        """Return if *pin* is *account*'s PIN; else raise PinLocked, PinAttemptNotCounted,
+        PinIncorrect, PinNotSet or whatever *vouch* raises.
+
+        Order: a lock refuses at once; then the attempt is counted durably; then *vouch* (the
+        roster) may refuse the account; only then is the PIN compared. A right PIN resets the
+        count and the lock level.
+        """
+        with self._lock:
+            state = self._load_state()
             now = self._now()
-            if locked_until > now:
-                raise PinLocked(math.ceil(locked_until - now))
+            if state.locked_until > now:
+                raise PinLocked(math.ceil(state.locked_until - now))
+            counted = PinLockState(state.failures + 1, state.level, 0.0)
+            try:
+                self._save_state(counted)
+            except OSError as exc:
+                log.error("PIN attempt not counted", extra={"event": "pin_count_failed"})
+                raise PinAttemptNotCounted() from exc
+            if vouch is not None:
+                vouch()
+            stored = self._hashes().get(account, "")
+            if not stored:
+                raise PinNotSet("该账号未在本机设置维护密码，请联网后用电子社保卡登录")
             try:
                 self._hasher.verify(stored, pin)
             except VerifyMismatchError:
-                failures += 1
-                if failures >= self._max_tries:
-                    self._save_lock(0, now + self._lock_seconds)
-                    raise PinLocked(self._lock_seconds) from None
-                self._save_lock(failures, 0.0)
-                raise PinIncorrect(self._max_tries - failures) from None
+                self._refuse(counted, now)
             except (InvalidHashError, VerificationError) as exc:
-                raise PinNotSet("维护密码配置无效，请重新设置维护密码") from exc
-            if failures:
-                self._save_lock(0, 0.0)
+                raise PinNotSet("维护密码记录无效，请重新设置维护密码") from exc
+            try:
+                self._save_state(PinLockState())
+            except OSError:  # counted already; the next attempt will fail closed if this lasts
+                log.error("PIN lockout not reset", extra={"event": "pin_count_failed"})
 
-    def lock_state(self) -> tuple[int, float]:
-        """(consecutive failures, locked-until Unix time or 0) as persisted."""
+    def lock_state(self) -> PinLockState:
+        """The lockout as persisted (clamped when the clock went backwards)."""
         with self._lock:
-            return self._load_lock()
+            return self._load_state()
 
-    def _stored_hash(self) -> str:
+    def lock_seconds(self, level: int) -> int:
+        """How long lock number *level* (1, 2, …) lasts: 15 min doubling, capped at 24 h."""
+        return min(self._lock_seconds * 2 ** max(0, level - 1), self._max_lock_seconds)
+
+    def _refuse(self, counted: PinLockState, now: float) -> None:
+        if counted.failures < self._max_tries:
+            raise PinIncorrect(self._max_tries - counted.failures)
+        level = counted.level + 1
+        seconds = self.lock_seconds(level)
         try:
-            return self.pin_path.read_text(encoding="ascii").strip()
-        except FileNotFoundError:
-            return self._configured_hash
-        except (OSError, UnicodeDecodeError):
-            return ""
+            self._save_state(PinLockState(counted.failures, level, now + seconds))
+        except OSError as exc:
+            raise PinAttemptNotCounted() from exc
+        raise PinLocked(seconds)
 
-    def _load_lock(self) -> tuple[int, float]:
+    # -- files --------------------------------------------------------------------------------
+
+    def _hashes(self) -> dict[str, str]:
+        try:
+            data = json.loads(self.pins_path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return {}
+        except (OSError, ValueError):
+            log.error("PIN file unreadable", extra={"event": "pin_file"})
+            return {}
+        pins = data.get("pins") if isinstance(data, dict) else None
+        if not isinstance(pins, dict):
+            return {}
+        return {str(k): v for k, v in pins.items() if isinstance(v, str)}
+
+    def _save_hashes(self, hashes: dict[str, str]) -> None:
+        data = json.dumps({"pins": dict(sorted(hashes.items()))}, ensure_ascii=False, indent=1)
+        write_private_file(self.pins_path, (data + "\n").encode("utf-8"))
+
+    def _load_state(self) -> PinLockState:
         now = self._now()
         try:
-            state = json.loads(self.lock_path.read_text(encoding="ascii"))
-            failures = int(state["failures"])
-            locked_until = float(state["locked_until"])
+            raw = json.loads(self.lock_path.read_text(encoding="ascii"))
+            state = PinLockState(
+                max(0, int(raw["failures"])),
+                max(0, int(raw.get("level", 0))),
+                float(raw["locked_until"]),
+            )
         except FileNotFoundError:
-            return 0, 0.0
-        except (OSError, ValueError, KeyError, TypeError):
+            return PinLockState()
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
             # damaged or tampered: fail closed for one full lock period
-            self._save_lock(0, now + self._lock_seconds)
-            return 0, now + self._lock_seconds
-        if locked_until > now + self._lock_seconds:
-            # the clock went backwards: never lock longer than one period from now
-            locked_until = now + self._lock_seconds
-            self._save_lock(failures, locked_until)
-        return max(0, failures), locked_until
+            state = PinLockState(self._max_tries, 1, now + self._lock_seconds)
+            with contextlib.suppress(OSError):
+                self._save_state(state)
+            return state
+        longest = self.lock_seconds(max(1, state.level))
+        if state.locked_until > now + longest:
+            # the clock went backwards: never lock longer than this level's period from now
+            state = PinLockState(state.failures, state.level, now + longest)
+            with contextlib.suppress(OSError):
+                self._save_state(state)
+        return state
 
-    def _save_lock(self, failures: int, locked_until: float) -> None:
-        data = json.dumps({"failures": failures, "locked_until": locked_until})
+    def _save_state(self, state: PinLockState) -> None:
+        data = json.dumps(
+            {"failures": state.failures, "level": state.level, "locked_until": state.locked_until}
+        )
         write_private_file(self.lock_path, data.encode("ascii"))
 
 
@@ -400,14 +521,14 @@ class MaintenanceAuth:
         verifier: OperatorVerifier | None,
         pin_store: PinStore,
         audit: AuditLog,
-        device_id: str,
+        roster: OperatorRoster | None = None,
         clock: Clock = time.monotonic,
         idle_seconds: float = 120.0,
     ) -> None:
         self._verifier = verifier
         self._pins = pin_store
         self._audit = audit
-        self._device_id = device_id
+        self._roster = roster
         self._clock = clock
         self._idle_seconds = idle_seconds
 
@@ -443,31 +564,65 @@ class MaintenanceAuth:
             raise AccountRefused(account.status)
         return self._start(account, "essc")
 
-    def sign_in_with_pin(self, pin: str) -> MaintenanceSession:
-        """Check the offline PIN; raise PinNotSet, PinLocked or PinIncorrect (all audited)."""
-        account = OperatorAccount(
-            account=f"{PIN_ACCOUNT_PREFIX}{self._device_id}",
-            name_masked="维护密码",
-            role=Role.OPERATOR,
-            status=AccountStatus.ACTIVE,
-        )
+    def pin_accounts(self) -> list[OperatorAccount]:
+        """The accounts that may sign in with a PIN now: on the roster, active, with a PIN set
+        on this kiosk (for the sign-in screen's list)."""
+        if self._roster is None:
+            return []
+        snapshot = self._roster.load()
+        if snapshot is None:
+            return []
+        chosen = []
+        for login in self._pins.accounts():
+            try:
+                chosen.append(self._roster.vouch(login))
+            except RosterRefusal:
+                continue
+        return chosen
+
+    def sign_in_with_pin(self, account: str, pin: str) -> MaintenanceSession:
+        """Check *account*'s offline PIN; raise PinLocked, PinAttemptNotCounted,
+        PinAccountRefused, PinNotSet or PinIncorrect (each audited when the log can be
+        written). The attempt is counted before anything else is checked."""
+        vouched: list[OperatorAccount] = []
+
+        def vouch() -> None:
+            if self._roster is None:
+                raise PinAccountRefused("本机未启用维护密码，请用电子社保卡登录", "no_roster")
+            try:
+                vouched.append(self._roster.vouch(account))
+            except RosterRefusal as exc:
+                raise PinAccountRefused(exc.message, exc.code) from None
+
         try:
-            self._pins.check(pin)
+            self._pins.check(account, pin, vouch=vouch)
         except PinIncorrect as exc:
-            self._audit.append(
-                account.account, "none", "sign_in.pin_wrong", {"tries_left": exc.tries_left}
-            )
+            self._note(account, "sign_in.pin_wrong", {"tries_left": exc.tries_left})
             raise
         except PinLocked as exc:
-            self._audit.append(
-                account.account, "none", "sign_in.pin_locked", {"seconds_left": exc.seconds_left}
-            )
+            self._note(account, "sign_in.pin_locked", {"seconds_left": exc.seconds_left})
             raise
-        return self._start(account, "pin")
+        except PinAccountRefused as exc:
+            self._note(account, "sign_in.pin_refused", {"reason": exc.code})
+            raise
+        except PinAttemptNotCounted:
+            self._note(account, "sign_in.pin_not_counted", {})
+            raise
+        return self._start(vouched[0], "pin")
+
+    def _note(self, account: str, action: str, detail: Mapping[str, str | int | bool]) -> None:
+        """Audit a refused PIN attempt; a log that cannot be written must not hide the reason."""
+        try:
+            self._audit.append(account, "none", action, detail)
+        except AuditError:
+            log.error("audit append failed", extra={"event": "audit_failed"})
 
     def _start(self, account: OperatorAccount, method: str) -> MaintenanceSession:
         session = MaintenanceSession(
             account, method, self._audit, clock=self._clock, idle_seconds=self._idle_seconds
         )
-        self._audit.append(account.account, account.role.value, "sign_in", {"method": method})
+        try:
+            self._audit.append(account.account, account.role.value, "sign_in", {"method": method})
+        except AuditError:
+            raise AuditUnavailable() from None
         return session

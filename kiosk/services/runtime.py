@@ -38,11 +38,13 @@ from kiosk.devices.idcard.simulator import DEMO_DELAYS, SimDelays
 from kiosk.devices.sscard.vpcd import DEFAULT_PORT as VPCD_DEFAULT_PORT
 from kiosk.domain.person import IdentitySource
 from kiosk.services.acceptance import save_device_health
+from kiosk.services.audit import AuditLog
 from kiosk.services.backend_runtime import BackendRuntime
 from kiosk.services.bus import EventBus
 from kiosk.services.demo_controls import DemoControls
 from kiosk.services.fault_reporter import FaultReporter
 from kiosk.services.embedded_backend import demo_essc_code
+from kiosk.services.operator_roster import OperatorRoster
 from kiosk.services.session import EndReason, SessionManager
 
 log = logging.getLogger(__name__)
@@ -436,6 +438,8 @@ def build_runtime(
         publish=publish,
         session_factory=sessions,
         heartbeat_source=runtime.heartbeat_report,
+        audit_head=AuditLog(data_dir).head_pair,
+        roster=OperatorRoster(data_dir, max_age_days=config.maintenance.roster_max_age_days),
     )
     builders = {
         "printer": lambda: _build_printer(runtime, config, data_dir, publish, options),

@@ -11,8 +11,10 @@ from kiosk_backend.routes import (
     identity,
     info,
     jobs,
+    kiosk_audit,
     kiosks,
     ledger,
+    operator_roster,
     records,
     seekers,
     system,
@@ -32,4 +34,6 @@ ROUTERS = [
     desk.router,
     essc.router,
     identity.router,
+    kiosk_audit.router,
+    operator_roster.router,
 ]

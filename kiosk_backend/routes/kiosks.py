@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from kiosk_backend.deps import calling_kiosk, db_session
 from kiosk_backend.errors import ApiError
 from kiosk_backend.ledger_models import LedgerTicket
+from kiosk_backend.routes.kiosk_audit import AuditHeadIn, record_audit_head
 from kiosk_backend.schemas import Strict
 from kiosk_backend.staff_models import KioskHeartbeat
 from kiosk_backend.ticket_routing import OPEN_STATES
@@ -68,6 +69,9 @@ class Heartbeat(Strict):
     devices: list[DeviceHealthIn] = Field(default_factory=list, max_length=20)
     paper_level: Literal["ok", "low", "out", "unknown"] = "unknown"
     outbox_depth: int = Field(0, ge=0, le=10_000_000)
+    audit_head: AuditHeadIn | None = Field(
+        None, description="本机维护审计记录的最后一条（序号、哈希）"
+    )
 
 
 class HeartbeatAck(BaseModel):
@@ -126,6 +130,8 @@ def heartbeat(
             device_faults=sum(1 for d in body.devices if d.state in ("fault", "offline")),
         )
     )
+    if body.audit_head is not None:
+        record_audit_head(session, kiosk.id, body.audit_head, now)
     session.commit()
     open_tickets = session.scalar(
         select(func.count())

@@ -36,11 +36,53 @@ EF06_FIELDS: tuple[tuple[int, int], ...] = (
     (0x0C, 3),  # 出生地
     (0x0D, 4),  # 出生日期
 )
+TAG_CARD_ID = 0x01
+CARD_ID_LENGTH = 16
 TAG_VERSION = 0x03
+VERSION_LENGTH = 4
 TAG_NAME_EXTENSION = 0x4E
 NAME_EXTENSION_LENGTH = 20
 SEX_LABELS = {"0": "未知", "1": "男", "2": "女", "9": "未说明"}
 _PADDING = b"\x00\x20\xff"
+
+
+EVIDENCE_SSCARD_PSAM = "sscard_psam"
+
+
+@dataclass(frozen=True)
+class CardAuthentication:
+    """How the card proved itself before it was read; no personal data.
+
+    ``method`` is the authenticator ("psam" or "none"); ``internal`` / ``external`` say which
+    of INTERNAL AUTHENTICATE (the card proved its key to the PSAM) and EXTERNAL AUTHENTICATE
+    (the PSAM proved the read key to a 3.0 card) passed; ``card_id`` is the 卡识别码 the keys
+    were diversified by, ``terminal_number`` the PSAM's 终端机编号. :attr:`evidence` is what an
+    identity token may cite: ``"sscard_psam"`` only when the PSAM verified the card.
+    """
+
+    method: str
+    algorithm: str = ""
+    internal: bool = False
+    external: bool = False
+    terminal_number: str = ""
+    card_id: str = ""
+
+    @property
+    def evidence(self) -> str:
+        return EVIDENCE_SSCARD_PSAM if self.method == "psam" and self.internal else ""
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "method": self.method,
+            "algorithm": self.algorithm,
+            "internal": self.internal,
+            "external": self.external,
+            "terminal_number": self.terminal_number,
+            "evidence": self.evidence,
+        }
+
+
+NOT_AUTHENTICATED = CardAuthentication(method="none")
 
 
 class CardGeneration(IntEnum):
@@ -74,6 +116,8 @@ class SsCardData:
     nation: str = field(repr=False)  # GB/T 3304 code, "01" 汉族
     birthplace: str = field(repr=False)  # 6-digit division code
     birth_date: date = field(repr=False)
+    # Set by the read sequence: how (and whether) the card was authenticated.
+    authentication: CardAuthentication = field(default=NOT_AUTHENTICATED, compare=False)
 
     @property
     def region_code(self) -> str:
@@ -122,6 +166,7 @@ class SsCardData:
             "nation": self.nation_name,
             "birthplace": "******" if masked else self.birthplace,
             "birth_date": "****-**-**" if masked else self.birth_date.isoformat(),
+            "authentication": self.authentication.to_dict(),
         }
 
     def __repr__(self) -> str:

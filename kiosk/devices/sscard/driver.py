@@ -148,6 +148,8 @@ class SsCardDriver:
         detail = f"读卡器 {reader}；{slot}" if reader else "未连接读卡器"
         if not self._enabled:
             detail = "已在配置中停用"
+        else:
+            detail = f"{detail}；{self._authenticator.describe()}"
         return DeviceHealth(
             name=self.name,
             state=state,

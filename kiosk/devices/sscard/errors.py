@@ -16,7 +16,12 @@
     ├── CardRemovedError             the card left the reader (pulled mid-read)
     ├── CardMuteError                the card does not answer (no ATR, or no reply to an APDU)
     ├── AuthenticationError          the authenticator refused or failed
-    │   └── AuthenticatorNotConfigured
+    │   ├── AuthenticatorNotConfigured  no PSAM reader configured
+    │   ├── CardNotGenuine           INTERNAL AUTHENTICATE: the card cannot prove its key (clone)
+    │   ├── ReadKeyRefused           EXTERNAL AUTHENTICATE: the card refused the PSAM's proof
+    │   ├── PsamUnavailable          the PSAM is absent, mute, refuses, or its reader is gone
+    │   ├── PsamAlgorithmUnsupported the PSAM has no keys for the card's algorithm (or 9F0C unknown)
+    │   └── PsamKeyMissing           the PSAM lacks a key the card needs (e.g. RKSSSE)
     └── ReaderError                  the reader or the PC/SC service
         ├── NoReaderError            no (matching) reader attached
         ├── ReaderGoneError          the reader disappeared while in use
@@ -111,6 +116,40 @@ class AuthenticationError(SsCardError):
 class AuthenticatorNotConfigured(AuthenticationError):
     code = "auth_not_configured"
     message_zh = "本机未配置社保卡认证模块(PSAM)，请联系管理员"
+
+
+class CardNotGenuine(AuthenticationError):
+    """The card did not answer INTERNAL AUTHENTICATE with the cryptogram the PSAM computed:
+    it does not hold the key of the card it claims to be (a copy, an emulator, a broken chip)."""
+
+    code = "card_not_genuine"
+    message_zh = "此社保卡未通过安全认证，不能在本机使用。请到窗口核验，或改用身份证、电子社保卡"
+
+
+class ReadKeyRefused(AuthenticationError):
+    """The card refused EXTERNAL AUTHENTICATE (``sw``, e.g. 63C2: two tries left)."""
+
+    code = "read_key_refused"
+    message_zh = "本机认证模块与此社保卡不匹配，不能读取。请到窗口办理"
+
+    def __init__(self, sw: int, detail: str = "") -> None:
+        self.sw = sw
+        super().__init__(f"EXTERNAL AUTHENTICATE refused: SW={sw:04X}{detail}")
+
+
+class PsamUnavailable(AuthenticationError):
+    code = "psam_unavailable"
+    message_zh = "本机社保卡认证模块(PSAM)故障，请联系工作人员"
+
+
+class PsamAlgorithmUnsupported(AuthenticationError):
+    code = "psam_algorithm"
+    message_zh = "本机认证模块不支持此类社保卡，请到窗口办理"
+
+
+class PsamKeyMissing(AuthenticationError):
+    code = "psam_key_missing"
+    message_zh = "本机认证模块缺少此类社保卡的密钥，请到窗口办理"
 
 
 class ReaderError(SsCardError):

@@ -13,8 +13,9 @@ A read runs inside one PC/SC transaction (SCardBeginTransaction), so another pro
 same card cannot change the selected file mid-sequence. Each connection uses its own PC/SC context, because pcsc-lite serialises calls per context: a
 transmit stuck on a mute card must not block the thread watching for removal.
 
-:class:`InProcessPort` holds a :class:`~kiosk.devices.sscard.virtual_card.VirtualCard` in memory
-(demo mode without pcscd); it is also the slot the demo inserts cards into.
+:class:`InProcessPort` holds a :class:`~kiosk.devices.sscard.virtual_card.VirtualChip` (the virtual
+card, or the virtual PSAM) in memory (demo mode without pcscd); it is also the slot the demo
+inserts cards into.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from kiosk.devices.sscard.errors import (
     ReaderGoneError,
     ServiceUnavailable,
 )
-from kiosk.devices.sscard.virtual_card import CardPulled, VirtualCard
+from kiosk.devices.sscard.virtual_card import CardPulled, VirtualChip
 
 PNP_NOTIFICATION = r"\\?PnP?\Notification"
 _SCARD_PRESENT = 0x0004  # SCardStatus() dwState bit (pcsclite.h); pyscard does not export it
@@ -59,6 +60,9 @@ class CardLink(Protocol):
 
 class ReaderPort(Protocol):
     transport: str
+
+    def readers(self) -> list[str]:
+        """Names of the attached readers (opens nothing that must be closed)."""
 
     def open(self) -> None: ...
 
@@ -300,23 +304,28 @@ class _PcscLink:
 
 
 class InProcessPort:
-    """One in-memory reader holding a VirtualCard; also the slot demo code inserts cards into."""
+    """One in-memory reader holding a virtual chip; also the slot demo code inserts cards into."""
 
     transport = "in-process"
     READER_NAME = "Virtual SSCard (in-process)"
+    PSAM_READER_NAME = "Virtual PSAM (in-process)"
 
-    def __init__(self) -> None:
+    def __init__(self, reader_name: str = READER_NAME) -> None:
+        self.reader_name = reader_name
         self._changed = threading.Condition()
-        self._card: VirtualCard | None = None
+        self._card: VirtualChip | None = None
         self._version = 0
         self._seen_version = -1
         self._cancelled = False
 
     @property
-    def card(self) -> VirtualCard | None:
+    def card(self) -> VirtualChip | None:
         return self._card
 
-    def insert(self, card: VirtualCard) -> None:
+    def readers(self) -> list[str]:
+        return [self.reader_name]
+
+    def insert(self, card: VirtualChip) -> None:
         with self._changed:
             self._card = card
             card.reset()
@@ -357,7 +366,7 @@ class InProcessPort:
             card = self._card
         return [
             SlotState(
-                self.READER_NAME,
+                self.reader_name,
                 present=card is not None,
                 atr=card.atr if card else b"",
                 event_count=self._seen_version,
@@ -365,7 +374,7 @@ class InProcessPort:
         ]
 
     def connect(self, reader: str) -> _InProcessLink:
-        if reader != self.READER_NAME:
+        if reader != self.reader_name:
             raise ReaderGoneError(f"no in-process reader named {reader!r}")
         card = self._card
         if card is None:
@@ -374,7 +383,7 @@ class InProcessPort:
 
 
 class _InProcessLink:
-    def __init__(self, port: InProcessPort, card: VirtualCard) -> None:
+    def __init__(self, port: InProcessPort, card: VirtualChip) -> None:
         self._port = port
         self._card = card
         self.atr = card.atr

@@ -1,25 +1,32 @@
 """The read sequence of a social security card over one ``transmit`` hook; no other I/O.
 
 SELECT SSSE (retrying under the MF when the application is not found from the current DF),
-authenticate, SELECT EF05 and read its fields by tag, derive the generation from tag 03, SELECT
-EF06 and read the holder's fields (姓名扩展 on 2.0/3.0 cards only, absent is fine). Raises the
-typed errors of :mod:`kiosk.devices.sscard.errors`; errors from *transmit* (removed, mute)
-propagate unchanged.
+SELECT EF05 and read the 卡识别码 (tag 01) and 规范版本 (tag 03) — the generation comes from tag
+03 —, authenticate (the authenticator gets the FCI, the 卡识别码 and the generation), SELECT EF05
+again and read its other fields by tag, SELECT EF06 and read the holder's fields (姓名扩展 on
+2.0/3.0 cards only, absent is fine). No personal data is read before the card is authenticated.
+Raises the typed errors of :mod:`kiosk.devices.sscard.errors`; errors from *transmit* (removed,
+mute) propagate unchanged.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from datetime import date
 
 from kiosk.devices.sscard import apdu, tlv
 from kiosk.devices.sscard.auth import AuthContext, Authenticator, NoAuthentication
 from kiosk.devices.sscard.card import (
+    CARD_ID_LENGTH,
     EF05_FIELDS,
     EF06_FIELDS,
     NAME_EXTENSION_LENGTH,
+    NOT_AUTHENTICATED,
+    TAG_CARD_ID,
     TAG_NAME_EXTENSION,
     TAG_VERSION,
+    VERSION_LENGTH,
     CardGeneration,
     SsCardData,
     decode_card,
@@ -41,9 +48,18 @@ def read_card(
     """Read and decode the card behind *transmit* (ATR *atr*); see the module docstring."""
     authenticator = authenticator or NoAuthentication()
     fci = select_ssse(transmit)
-    authenticator.authenticate(AuthContext(transmit=transmit, fci=fci))
-    ef05 = _read_ef(transmit, apdu.EF05, EF05_FIELDS)
-    _, generation = parse_generation(ef05[TAG_VERSION])
+    select_ef(transmit, apdu.EF05)
+    card_id = read_field(transmit, TAG_CARD_ID, CARD_ID_LENGTH)
+    version = read_field(transmit, TAG_VERSION, VERSION_LENGTH)
+    _, generation = parse_generation(version)
+    context = AuthContext(transmit=transmit, fci=fci, card_id=card_id, generation=generation)
+    authentication = authenticator.authenticate(context)
+    if authentication is not NOT_AUTHENTICATED:
+        select_ef(transmit, apdu.EF05)  # as terminals do: the current EF after AUTHENTICATE
+    ef05 = {TAG_CARD_ID: card_id, TAG_VERSION: version}
+    for tag, length in EF05_FIELDS:
+        if tag not in ef05:
+            ef05[tag] = read_field(transmit, tag, length)
     ef06 = _read_ef(transmit, apdu.EF06, EF06_FIELDS)
     if generation >= CardGeneration.SECOND:
         # Short names: many 2.0/3.0 cards leave the extension record out.
@@ -51,7 +67,8 @@ def read_card(
             ef06[TAG_NAME_EXTENSION] = read_field(
                 transmit, TAG_NAME_EXTENSION, NAME_EXTENSION_LENGTH
             )
-    return decode_card(ef05, ef06, atr, today=today)
+    card = decode_card(ef05, ef06, atr, today=today)
+    return dataclasses.replace(card, authentication=authentication)
 
 
 def select_ssse(transmit: apdu.Transmit) -> bytes:

@@ -7,18 +7,28 @@ RESPONSE), READ RECORD with the wrong Le answers ``6Cxx``, unknown records ``6A8
 answers an APDU), a card pulled mid-read, and one that answers garbage. It records every command
 it received (``received``) for tests.
 
+Authentication (docs/sscard-psam.md): a genuine card holds the TEST keys of
+:mod:`kiosk.devices.sscard.simkeys` diversified by its 卡识别码 and answers INTERNAL AUTHENTICATE
+with the challenge encrypted under its key (3DES on 1.00/2.00 cards, SM4 on 3.00 cards, whose FCI
+carries the algorithm flag 9F0C); a 3.00 card gives out EF06 and the dates of EF05 only after
+GET CHALLENGE + EXTERNAL AUTHENTICATE with its read key (RKSSSE), else ``6982``. A *cloned*
+profile (``genuine=False``) carries the same data without the keys: like an emulator, it answers
+INTERNAL AUTHENTICATE with bytes of the right length that no PSAM will match.
+
 The transports that carry it: :mod:`kiosk.devices.sscard.vpcd` (a vsmartcard vpcd client, so
 pcscd sees a real reader) and :class:`kiosk.devices.sscard.ports.InProcessPort`.
 """
 
 from __future__ import annotations
 
+import secrets
 import threading
 from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import Literal
+from typing import Literal, Protocol
 
-from kiosk.devices.sscard import apdu, tlv
+from kiosk.devices.sscard import apdu, psam, simkeys, tlv
+from kiosk.devices.sscard.cardcrypto import Algorithm, encrypt_blocks, pad_to_block
 from kiosk.domain.identity import build_id_number
 
 Behaviour = Literal["normal", "wrong_application", "mute", "pulled_mid_read", "garbage"]
@@ -28,8 +38,24 @@ _ATR_PREFIX = bytes.fromhex("3B6D0000")
 _HISTORICAL_PREFIX = bytes.fromhex("00814E4323869715")
 
 
+# EF05 records a 3.0 card gives out before EXTERNAL AUTHENTICATE (identification, not personal).
+FREE_EF05_TAGS = frozenset({0x01, 0x02, 0x03, 0x04, 0x07})
+EXTERNAL_AUTH_TRIES = 3
+
+
 class CardPulled(Exception):
     """Raised by :meth:`VirtualCard.process` when the script pulls the card mid-read."""
+
+
+class VirtualChip(Protocol):
+    """What a virtual reader slot carries: the virtual card or the virtual PSAM."""
+
+    @property
+    def atr(self) -> bytes: ...
+
+    def reset(self) -> None: ...
+
+    def process(self, command: bytes) -> bytes | None: ...
 
 
 @dataclass(frozen=True)
@@ -55,6 +81,16 @@ class CardProfile:
     ef_select_p1: int = 0x02  # the P1 this card accepts for SELECT EF (some want 00)
     behaviour: Behaviour = "normal"
     pull_after_commands: int = 4  # for "pulled_mid_read"
+    genuine: bool = True  # False: a copy of the data without the card's keys
+
+    @property
+    def algorithm(self) -> Algorithm:
+        """3.00 cards compute SM4, older ones 3DES."""
+        return Algorithm.SM4 if self.version.startswith("3") else Algorithm.TDES
+
+    @property
+    def needs_external_auth(self) -> bool:
+        return self.version.startswith("3")
 
     @property
     def card_id(self) -> bytes:
@@ -69,7 +105,8 @@ class CardProfile:
         return replace(self, behaviour=behaviour, **changes)
 
     def __repr__(self) -> str:  # fictional, but keep the habit: no personal fields in repr
-        return f"CardProfile({self.label!r}, {self.version}, {self.behaviour})"
+        genuine = "" if self.genuine else ", cloned"
+        return f"CardProfile({self.label!r}, {self.version}, {self.behaviour}{genuine})"
 
 
 @dataclass
@@ -85,17 +122,26 @@ class VirtualCard:
         self._current_ef: int | None = None
         self._pending = b""
         self._records = {apdu.EF05: self._ef05(), apdu.EF06: self._ef06()}
+        self._keys: dict[str, bytes] = {}
+        if self.profile.genuine:
+            algorithm, card_id = self.profile.algorithm, self.profile.card_id
+            self._keys = {u: simkeys.card_key(algorithm, u, card_id) for u in simkeys.USAGES}
+        self._challenge = b""
+        self._read_key_verified = False
+        self._external_tries = EXTERNAL_AUTH_TRIES
 
     @property
     def atr(self) -> bytes:
         return self.profile.atr
 
     def reset(self) -> None:
-        """Power cycle: forget the selected application and pending data."""
+        """Power cycle: forget the selected application, pending data and authentication."""
         with self._lock:
             self._selected_app = False
             self._current_ef = None
             self._pending = b""
+            self._challenge = b""
+            self._read_key_verified = False
 
     def process(self, command: bytes) -> bytes | None:
         """The response APDU for *command*; None when the card stays mute; CardPulled if pulled."""
@@ -128,13 +174,73 @@ class VirtualCard:
             return self._get_response(le)
         if ins == 0xB2:
             return self._read_record(p1, p2, le)
+        if ins == 0x84:
+            return self._get_challenge(le)
+        if ins == 0x88:
+            return self._internal_authenticate(p2, body)
+        if ins == 0x82:
+            return self._external_authenticate(p2, body)
         return b"\x6d\x00"
+
+    # -- authentication -----------------------------------------------------------------------------
+
+    def _get_challenge(self, le: int | None) -> bytes:
+        if le != psam.CHALLENGE_LENGTH:
+            return b"\x67\x00"
+        self._challenge = secrets.token_bytes(psam.CHALLENGE_LENGTH)
+        return self._challenge + b"\x90\x00"
+
+    def _internal_authenticate(self, key_id: int, data: bytes) -> bytes:
+        algorithm = self.profile.algorithm
+        if not self._selected_app:
+            return b"\x69\x85"
+        if len(data) != algorithm.block_size:
+            return b"\x67\x00"
+        if key_id != psam.DEFAULT_KEY_MAP.internal.card_key_id:
+            return b"\x6a\x88"
+        if not self.profile.genuine:  # an emulator: the right length, the wrong bytes
+            return self._queue(secrets.token_bytes(algorithm.block_size))
+        return self._queue(encrypt_blocks(algorithm, self._keys[simkeys.INTERNAL], data))
+
+    def _external_authenticate(self, key_id: int, cryptogram: bytes) -> bytes:
+        challenge, self._challenge = self._challenge, b""
+        if not self._selected_app:
+            return b"\x69\x85"
+        if key_id != psam.DEFAULT_KEY_MAP.read_key.card_key_id:
+            return b"\x6a\x88"
+        if not challenge:
+            return b"\x69\x84"  # no challenge to answer: reference data not usable
+        if not self.profile.genuine:
+            self._read_key_verified = True  # a copy happily lets anyone read it
+            return b"\x90\x00"
+        if self._external_tries <= 0:
+            return b"\x69\x83"  # the key is blocked
+        algorithm = self.profile.algorithm
+        expected = encrypt_blocks(
+            algorithm, self._keys[simkeys.READ_KEY], pad_to_block(algorithm, challenge)
+        )
+        if cryptogram != expected:
+            self._external_tries -= 1
+            return bytes([0x63, 0xC0 | self._external_tries])
+        self._external_tries = EXTERNAL_AUTH_TRIES
+        self._read_key_verified = True
+        return b"\x90\x00"
+
+    def _readable(self, tag: int) -> bool:
+        """Whether READ RECORD of *tag* in the current EF is allowed now (3.0 access rules)."""
+        if not self.profile.needs_external_auth or self._read_key_verified:
+            return True
+        return self._current_ef == apdu.EF05 and tag in FREE_EF05_TAGS
+
+    # -- files --------------------------------------------------------------------------------------
 
     def _select(self, p1: int, body: bytes) -> bytes:
         self._pending = b""
         if p1 == 0x04:
             if self.profile.behaviour == "wrong_application" or body != apdu.SSSE_AID:
                 return b"\x6a\x82"
+            if not self._selected_app:
+                self._read_key_verified = False  # (re)entering the application drops it
             self._selected_app = True
             self._current_ef = None
             return self._queue(self._fci())
@@ -174,6 +280,8 @@ class VirtualCard:
         value = self._records[self._current_ef].get(tag)
         if value is None:
             return b"\x6a\x83"
+        if not self._readable(tag):
+            return b"\x69\x82"  # security status not satisfied: EXTERNAL AUTHENTICATE first
         record = tlv.encode(tag, value)
         if le != len(record):
             return bytes([0x6C, len(record)])
@@ -182,12 +290,10 @@ class VirtualCard:
     # -- the files -------------------------------------------------------------------------------
 
     def _fci(self) -> bytes:
-        # 9F0C algorithm flag on 2.0/3.0 cards: 01 for 3DES (2.0), 02 for SM4 (3.0).
+        # 9F0C algorithm flag on 2.0/3.0 cards (9F0C 03 86 01 xx): 01 3DES, 03 SM4; none on 1.0.
         proprietary = b""
-        if self.profile.version.startswith("2"):
-            proprietary = tlv.encode(0xA5, tlv.encode(0x9F0C, b"\x01"))
-        elif self.profile.version.startswith("3"):
-            proprietary = tlv.encode(0xA5, tlv.encode(0x9F0C, b"\x02"))
+        if not self.profile.version.startswith("1"):
+            proprietary = tlv.encode(0xA5, psam.algorithm_flag_tlv(self.profile.algorithm))
         return tlv.encode(0x6F, tlv.encode(0x84, apdu.SSSE_AID) + proprietary)
 
     def _ef05(self) -> dict[int, bytes]:
@@ -333,4 +439,7 @@ def demo_profiles() -> dict[str, CardProfile]:
         "mute": gen2.with_behaviour("mute", label="无应答卡"),
         "pulled_mid_read": gen2.with_behaviour("pulled_mid_read", label="读卡中拔出"),
         "garbage": gen2.with_behaviour("garbage", label="乱码卡"),
+        # The same data as a genuine card, without its keys: what a card emulator carries.
+        "cloned": replace(gen3, label="复制卡（第三代卡数据）", genuine=False),
+        "cloned_gen1": replace(gen1, label="复制卡（自称第一代卡）", genuine=False),
     }

@@ -1,4 +1,4 @@
-"""Carry a :class:`~kiosk.devices.sscard.virtual_card.VirtualCard` to pcscd as a vsmartcard vpcd client.
+"""Carry a virtual chip (the virtual card or PSAM) to pcscd as a vsmartcard vpcd client.
 
 The vpcd reader driver listens on TCP (127.0.0.1:35963 for "Virtual PCD 00 00", 35964 for the
 second slot). A card is "inserted" by connecting and "removed" by closing the socket. Frames are
@@ -20,8 +20,9 @@ import logging
 import socket
 import struct
 import threading
+import time
 
-from kiosk.devices.sscard.virtual_card import CardPulled, VirtualCard
+from kiosk.devices.sscard.virtual_card import CardPulled, VirtualChip
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +30,10 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 35963
 _CONTROL_POWER_OFF, _CONTROL_POWER_ON, _CONTROL_RESET, _CONTROL_GET_ATR = 0, 1, 2, 4
 _RECONNECT_SECONDS = 0.2
+# A card pulled and another pushed in faster than pcscd's poll of vpcd (0.4 s) would look to
+# pcscd like one card that never left: no removal, no insertion, the old ATR. A hand cannot
+# swap cards that fast; the slot keeps itself empty at least this long after a removal.
+MIN_ABSENT_SECONDS = 0.6
 
 
 class VpcdProtocolError(Exception):
@@ -67,15 +72,16 @@ class VpcdCardSlot:
         self.host = host
         self.port = port
         self._lock = threading.Lock()
-        self._card: VirtualCard | None = None
+        self._card: VirtualChip | None = None
         self._socket: socket.socket | None = None
         self._wake = threading.Event()
         self._stopped = threading.Event()
         self._thread: threading.Thread | None = None
+        self._left_at = -MIN_ABSENT_SECONDS  # monotonic time the last card left the slot
         self.connected = threading.Event()  # set while pcscd holds our connection
 
     @property
-    def card(self) -> VirtualCard | None:
+    def card(self) -> VirtualChip | None:
         return self._card
 
     def start(self) -> None:
@@ -90,7 +96,7 @@ class VpcdCardSlot:
             self._thread.join(timeout=5)
             self._thread = None
 
-    def insert(self, card: VirtualCard) -> None:
+    def insert(self, card: VirtualChip) -> None:
         """Insert *card* (replacing any card in the slot); returns at once, connects async."""
         self.remove()
         with self._lock:
@@ -104,6 +110,7 @@ class VpcdCardSlot:
             sock, self._socket = self._socket, None
         if sock is not None:
             _close(sock)
+            self._left_at = time.monotonic()
         self.connected.clear()
         self._wake.set()
 
@@ -114,6 +121,10 @@ class VpcdCardSlot:
             if card is None:
                 self._wake.wait(1.0)
                 self._wake.clear()
+                continue
+            absent = time.monotonic() - self._left_at
+            if absent < MIN_ABSENT_SECONDS:
+                self._stopped.wait(MIN_ABSENT_SECONDS - absent)
                 continue
             try:
                 sock = socket.create_connection((self.host, self.port), timeout=2)
@@ -135,8 +146,9 @@ class VpcdCardSlot:
                 if self._socket is sock:
                     self._socket = None
             _close(sock)
+            self._left_at = time.monotonic()
 
-    def _serve(self, sock: socket.socket, card: VirtualCard) -> None:
+    def _serve(self, sock: socket.socket, card: VirtualChip) -> None:
         try:
             while True:
                 payload = read_frame(sock)

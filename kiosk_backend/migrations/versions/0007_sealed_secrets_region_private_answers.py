@@ -16,7 +16,7 @@ there are rows to seal. The downgrade opens the secrets again and drops the stor
 hashes cannot be turned back).
 
 Revision ID: 0007
-Revises: 0010
+Revises: 0006
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from alembic import context, op
 
 revision = "0007"
-down_revision = "0010"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
