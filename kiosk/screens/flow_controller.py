@@ -441,8 +441,8 @@ class FlowController:
             text="正在为您匹配",
         )
 
-    def load_records(self, screen, item_no: int, year: int | None) -> None:
-        self.run(screen, lambda: self.flows.records(item_no, year=year), screen.fill)
+    def load_records(self, screen, item_no: int, year: int | None, page: int = 1) -> None:
+        self.run(screen, lambda: self.flows.records(item_no, year=year, page=page), screen.fill)
 
     def load_certificate(self, screen, item_no: int) -> None:
         self.run(screen, lambda: self.flows.certificate(item_no), screen.fill)
@@ -549,6 +549,23 @@ class FlowController:
             self.run(screen, lambda: self.flows.picker_options(item_field.source), offer)
 
         ask(0)
+
+    def ask_year(self, screen, years: list[int], current: int) -> None:
+        """Offer every year of a records screen's history; the chosen one is loaded."""
+
+        def done(choices: list[str]) -> None:
+            if choices:
+                screen.choose_year(int(choices[0].removesuffix("年")))
+
+        self.picker.open(
+            title="选择年份",
+            options=tuple(f"{year}年" for year in years),
+            chosen=[f"{current}年"] if current else [],
+            max_choices=1,
+            on_done=done,
+            on_close=self._remove_overlay,
+        )
+        self._add_overlay(self.picker)
 
     # -- overlays ---------------------------------------------------------------------------
     @property

@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 # The e-SSC QR codes the reference backend's demo seed maps to residents
 # (kiosk_backend/seed/demo.py). Kept here as data: the kiosk never imports the backend's seed.
-DEMO_ESSC_CODES = tuple(f"ESSC-DEMO-RESIDENT-{n:02d}" for n in range(1, 9))
+DEMO_ESSC_CODES = tuple(f"ESSC-DEMO-RESIDENT-{n:02d}" for n in range(1, 11))
 DEFAULT_SSCARD = "gen2"
 DEFAULT_IDCARD = "resident"
 

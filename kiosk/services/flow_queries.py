@@ -172,13 +172,17 @@ class FlowQueries:
             raise MissingStep("registration", message, prior) from None
         return list_page(definition, answer, 1, max(1, len(items_of(definition, answer))))
 
-    def records(self, item_no: int, year: int | None) -> RecordsView:
+    def records(self, item_no: int, year: int | None, page: int = 1) -> RecordsView:
         """See :meth:`kiosk.services.flows.FlowsService.records`."""
         definition = self._definitions.item(item_no)
         if definition.pattern != "records":
             raise ValueError(f"item {item_no} is not a records view")
         person = self._resident(item_no)
-        return records_view(definition, self._personal_call(definition, person, {}), year)
+        selection: dict[str, Any] = {"page": max(1, int(page)), "page_size": definition.page_size}
+        if year is not None:
+            selection["year"] = int(year)
+        answer = self._personal_call(definition, person, {}, selection)
+        return records_view(definition, answer, year)
 
     def certificate(self, item_no: int) -> CertificateView:
         """See :meth:`kiosk.services.flows.FlowsService.certificate`."""
@@ -187,20 +191,30 @@ class FlowQueries:
         return certificate_view(definition, self._personal_call(definition, person, {}))
 
     def _personal_call(
-        self, definition: ItemDefinition, person: Person | None, values: Mapping
+        self,
+        definition: ItemDefinition,
+        person: Person | None,
+        values: Mapping,
+        extra: Mapping[str, Any] | None = None,
     ) -> Any:
-        """The item's call for *person*; offline says personal records cannot be looked up
-        (they are never cached on the kiosk)."""
+        """The item's call for *person* (*extra*: more body values, e.g. the page); offline
+        says personal records cannot be looked up (they are never cached on the kiosk)."""
         try:
-            return self._call(definition, person, values)
+            return self._call(definition, person, values, extra or {})
         except BackendUnavailable as exc:
             raise BackendUnavailable(OFFLINE_RECORDS_MESSAGE, code=exc.code) from None
 
-    def _call(self, definition: ItemDefinition, person: Person | None, values: Mapping) -> Any:
+    def _call(
+        self,
+        definition: ItemDefinition,
+        person: Person | None,
+        values: Mapping,
+        extra: Mapping[str, Any],
+    ) -> Any:
         path = definition.call.path
         for name in definition.call.placeholders:
             path = path.replace("{" + name + "}", str(values[name]))
-        body = definition.call.fixed_dict()
+        body = {**definition.call.fixed_dict(), **extra}
         if person is not None:
             for request_key, person_key in definition.identity_body:
                 body[request_key] = person.prefill(person_key)

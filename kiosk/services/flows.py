@@ -358,12 +358,13 @@ class FlowsService:
         """
         return self._queries.match(item_no, demand_id)
 
-    def records(self, item_no: int, *, year: int | None = None) -> RecordsView:
-        """The resident's records of *item_no* (25, 26, 27, 33, 36) for *year* (None: all).
+    def records(self, item_no: int, *, year: int | None = None, page: int = 1) -> RecordsView:
+        """One page of the resident's records of *item_no* (25, 26, 27, 33, 36) for *year*
+        (None: all), with the platform's totals of the whole selection.
 
         Fetched at each call (personal data is never cached on the kiosk).
         """
-        return self._queries.records(item_no, year)
+        return self._queries.records(item_no, year, page)
 
     def certificate(self, item_no: int = 13) -> CertificateView:
         """《就业创业证》 of the resident (BackendRejected 404 with the message if none)."""

@@ -3,6 +3,7 @@ the pure shaping of backend answers into what the generic screens show."""
 
 from kiosk.domain.items.loader import Definitions, ItemDataError, load_definitions
 from kiosk.domain.items.model import (
+    Breakdown,
     Call,
     Column,
     FieldDef,
@@ -14,6 +15,7 @@ from kiosk.domain.items.model import (
 )
 
 __all__ = [
+    "Breakdown",
     "Call",
     "Column",
     "Definitions",

@@ -22,6 +22,7 @@ from kiosk.domain.items.model import (
     API_SOURCE_PREFIX,
     FORMATS,
     PATTERNS,
+    Breakdown,
     Call,
     Column,
     FieldDef,
@@ -42,6 +43,7 @@ _ITEM_KEYS = {
     "query_param", "paging", "page_size", "detail_call", "personal_call", "period_key",
     "year_filter", "status_key", "failed_value", "failure_key", "message_key", "empty_text",
     "requires", "field", "column", "header", "personal_column", "total", "detail_column",
+    "breakdown",
 }  # fmt: skip
 _FIELD_KEYS = {
     "key", "label", "kind", "required", "source", "prefill", "body_key", "hint", "min", "max",
@@ -49,7 +51,9 @@ _FIELD_KEYS = {
     "default", "into", "keep_text",
 }  # fmt: skip
 _COLUMN_KEYS = {"key", "label", "format", "emphasis", "labels"}
-_TOTAL_KEYS = {"label", "sum", "when_key", "when_value", "unit"}
+_TOTAL_KEYS = {"label", "key", "format", "unit", "hide_zero"}
+_TOTAL_FORMATS = ("count", "money")
+_BREAKDOWN_KEYS = {"key", "label"}
 PERSON_KEYS = ("id_number", "name", "sex", "birth_date", "phone", "address", "nation")
 
 
@@ -278,6 +282,7 @@ def _item(table: dict[str, Any], path: Path, pickers, catalogue: Catalogue) -> I
         period_key=str(table.get("period_key", "")),
         year_filter=year_filter,
         totals=tuple(_total(t, path, no) for t in table.get("total", [])),
+        breakdown=_breakdown(table.get("breakdown"), path, no),
         status_key=str(table.get("status_key", "")),
         failed_value=str(table.get("failed_value", "")),
         failure_key=str(table.get("failure_key", "")),
@@ -371,15 +376,30 @@ def _column(table: dict[str, Any], path: Path, no: int) -> Column:
 
 def _total(table: dict[str, Any], path: Path, no: int) -> Total:
     unknown = set(table) - _TOTAL_KEYS
-    if unknown or not isinstance(table.get("label"), str):
-        raise ItemDataError(path, "a total needs a label (and only known keys)", no=no)
+    label, key = table.get("label"), table.get("key")
+    if unknown or not isinstance(label, str) or not isinstance(key, str) or not key:
+        raise ItemDataError(path, "a total needs a label and a key (and only known keys)", no=no)
+    total_format = table.get("format", "count")
+    if total_format not in _TOTAL_FORMATS:
+        raise ItemDataError(path, f"format must be one of {_TOTAL_FORMATS}", no=no, key=key)
     return Total(
-        label=table["label"],
-        sum=str(table.get("sum", "")),
-        when_key=str(table.get("when_key", "")),
-        when_value=str(table.get("when_value", "")),
+        label=label,
+        key=key,
+        format=total_format,
         unit=str(table.get("unit", "")),
+        hide_zero=bool(table.get("hide_zero", False)),
     )
+
+
+def _breakdown(table: Any, path: Path, no: int) -> Breakdown | None:
+    if table is None:
+        return None
+    if not isinstance(table, dict) or set(table) - _BREAKDOWN_KEYS:
+        raise ItemDataError(path, "breakdown takes key and label", no=no, key="breakdown")
+    key, label = table.get("key"), table.get("label")
+    if not isinstance(key, str) or not key or not isinstance(label, str) or not label:
+        raise ItemDataError(path, "breakdown needs key and label", no=no, key="breakdown")
+    return Breakdown(key, label)
 
 
 def _work_order(table: Any, path: Path, pickers) -> WorkOrderDefinition:

@@ -141,14 +141,25 @@ class Column:
 
 @dataclass(frozen=True)
 class Total:
-    """A records total: the sum of ``sum`` (or a count when ``sum`` is empty) over the rows
-    whose ``when_key`` equals ``when_value`` (all rows when ``when_key`` is empty)."""
+    """A records total the platform computed over the whole selection (never summed on the
+    kiosk from one page of rows): the value at ``key`` (dotted) of the answer, shown as a
+    ``count`` or ``money`` with its ``unit``; left out when zero if ``hide_zero``."""
 
     label: str
-    sum: str = ""
-    when_key: str = ""
-    when_value: str = ""
+    key: str
+    format: str = "count"
     unit: str = ""
+    hide_zero: bool = False
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    """Where a records answer carries the current month's benefit items (当前月待遇项目组成明细):
+    an object at ``key`` with ``period``, ``amount``, ``status_label`` and ``components``
+    (``[{"name", "amount"}]``), shown under ``label``."""
+
+    key: str
+    label: str
 
 
 @dataclass(frozen=True)
@@ -185,6 +196,7 @@ class ItemDefinition:
     period_key: str = ""
     year_filter: bool = False
     totals: tuple[Total, ...] = ()
+    breakdown: Breakdown | None = None
     status_key: str = ""
     failed_value: str = ""
     failure_key: str = ""

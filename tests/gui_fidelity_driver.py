@@ -1,0 +1,127 @@
+"""GUI scenarios of the items as the seed defines them (records with the current month's benefit
+items and long histories, counter items' own forms, duplicate bookings), run like the scenarios
+of tests/gui_flow_driver.py: each in its own child process, on the same rig of real parts (the
+reference backend on 127.0.0.1, device simulators on ptys), tapping through Kivy's input path.
+The child prints one ``RESULT {json}`` line.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import gui_flow_driver as flow
+from gui_child import ROOT, give_seeded_platform, run_child
+from gui_flow_driver import idle_calls, open_item, pick, scenario, shoot, until_screen
+
+RESIDENT_PENSIONER = "ESSC-DEMO-RESIDENT-02"  # resident basic pension, one payment failed
+RESIDENT_ENTERPRISE_RETIREE = "ESSC-DEMO-RESIDENT-04"  # enterprise pension, two failed
+RESIDENT_LONG_INSURED = "ESSC-DEMO-RESIDENT-09"  # enterprise contributions since 1994
+
+
+def run_fidelity_scenario(
+    name: str,
+    data_dir: Path,
+    *,
+    orientation: str = "portrait",
+    shots: Path | None = None,
+    timeout: float = 400,
+) -> dict:
+    """Run scenario *name* of this module in a child process; its observations."""
+    give_seeded_platform(data_dir / flow.RIG_DIR_NAME)
+    return run_child(
+        Path(__file__).resolve(),
+        name,
+        data_dir,
+        orientation=orientation,
+        env={"FLOW_SHOTS": str(shots or "")},
+        timeout=timeout,
+    )
+
+
+def _records_seen(screen) -> dict:
+    return {
+        "breakdown_heading": screen.breakdown_heading,
+        "breakdown_text": screen.breakdown_text,
+        "breakdown_shown": screen.ids.breakdown.height > 0 and screen.ids.breakdown.opacity == 1,
+        "totals": screen.totals_text,
+        "failed": screen.failed_text,
+        "rows": len(screen.rows),
+        "titles": [r["title"] for r in screen.rows],
+        "page_text": screen.page_text,
+        "header": screen.header_text,
+    }
+
+
+@scenario
+def records_item_26_components(app, rig, seen):
+    """企业职工养老待遇发放记录 (26) by e-SSC: the current month's items are on the screen and
+    add up to the month's amount; a year chip asks the platform for that year's totals."""
+    from kiosk.screens.driver import Until, tap
+
+    yield from open_item(app, rig, "我要办社保", 26)
+    yield until_screen(app, "identify")
+    rig.scanner.simulator.scan(RESIDENT_ENTERPRISE_RETIREE)
+    yield until_screen(app, "records", 60)
+    screen = app.screens["records"]
+    yield Until(lambda: screen.rows and screen.breakdown_heading, 60, "records with items")
+    yield 0.5  # let the card take its height
+    seen["all"] = _records_seen(screen)
+    yield from shoot(app, "records-26")
+    year = screen.years[-1]
+    yield from tap(screen.year_button(year))
+    yield idle_calls(rig)
+    yield Until(lambda: screen.year == year, 30, "year filter")
+    seen["year"] = {"year": year, **_records_seen(screen)}
+
+
+@scenario
+def records_item_36_components(app, rig, seen):
+    """城乡居民养老待遇发放记录 (36): the same card with the resident pension's items."""
+    from kiosk.screens.driver import Until
+
+    yield from open_item(app, rig, "我要办社保", 36)
+    yield until_screen(app, "identify")
+    rig.scanner.simulator.scan(RESIDENT_PENSIONER)
+    yield until_screen(app, "records", 60)
+    screen = app.screens["records"]
+    yield Until(lambda: screen.rows and screen.breakdown_heading, 60, "records with items")
+    yield 0.5
+    seen["all"] = _records_seen(screen)
+    yield from shoot(app, "records-36")
+
+
+@scenario
+def records_item_25_pages(app, rig, seen):
+    """企业职工养老参保情况 (25) of a resident insured for 30+ years: the totals speak of the
+    whole history on every page; 下一页 brings older months."""
+    from kiosk.screens.driver import Until, tap
+
+    yield from open_item(app, rig, "我要办社保", 25)
+    yield until_screen(app, "identify")
+    rig.scanner.simulator.scan(RESIDENT_LONG_INSURED)
+    yield until_screen(app, "records", 60)
+    screen = app.screens["records"]
+    yield Until(lambda: screen.rows and screen.page_text, 60, "records with pages")
+    yield 0.5
+    seen["first"] = _records_seen(screen)
+    yield from shoot(app, "records-25")
+    yield from tap(screen.next_button())
+    yield idle_calls(rig)
+    yield Until(lambda: screen.page == 2, 30, "page 2")
+    seen["second"] = _records_seen(screen)
+    yield from shoot(app, "records-25-page-2")
+    seen["chips"] = [int(y) for y in screen.years]
+    yield from tap(screen.ids.more_years)
+    yield 0.3
+    yield from shoot(app, "records-25-years")
+    yield from pick(rig, ["2010年"])
+    yield idle_calls(rig)
+    yield Until(lambda: screen.year == 2010 and screen.rows, 30, "year 2010")
+    seen["year_2010"] = {**_records_seen(screen), "chip": screen.ids.more_years.text}
+    yield from shoot(app, "records-25-2010")
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    raise SystemExit(flow.main(sys.argv[1], sys.argv[2]))

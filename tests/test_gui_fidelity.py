@@ -1,0 +1,105 @@
+"""Items as the seed defines them, under Xvfb against the real parts (tests/gui_fidelity_driver.py):
+the current month's benefit items of 26 and 36 on the screen, long histories paged with totals
+of the whole history, counter items' own forms and duplicate bookings.
+
+Screenshots go to ``$KIOSK_TEST_SHOTS`` when it is set (else to the test's temporary directory).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from gui_fidelity_driver import run_fidelity_scenario
+
+pytestmark = [
+    pytest.mark.gui,
+    pytest.mark.skipif(not os.environ.get("DISPLAY"), reason="needs an X display (xvfb-run)"),
+]
+
+ORIENTATIONS = ["portrait", "landscape"]
+MONEY = re.compile(r"([0-9,]+\.[0-9]{2})元")
+
+
+def _shots(tmp_path: Path) -> Path:
+    return Path(os.environ.get("KIOSK_TEST_SHOTS") or tmp_path / "shots")
+
+
+def _amounts(text: str) -> list[Decimal]:
+    return [Decimal(m.replace(",", "")) for m in MONEY.findall(text)]
+
+
+def assert_elderly_sizes(seen):
+    """Every screen shot: visible text ≥ 32 px, enabled tap targets ≥ 120 px."""
+    assert seen["sizes"], "no screen was measured"
+    for label, sizes in seen["sizes"].items():
+        assert sizes["min_font_px"] >= 32, (label, sizes)
+        if sizes["min_target_px"] is not None:
+            assert sizes["min_target_px"] >= 120, (label, sizes)
+
+
+@pytest.mark.parametrize("orientation", ORIENTATIONS)
+def test_item_26_shows_the_current_months_benefit_items(data_dir, tmp_path, orientation):
+    """GIVEN an enterprise pensioner WHEN they open 26 by e-SSC THEN a card names last month's
+    benefit, its four items are on the glass and add up to it; the records list the year's
+    payments, and a year chip brings that year's totals from the platform."""
+    seen = run_fidelity_scenario(
+        "records_item_26_components", data_dir, orientation=orientation, shots=_shots(tmp_path)
+    )
+    everything = seen["all"]
+    assert everything["breakdown_shown"]
+    assert everything["breakdown_heading"].startswith("当前月待遇项目组成明细：")
+    assert "3,126.40元" in everything["breakdown_heading"]
+    for name in ("基础养老金", "个人账户养老金", "过渡性养老金", "调节金"):
+        assert name in everything["breakdown_text"]
+    assert _amounts(everything["breakdown_text"]) == [
+        Decimal("1406.88"),
+        Decimal("781.60"),
+        Decimal("687.81"),
+        Decimal("250.11"),
+    ]
+    assert sum(_amounts(everything["breakdown_text"])) == Decimal("3126.40")
+    assert "已发放合计 31,264.00元" in everything["totals"]  # 10 paid × 3,126.40
+    assert everything["failed"].startswith("其中 2 笔发放失败")
+    assert everything["rows"] == 12 and everything["page_text"] == ""
+    year = seen["year"]
+    assert year["totals"].startswith(f"{year['year']}年合计")
+    assert all(title.startswith(str(year["year"])) for title in year["titles"])
+    assert year["breakdown_heading"] == everything["breakdown_heading"]
+    assert_elderly_sizes(seen)
+
+
+def test_item_36_shows_the_resident_pensions_items(data_dir, tmp_path):
+    seen = run_fidelity_scenario("records_item_36_components", data_dir, shots=_shots(tmp_path))
+    everything = seen["all"]
+    assert everything["breakdown_shown"]
+    assert "213.00元" in everything["breakdown_heading"]
+    assert _amounts(everything["breakdown_text"]) == [Decimal("166.14"), Decimal("46.86")]
+    assert_elderly_sizes(seen)
+
+
+@pytest.mark.parametrize("orientation", ORIENTATIONS)
+def test_item_25_pages_a_thirty_year_history_with_its_totals(data_dir, tmp_path, orientation):
+    """GIVEN a resident insured since 1994 WHEN they open 25 THEN the header and the totals speak
+    of every month on record (372 up to 2024, ¥84,816.00 for them), not of the page shown;
+    下一页 brings the next 24 older months with the same totals; 更多年份 offers every year and
+    the one chosen brings its own totals."""
+    seen = run_fidelity_scenario(
+        "records_item_25_pages", data_dir, orientation=orientation, shots=_shots(tmp_path)
+    )
+    first, second = seen["first"], seen["second"]
+    months = int(re.search(r"缴费月数 (\d+)个月", first["totals"]).group(1))
+    assert months >= 372 + 23
+    assert re.search(rf"累计缴费月数：{months}\b", first["header"])
+    assert first["rows"] == 24 and first["page_text"].startswith("第 1 / ")
+    assert second["page_text"].startswith("第 2 / ") and second["rows"] == 24
+    assert second["totals"] == first["totals"]
+    assert second["titles"][0] < first["titles"][-1]  # older months, newest first
+    year = seen["year_2010"]  # from 更多年份: base 600 + 150 × 16 = 3,000 at 8 %, 12 months
+    assert year["chip"] == "2010年" and year["rows"] == 12 and year["page_text"] == ""
+    assert year["totals"] == "2010年合计：缴费月数 12个月；已到账缴费合计 2,880.00元"
+    assert seen["chips"] == [2026, 2025]
+    assert_elderly_sizes(seen)
