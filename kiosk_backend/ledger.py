@@ -471,8 +471,12 @@ def upsert_responder(
     level: Level | str,
     region_prefix: str,
     secret_hex: str,
+    business_line: str = "",
 ) -> Responder:
     """Create or update a responder desk and its signing credentials (caller commits).
+
+    *business_line*: the line this desk's 指定业务骨干 answers (``kiosk.domain.catalogue``
+    BUSINESS_LINES: employment / social_insurance / card), "" for every line.
 
     The desk signs requests exactly like a kiosk (X-Kiosk-Id = *account*), so it is also stored
     in ``kiosks`` with *secret_hex* and kind ``desk`` (kiosk endpoints refuse it).
@@ -492,6 +496,7 @@ def upsert_responder(
     responder.role = role
     responder.level = level.value
     responder.region_prefix = region_prefix
+    responder.business_line = business_line
     responder.enabled = True
     return responder
 
@@ -505,6 +510,7 @@ def add_responder(
     level: Level | str,
     region_prefix: str,
     secret_hex: str,
+    business_line: str = "",
 ) -> None:
     """Provision a responder desk in the database at *db_url* (migrating it first)."""
     engine = make_engine(db_url)
@@ -519,6 +525,7 @@ def add_responder(
                 level=level,
                 region_prefix=region_prefix,
                 secret_hex=secret_hex,
+                business_line=business_line,
             )
             session.commit()
     finally:

@@ -136,3 +136,6 @@ class Receipt(BaseModel):
     queue_no: str | None = None
     message: str = ""
     agent: AgentOut | None = Field(None, description="代办人（脱敏）；本人办理时为空")
+    duplicate: bool = Field(
+        False, description="true: 该事项已有未办结的预约，这是原预约的凭证，没有重复受理"
+    )

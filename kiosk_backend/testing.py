@@ -107,6 +107,7 @@ class RunningBackend:
     kiosk_id: str
     secret_hex: str
     db_url: str
+    _desks: dict[str, SignedClient] = dataclasses.field(default_factory=dict)
 
     @property
     def url(self) -> str:
@@ -114,6 +115,29 @@ class RunningBackend:
 
     def client_for(self, kiosk_id: str, secret_hex: str) -> SignedClient:
         return SignedClient(self.handle.url, kiosk_id, secret_hex)
+
+    def desk_client(self, desk: Any) -> SignedClient:
+        """A client signing as responder desk *desk* (a ``seed.desks.DemoDesk`` or alike),
+        re-keyed once per server (the administrator's step; the demo secrets are held by
+        nobody)."""
+        from kiosk_backend.ledger import add_responder
+        from kiosk_backend.provision import new_secret_hex
+
+        cached = self._desks.get(desk.account)
+        if cached is None:
+            secret = new_secret_hex()
+            add_responder(
+                self.db_url,
+                desk.account,
+                name=desk.name,
+                role=desk.role,
+                level=desk.level,
+                region_prefix=desk.region_prefix,
+                secret_hex=secret,
+                business_line=getattr(desk, "business_line", ""),
+            )
+            cached = self._desks[desk.account] = self.client_for(desk.account, secret)
+        return cached
 
 
 @contextlib.contextmanager

@@ -12,11 +12,21 @@ from pathlib import Path
 
 import gui_flow_driver as flow
 from gui_child import ROOT, give_seeded_platform, run_child
-from gui_flow_driver import idle_calls, open_item, pick, scenario, shoot, until_screen
+from gui_flow_driver import (
+    fill_required,
+    idle_calls,
+    open_item,
+    pick,
+    scenario,
+    shoot,
+    until_screen,
+)
 
 RESIDENT_PENSIONER = "ESSC-DEMO-RESIDENT-02"  # resident basic pension, one payment failed
 RESIDENT_ENTERPRISE_RETIREE = "ESSC-DEMO-RESIDENT-04"  # enterprise pension, two failed
 RESIDENT_LONG_INSURED = "ESSC-DEMO-RESIDENT-09"  # enterprise contributions since 1994
+RESIDENT_YOUNG = "ESSC-DEMO-RESIDENT-05"  # 24, no bookings
+LOSS_REPORTS = ("临时挂失（7天后自动解挂）", "正式挂失")
 
 
 def run_fidelity_scenario(
@@ -120,6 +130,54 @@ def records_item_25_pages(app, rig, seen):
     yield Until(lambda: screen.year == 2010 and screen.rows, 30, "year 2010")
     seen["year_2010"] = {**_records_seen(screen), "chip": screen.ids.more_years.text}
     yield from shoot(app, "records-25-2010")
+
+
+def _book_item_40(app, rig, seen, label, choice):
+    """Home → item 40's notice → 预约柜台办理 → e-SSC → its own form → confirm."""
+    from kiosk.screens.driver import Until, tap
+
+    yield until_screen(app, "home")
+    app._begin_interaction()
+    rig.controller.open_item(40)
+    yield until_screen(app, "counter_notice")
+    yield from tap(app.screens["counter_notice"].ids.book_button)
+    if app.services.session.resident is None:
+        yield until_screen(app, "identify")
+        rig.scanner.simulator.scan(RESIDENT_YOUNG)
+    yield until_screen(app, "form", 60)
+    form = app.screens["form"]
+    yield Until(lambda: form.mode != "loading", 60, "work order form")
+    if form.mode == "eligibility":
+        yield from tap(form.ids.continue_button)
+    rows = list(reversed(form.ids.fields.children))
+    seen[f"{label}_asked"] = [(row.key, row.kind) for row in rows]
+    answers = {row.key: "13712345678" for row in rows if row.kind == "phone"}
+    answers["action"] = [choice]
+    yield from fill_required(app, rig, answers)
+    yield from shoot(app, f"form-40-{label}")
+    yield from tap(form.ids.submit_button)
+    yield until_screen(app, "confirm", 90)
+    confirm = app.screens["confirm"]
+    yield Until(lambda: confirm.status_text, 30, "confirmation")
+    seen[label] = {
+        "status": confirm.status_text,
+        "reference": confirm.reference,
+        "queue": confirm.queue_number,
+        "detail": confirm.detail,
+        "accepted": confirm.accepted,
+    }
+    yield from shoot(app, f"confirm-40-{label}")
+
+
+@scenario
+def counter_item_40_choice_then_duplicate(app, rig, seen):
+    """社会保障卡挂失与解挂 (40): its own form asks 临时挂失 / 正式挂失 / 解除挂失; booking it
+    again while the first is open brings back the first booking and its queue number."""
+    from kiosk.screens.driver import tap
+
+    yield from _book_item_40(app, rig, seen, "first", LOSS_REPORTS[0])
+    yield from tap(app.screens["confirm"].ids.finish_button)  # 办完了: the session ends
+    yield from _book_item_40(app, rig, seen, "again", LOSS_REPORTS[1])
 
 
 if __name__ == "__main__":

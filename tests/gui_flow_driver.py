@@ -267,7 +267,10 @@ def scroll_into_view(scroll, widget, what):
         centre = scroll.parent.to_widget(*widget.to_window(*widget.center))
         return widget.parent is not None and scroll.collide_point(*centre)
 
-    scroll.scroll_to(widget, animate=False)
+    content = scroll.children[0] if scroll.children else None
+    if content is not None and content.height > scroll.height:
+        # Kivy's scroll_to moves content that fits the view by a whole view each call
+        scroll.scroll_to(widget, animate=False)
     yield Until(in_view, 10, f"{what} in view")
     yield 0.1
 

@@ -103,3 +103,26 @@ def test_item_25_pages_a_thirty_year_history_with_its_totals(data_dir, tmp_path,
     assert year["totals"] == "2010年合计：缴费月数 12个月；已到账缴费合计 2,880.00元"
     assert seen["chips"] == [2026, 2025]
     assert_elderly_sizes(seen)
+
+
+@pytest.mark.parametrize("orientation", ORIENTATIONS)
+def test_item_40_asks_which_loss_report_and_a_second_booking_shows_the_first(
+    data_dir, tmp_path, orientation
+):
+    """GIVEN a resident WHEN they book 社会保障卡挂失与解挂 by taps THEN the form asks which (临时挂失
+    / 正式挂失 / 解除挂失) besides the phone, the booking gets a queue number; booking it again
+    while it is open says so and shows the same number, and nothing is filed twice."""
+    seen = run_fidelity_scenario(
+        "counter_item_40_choice_then_duplicate",
+        data_dir,
+        orientation=orientation,
+        shots=_shots(tmp_path),
+    )
+    assert ["action", "picker"] in seen["first_asked"]
+    first, again = seen["first"], seen["again"]
+    assert first["accepted"] and first["status"] == "已受理"
+    assert re.fullmatch(r"C\d{3}", first["queue"])
+    assert again["accepted"] and again["status"] == "已有预约，未重复提交"
+    assert (again["queue"], again["reference"]) == (first["queue"], first["reference"])
+    assert f"排队号 {first['queue']}" in again["detail"] and "无需重复预约" in again["detail"]
+    assert_elderly_sizes(seen)

@@ -284,7 +284,8 @@ class FlowsService:
         """The 预约柜台办理 form of a counter-only item."""
         item = self._counter_item(item_no)
         person = self._resident(item_no)
-        fields = self.definitions.work_order.fields
+        order = self.definitions.work_order
+        fields = order.fields + order.item_fields(item_no)
         return FormSpec(
             item_no=item_no,
             title=f"预约柜台办理：{item.name}",

@@ -23,7 +23,13 @@ from kiosk.domain.items.requests import agent_body, phone_of, submission_item_no
 from kiosk.domain.items.results import SubmissionResult
 from kiosk.domain.items.views import ApplicationRow, due_of, materials_text
 from kiosk.domain.person import Person
-from kiosk.domain.receipt import STATUS_ACCEPTED, STATUS_SAVED_OFFLINE, Receipt, ReceiptLine
+from kiosk.domain.receipt import (
+    STATUS_ACCEPTED,
+    STATUS_ALREADY_BOOKED,
+    STATUS_SAVED_OFFLINE,
+    Receipt,
+    ReceiptLine,
+)
 from kiosk.domain.workdays import DueDate, WorkingCalendar
 from kiosk.services.errors import BackendRejected
 from kiosk.services.outbox import Outbox, OutboxEntry, OutboxStatus
@@ -118,7 +124,13 @@ class Submissions:
         item = self._counter_item(item_no)
         person = self._resident(item_no)
         order: WorkOrderDefinition = self._definitions.work_order
-        body = self._form_body(order.fields, values, person)
+        item_fields = order.item_fields(item_no)
+        body = self._form_body(order.fields + item_fields, values, person)
+        answers = {
+            f.request_key: body.pop(f.request_key) for f in item_fields if f.request_key in body
+        }
+        if answers:  # the item's own choices (31 暂停/恢复, 40 挂失/解挂 …)
+            body[order.answers_key] = answers
         for request_key, person_key in order.identity_body:
             body[request_key] = person.prefill(person_key)
         body["item_no"] = item_no
@@ -134,6 +146,7 @@ class Submissions:
             followup_keys=(),
             receipt_key=order.receipt_key,
             phone=phone_of(order.fields, body),
+            choices=choice_lines(item_fields, values),
         )
 
     def _submit(
@@ -147,6 +160,7 @@ class Submissions:
         followup_keys: tuple[tuple[str, str], ...],
         receipt_key: str,
         phone: str,
+        choices: tuple[ReceiptLine, ...] = (),
     ) -> SubmissionResult:
         entry = self._outbox.submit_and_wait(
             kind, API_PREFIX + path, body, timeout=self._submit_timeout
@@ -176,7 +190,7 @@ class Submissions:
             outcome = _delivered_outcome(entry, answer, receipt_key, followup_keys)
         else:
             outcome = self._saved_outcome(entry, item, kind)
-        receipt = self._receipt(item, outcome, person)
+        receipt = self._receipt(item, outcome, person, choices)
         printed, print_message, preview = self._print(receipt)
         return SubmissionResult(
             item_no=item.no,
@@ -213,10 +227,16 @@ class Submissions:
         if session is not None:
             session.identity.remember_phone(phone)
 
-    def _receipt(self, item: ServiceItem, outcome: _Outcome, person: Person) -> Receipt:
+    def _receipt(
+        self,
+        item: ServiceItem,
+        outcome: _Outcome,
+        person: Person,
+        choices: tuple[ReceiptLine, ...] = (),
+    ) -> Receipt:
         due = outcome.due
         agent = self._session.agent
-        lines = [ReceiptLine("办理渠道", "自助服务终端")]
+        lines = [ReceiptLine("办理渠道", "自助服务终端"), *choices]
         if not item.kiosk_runs:
             lines.append(ReceiptLine("请携带", materials_text(item)))
             if self._counter_hours:
@@ -285,6 +305,20 @@ class Submissions:
         return rows
 
 
+def choice_lines(
+    fields: tuple[FieldDef, ...], values: Mapping[str, Any]
+) -> tuple[ReceiptLine, ...]:
+    """What the resident chose on a counter item's own form, as receipt lines ("办理内容：…")."""
+    lines = []
+    for item_field in fields:
+        value = values.get(item_field.key)
+        if isinstance(value, list | tuple):
+            value = "、".join(str(v) for v in value)
+        if isinstance(value, str) and value.strip():
+            lines.append(ReceiptLine(item_field.label, value.strip()))
+    return tuple(lines)
+
+
 @dataclass(frozen=True)
 class _Outcome:
     """What a receipt says about a submission that was taken (delivered or saved)."""
@@ -308,8 +342,10 @@ def _delivered_outcome(
         answer = {"number": entry.reference_no, "due_date": entry.due_date}
     receipt = answer.get(receipt_key, answer) if receipt_key else answer
     receipt = receipt if isinstance(receipt, dict) else {}
+    # duplicate: the item was booked already and is still open; this is that booking's receipt
+    status = STATUS_ALREADY_BOOKED if receipt.get("duplicate") is True else STATUS_ACCEPTED
     return _Outcome(
-        status_text=STATUS_ACCEPTED,
+        status_text=status,
         reference=str(receipt.get("number") or entry.reference_no or entry.local_ref),
         due=due_of(receipt),
         queue=str(receipt.get("queue_no") or ""),

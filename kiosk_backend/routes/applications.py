@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter
 from fastapi.responses import Response
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 from kiosk_backend import catalogue, rules
 from kiosk_backend.errors import ApiError
 from kiosk_backend.filing import STATUS_LABELS, agent_of, enforce_rules, receipt_of
+from kiosk_backend.item_answers import ANSWERS_KEY, check_counter_answers
 from kiosk_backend.models import Application, Person
 from kiosk_backend.people import facts_of, person_for_registration, require_person
 from kiosk_backend.routing import READ_ONLY, DbSession, Filing, Today
@@ -56,6 +58,9 @@ class FlexibleEmployment(Strict):
         description="个体经营 / 非全日制 / 新就业形态 / 其他"
     )
     started_on: dt.date
+    industry: Annotated[str, StringConstraints(max_length=40, strip_whitespace=True)] = Field(
+        "", description="所属行业"
+    )
     description: Note = ""
     agent: AgentField = None
 
@@ -121,6 +126,9 @@ class MyApplications(BaseModel):
     items: list[MyApplication]
 
 
+AnswerValue = Annotated[str, StringConstraints(min_length=1, max_length=40)]
+
+
 class WorkOrder(Strict):
     """A pre-application for one of the 18 counter-only items (柜面 only)."""
 
@@ -129,6 +137,11 @@ class WorkOrder(Strict):
     item_no: ItemNo
     phone: Phone
     note: Note = ""
+    answers: dict[AnswerValue, AnswerValue | list[AnswerValue]] = Field(
+        default_factory=dict,
+        max_length=10,
+        description="该事项自己的选择（如31暂停/恢复、40挂失/解挂），按事项定义校验",
+    )
     agent: AgentField = None
 
 
@@ -164,16 +177,25 @@ def _not_future(day: dt.date, today: dt.date, field: str, label: str) -> None:
         raise ApiError(422, "invalid_field", f"{label}不正确", field)
 
 
-def _has_open_application(session: Session, person: Person, item_no: int) -> bool:
-    """Whether the person already has an application of the item submitted or in review."""
-    open_id = session.scalar(
-        select(Application.id).where(
+OPEN_STATUSES = ("waiting_counter", "submitted", "in_review")
+
+
+def open_application(session: Session, person: Person, item_no: int) -> Application | None:
+    """The person's application of the item still waiting, accepted or in review (newest)."""
+    return session.scalar(
+        select(Application)
+        .where(
             Application.person_id == person.id,
             Application.item_no == item_no,
-            Application.status.in_(("submitted", "in_review")),
+            Application.status.in_(OPEN_STATUSES),
         )
+        .order_by(Application.id.desc())
+        .limit(1)
     )
-    return bool(open_id)
+
+
+def _has_open_application(session: Session, person: Person, item_no: int) -> bool:
+    return open_application(session, person, item_no) is not None
 
 
 def _subsidy_claimed_for(session: Session, person: Person, certificate_no: str) -> bool:
@@ -198,12 +220,22 @@ def flexible_employment(body: FlexibleEmployment, filing: Filing) -> Response:
     _not_future(body.started_on, filing.today, "started_on", "开始灵活就业日期")
     person = person_for_registration(filing.session, body.id_number, body.name)
     enforce_rules(filing.session, person, 10, filing.today)
+    if _has_open_application(filing.session, person, 10):
+        raise ApiError(
+            409, "already_submitted", "您的灵活就业登记正在办理中，请在“我的办件”查看进度"
+        )
     application = filing.file(
         person,
         body.agent,
         item_no=10,
         kind="flexible_employment",
-        details={"employment_type": body.employment_type, "started_on": str(body.started_on)},
+        details={
+            "phone": body.phone,
+            "employment_type": body.employment_type,
+            "started_on": str(body.started_on),
+            "industry": body.industry,
+            "description": body.description,
+        },
     )
     person.phone = body.phone
     return filing.answer(receipt_of(application))
@@ -225,7 +257,13 @@ def unemployment_registration(body: UnemploymentRegistration, filing: Filing) ->
         body.agent,
         item_no=11,
         kind="unemployment_registration",
-        details={"lost_job_on": str(body.lost_job_on), "separation_reason": body.separation_reason},
+        details={
+            "phone": body.phone,
+            "lost_job_on": str(body.lost_job_on),
+            "separation_reason": body.separation_reason,
+            "last_employer": body.last_employer,
+            "seeking_work": body.seeking_work,
+        },
     )
     person.phone = body.phone
     person.employment_status = "unemployed"
@@ -253,6 +291,7 @@ def skill_subsidy(body: SkillSubsidy, filing: Filing) -> Response:
         item_no=22,
         kind="skill_subsidy",
         details={
+            "phone": body.phone,
             "certificate_kind": body.certificate_kind,
             "certificate_no": body.certificate_no,
             "certificate_level": body.certificate_level,
@@ -276,8 +315,13 @@ def unemployment_benefit(body: UnemploymentBenefit, filing: Filing) -> Response:
             409, "already_submitted", "您的失业保险金申领正在办理中，请在“我的办件”查看进度"
         )
     application = filing.file(
-        person, body.agent, item_no=23, kind="unemployment_benefit", details={}
+        person,
+        body.agent,
+        item_no=23,
+        kind="unemployment_benefit",
+        details={"phone": body.phone, "seeking_work": body.seeking_work},
     )
+    person.phone = body.phone
     return filing.answer(receipt_of(application))
 
 
@@ -320,17 +364,39 @@ def my_applications(body: PersonQueryBody, session: DbSession) -> MyApplications
 def work_order(body: WorkOrder, filing: Filing) -> Response:
     if not catalogue.is_counter_only(body.item_no):
         raise ApiError(422, "not_counter_item", "该事项可在自助机直接办理，无需预申请", "item_no")
+    answers = check_counter_answers(body.item_no, body.answers)
     person = person_for_registration(filing.session, body.id_number, body.name)
     enforce_rules(filing.session, person, body.item_no, filing.today)
     materials = catalogue.materials_label(catalogue.item(body.item_no))
+    booked = open_application(filing.session, person, body.item_no)
+    if booked is not None:  # one booking per item at a time: say so, show the one there is
+        county_tz = ZoneInfo(filing.request.app.state.settings.timezone)
+        return filing.answer(_already_booked(booked, materials, county_tz))
+    details = {"phone": body.phone, "note": body.note}
+    if answers:
+        details[ANSWERS_KEY] = answers
     application = filing.file(
         person,
         body.agent,
         item_no=body.item_no,
         kind="work_order",
-        details={"note": body.note},
+        details=details,
         status="waiting_counter",
         queue=True,
         result=f"请携带{materials}到柜面办理",
     )
+    person.phone = body.phone
     return filing.answer(receipt_of(application, f"已预约，请携带{materials}到柜面，凭号办理"))
+
+
+def _already_booked(booked: Application, materials: str, county_tz: ZoneInfo) -> Receipt:
+    """The receipt of the booking that is still open, marked ``duplicate``."""
+    day = booked.submitted_at.astimezone(county_tz).date()
+    when = f"{day.year}年{day.month}月{day.day}日"
+    queue = f"排队号 {booked.queue_no}，" if booked.queue_no else ""
+    message = (
+        f"您已于{when}预约过该事项（{queue}办件编号 {booked.number}），无需重复预约。"
+        f"请携带{materials}到柜台办理"
+    )
+    receipt = receipt_of(booked, message)
+    return receipt.model_copy(update={"duplicate": True})

@@ -11,6 +11,7 @@ Pure apart from reading the files; call once at start-up; thread-safe afterwards
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from decimal import Decimal
 from importlib import resources
@@ -54,6 +55,7 @@ _COLUMN_KEYS = {"key", "label", "format", "emphasis", "labels"}
 _TOTAL_KEYS = {"label", "key", "format", "unit", "hide_zero"}
 _TOTAL_FORMATS = ("count", "money")
 _BREAKDOWN_KEYS = {"key", "label"}
+_COUNTER_KEYS = {"no", "field"}
 PERSON_KEYS = ("id_number", "name", "sex", "birth_date", "phone", "address", "nation")
 
 
@@ -196,6 +198,8 @@ def load_definitions(
             if linked is not None and linked not in items:
                 raise ItemDataError(path, "is not a defined item", no=definition.no, key=key)
     work_order = _work_order(data.get("work_order"), path, pickers)
+    forms = _counter_forms(data.get("counter", []), path, pickers, catalogue, work_order)
+    work_order = dataclasses.replace(work_order, forms=forms)
     return Definitions(items, work_order, pickers)
 
 
@@ -415,3 +419,40 @@ def _work_order(table: Any, path: Path, pickers) -> WorkOrderDefinition:
         submission_kind=str(table.get("submission_kind", "work_order")),
         receipt_key=str(table.get("receipt_key", "")),
     )
+
+
+def _counter_forms(
+    tables: Any, path: Path, pickers, catalogue: Catalogue, work_order: WorkOrderDefinition
+) -> tuple[tuple[int, tuple[FieldDef, ...]], ...]:
+    """The ``[[counter]]`` forms: only counter-only items, once each, with fields whose keys
+    the common work-order fields do not use."""
+    if not isinstance(tables, list):
+        raise ItemDataError(path, "[[counter]] must be tables")
+    common = {f.key for f in work_order.fields}
+    forms: dict[int, tuple[FieldDef, ...]] = {}
+    for table in tables:
+        no = table.get("no") if isinstance(table, dict) else None
+        if not isinstance(no, int) or isinstance(no, bool):
+            raise ItemDataError(path, "every [[counter]] needs an integer no")
+        unknown = set(table) - _COUNTER_KEYS
+        if unknown:
+            raise ItemDataError(path, f"unknown keys {sorted(unknown)}", no=no)
+        try:
+            service_item = catalogue.item(no)
+        except KeyError:
+            raise ItemDataError(path, "no such item in the catalogue", no=no) from None
+        if service_item.kiosk_runs:
+            raise ItemDataError(path, "a [[counter]] form is for counter-only items", no=no)
+        if no in forms:
+            raise ItemDataError(path, "duplicate [[counter]]", no=no)
+        fields = tuple(_field(f, path, no, pickers) for f in table.get("field", []))
+        keys = [f.key for f in fields]
+        if not fields or len(set(keys)) != len(keys) or common & set(keys):
+            raise ItemDataError(path, "needs fields with keys of their own", no=no, key="field")
+        for item_field in fields:
+            if item_field.api_source or item_field.into or item_field.depends_on:
+                raise ItemDataError(
+                    path, "counter fields are local pickers or values", no=no, key=item_field.key
+                )
+        forms[no] = fields
+    return tuple(sorted(forms.items()))

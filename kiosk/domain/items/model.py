@@ -218,10 +218,18 @@ class ItemDefinition:
 
 @dataclass(frozen=True)
 class WorkOrderDefinition:
-    """The one form of every counter-only item (预约柜台办理): a call and a few fields."""
+    """The form of the counter-only items (预约柜台办理): a call, the fields every item asks
+    (a phone number), and per item the fields its choices need (``forms``: item no → fields,
+    sent in the body's ``answers`` object)."""
 
     call: Call
     fields: tuple[FieldDef, ...]
     identity_body: tuple[tuple[str, str], ...]
     submission_kind: str
     receipt_key: str = ""
+    forms: tuple[tuple[int, tuple[FieldDef, ...]], ...] = ()
+    answers_key: str = "answers"
+
+    def item_fields(self, item_no: int) -> tuple[FieldDef, ...]:
+        """The fields counter item *item_no* asks beyond the common ones (() when none)."""
+        return dict(self.forms).get(item_no, ())
