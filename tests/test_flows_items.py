@@ -159,6 +159,45 @@ def test_item_7_publishes_an_odd_job_and_item_8_recommends_the_electrician(fresh
     )
 
 
+def test_item_8_lists_the_employers_own_open_demands_and_matches_any_of_them(fresh_session):
+    """GIVEN an employer with two open demands (made at a kiosk last week and today) WHEN they
+    open item 8 after identifying THEN both are offered with their dates, newest first, and
+    either can be matched; another resident cannot match them."""
+    rig = fresh_session
+    rig.identify(RESIDENT_BASIC_CLAIM)
+    work = county_today() + dt.timedelta(days=4)
+    made = []
+    for occupation, town in (("搬运工", "沁河镇"), ("电工", "中峪乡")):
+        result = rig.flows.submit(
+            7,
+            {
+                "employer_name": "王家",
+                "occupation": occupation,
+                "town": town,
+                "workers_needed": "3",
+                "pay_per_day": "200",
+                "work_date": f"{work:%Y%m%d}",
+                "days": "2",
+                "contact_phone": "13712345678",
+            },
+        )
+        made.append(result.followup["demand_id"])
+    choices = rig.flows.choices(8)
+    assert [c.value for c in choices[:2]] == list(reversed(made))
+    today = county_today()
+    assert choices[0].label == (
+        f"电工 3人 · {work.month}月{work.day}日开工\n中峪乡 · {today.month}月{today.day}日登记"
+    )
+    older = rig.flows.match(8, demand_id=made[0])
+    assert all(row.reasons for row in older.rows)
+    newer = rig.flows.match(8, demand_id=made[1])
+    assert any("工种相符：电工" in row.reasons for row in newer.rows)
+    rig.identify(RESIDENT_YOUNG)
+    assert rig.flows.choices(8) == ()
+    with pytest.raises(BackendRejected, match="没有您的这条招聘零工登记"):
+        rig.flows.match(8, demand_id=made[1])
+
+
 def test_item_10_flexible_employment_lands_with_its_due_date(fresh_session):
     rig = fresh_session
     rig.flows.start_session(new_resident("吴海燕", 33))
@@ -291,11 +330,15 @@ def test_item_6_odd_jobs_and_item_9_odd_job_seekers_are_masked(fresh_session):
     odd = flows.search(6, filters={"occupation": "电工"})
     assert odd.rows and all("元/天" in next(c.text for c in r.cells if c.label == "工钱")
                             for r in odd.rows)  # fmt: skip
+    with pytest.raises(IdentityRequired):  # 9 shows other residents: 身份证或社保卡 first
+        flows.search(9, filters={"occupation": "电工"})
+    fresh_session.identify(RESIDENT_EMPLOYED)
     seekers = flows.search(9, filters={"occupation": "电工"})
     assert seekers.total >= 1
     for row in seekers.rows:
         cells = {c.label: c.text for c in row.cells}
         assert "*" in cells["求职者"] and "*" in cells["电话"]
+        assert re.fullmatch(r"1\d{2}\*{4}\d{4}", cells["电话"])
 
 
 def test_item_12_policies_search_and_full_text(fresh_session):
@@ -418,8 +461,18 @@ def test_all_18_counter_items_forward_a_work_order_with_a_queue_number(fresh_ses
                 break
         else:
             pytest.fail(f"no demo resident is eligible for item {item.no}")
-        result = rig.flows.work_order(item.no, {"phone": "13812345678"})
+        values = {"phone": "13812345678"}
+        own = [f for f in rig.flows.work_order_form(item.no).fields if f.definition.key != "phone"]
+        for field in own:  # the item's own choices (暂停/恢复, 挂失/解挂 …): the first offered
+            if field.definition.required:
+                many = field.definition.kind == "multi_picker"
+                values[field.definition.key] = [field.options[0]] if many else field.options[0]
+        result = rig.flows.work_order(item.no, values)
         assert result.accepted and result.delivered, (item.no, result.message)
+        lines = {line.label: line.value for line in result.receipt.lines}
+        for field in own:
+            if field.definition.required:
+                assert lines[field.definition.label] == field.options[0], item.no
         assert QUEUE_NUMBER.match(result.queue_number), result.queue_number
         assert result.receipt.queue_number == result.queue_number and result.printed
         assert result.receipt.footer and any(x.label == "柜台时间" for x in result.receipt.lines)
@@ -439,7 +492,8 @@ def test_an_agent_is_on_the_receipt_and_on_the_work_order(fresh_session):
     rig.flows.begin_session(helper, as_agent=True)
     rig.identify(RESIDENT_BASIC_CLAIM)
     assert rig.flows.form(10).agent == helper.masked
-    result = rig.flows.work_order(34, {"phone": "13812345678"})
+    # 38: the resident has no open booking of it (34 was booked above: one at a time)
+    result = rig.flows.work_order(38, {"phone": "13812345678"})
     assert result.accepted, result.message
     assert result.receipt.agent == helper.masked
     stored = rig.server_rows(

@@ -68,7 +68,7 @@ def test_offline_submissions_are_saved_receipted_and_delivered_when_back(offline
     assert saved.reference == saved.local_ref and saved.receipt.reference == saved.local_ref
     assert saved.due.estimated and saved.receipt.due_estimated
     assert saved.due.date > county_today() and saved.printed
-    order = rig.flows.work_order(24, {})  # the phone typed above is not asked again
+    order = rig.flows.work_order(24, {"reason": "失踪或生存状态不明"})  # the phone: not asked again
     assert order.accepted and not order.delivered and order.queue_number == ""
     assert "柜台" in order.message and order.receipt.status_text == STATUS_SAVED_OFFLINE
     mine = rig.flows.my_applications()
@@ -118,7 +118,7 @@ def test_a_printer_without_paper_gives_the_receipt_on_screen(online_rig):
     rig.flows.start_session(QrScanned(RESIDENT_EMPLOYED))
     rig.printer_sim.set_paper("end")
     try:
-        result = rig.flows.work_order(24, {"phone": "13812345678"})
+        result = rig.flows.work_order(24, {"phone": "13812345678", "reason": "死亡"})
     finally:
         rig.printer_sim.set_paper("ok")
     assert result.accepted and result.delivered and result.status_text == STATUS_ACCEPTED
@@ -135,7 +135,7 @@ def test_session_end_leaves_no_trace_of_the_person(online_rig):
     resident = rig.flows.start_session(QrScanned(RESIDENT_EMPLOYED))
     rig.flows.records(25)
     rig.flows.eligibility(22)
-    result = rig.flows.work_order(24, {"phone": "13812345678"})
+    result = rig.flows.work_order(24, {"phone": "13812345678", "reason": "死亡"})
     assert result.receipt.agent == agent.masked
     session = rig.session.current
     refs = [weakref.ref(resident), weakref.ref(agent), weakref.ref(rig.session.resident)]

@@ -425,8 +425,54 @@ class FlowController:
         )
 
     def load_match(self, screen, item_no: int) -> None:
-        demand_id = self._followup.get("demand_id")
+        definition = self.flows.definition(item_no)
+        if definition.chooser is None:
+            self._match(screen, item_no, self._followup.get("demand_id"))
+            return
 
+        def chosen(choices) -> None:
+            if not choices:
+                prior = definition.prior_item
+                name = self.app.services.catalogue.item(prior).name if prior else ""
+                screen.missing_step(f"您还没有仍在用工期内的招聘信息，请先办理{name}", prior)
+                return
+            screen.choices = tuple(choices)
+            preferred = self._followup.get(definition.requires[0])
+            first = next((c for c in choices if c.value == preferred), None)
+            if first is None and len(choices) == 1:
+                first = choices[0]
+            if first is None:
+                self.switch_choice(screen, item_no)
+            else:
+                self._match_choice(screen, item_no, first)
+
+        self.run(screen, lambda: self.flows.choices(item_no), chosen, text="正在查询您的招聘信息")
+
+    def switch_choice(self, screen, item_no: int) -> None:
+        """Offer the item's choices (item 8: the resident's open demands); match the one taken."""
+        definition = self.flows.definition(item_no)
+        choices = tuple(getattr(screen, "choices", ()))
+        by_label = {c.label: c for c in choices}
+
+        def done(labels: list[str]) -> None:
+            if labels and labels[0] in by_label:
+                self._match_choice(screen, item_no, by_label[labels[0]])
+
+        self.picker.open(
+            title=definition.chooser.title if definition.chooser else "请选择",
+            options=tuple(by_label),
+            chosen=[screen.chosen_text] if screen.chosen_text in by_label else [],
+            max_choices=1,
+            on_done=done,
+            on_close=self._remove_overlay,
+        )
+        self._add_overlay(self.picker)
+
+    def _match_choice(self, screen, item_no: int, choice) -> None:
+        screen.chose(choice.label, len(getattr(screen, "choices", ())) > 1)
+        self._match(screen, item_no, choice.value)
+
+    def _match(self, screen, item_no: int, demand_id) -> None:
         def failed(error: BaseException) -> None:
             if isinstance(error, MissingStep):
                 screen.missing_step(error.message, error.item_no)

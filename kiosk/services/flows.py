@@ -67,6 +67,7 @@ from kiosk.domain.items.results import (
 from kiosk.domain.items.views import (
     Cell,
     CertificateView,
+    Choice,
     ListPage,
     RecordsView,
     application_row,
@@ -358,6 +359,11 @@ class FlowsService:
         the platform's BackendRejected ("尚未办理…求职登记").
         """
         return self._queries.match(item_no, demand_id)
+
+    def choices(self, item_no: int) -> tuple[Choice, ...]:
+        """What the resident may choose before *item_no*'s call (item 8: their own open
+        odd-job demands, with dates). Fetched at each call; () when they have none."""
+        return self._queries.choices(item_no)
 
     def records(self, item_no: int, *, year: int | None = None, page: int = 1) -> RecordsView:
         """One page of the resident's records of *item_no* (25, 26, 27, 33, 36) for *year*

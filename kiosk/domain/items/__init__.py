@@ -5,6 +5,7 @@ from kiosk.domain.items.loader import Definitions, ItemDataError, load_definitio
 from kiosk.domain.items.model import (
     Breakdown,
     Call,
+    Chooser,
     Column,
     FieldDef,
     ItemDefinition,
@@ -17,6 +18,7 @@ from kiosk.domain.items.model import (
 __all__ = [
     "Breakdown",
     "Call",
+    "Chooser",
     "Column",
     "Definitions",
     "FieldDef",

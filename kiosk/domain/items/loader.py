@@ -25,6 +25,7 @@ from kiosk.domain.items.model import (
     PATTERNS,
     Breakdown,
     Call,
+    Chooser,
     Column,
     FieldDef,
     ItemDefinition,
@@ -44,7 +45,7 @@ _ITEM_KEYS = {
     "query_param", "paging", "page_size", "detail_call", "personal_call", "period_key",
     "year_filter", "status_key", "failed_value", "failure_key", "message_key", "empty_text",
     "requires", "field", "column", "header", "personal_column", "total", "detail_column",
-    "breakdown",
+    "breakdown", "chooser",
 }  # fmt: skip
 _FIELD_KEYS = {
     "key", "label", "kind", "required", "source", "prefill", "body_key", "hint", "min", "max",
@@ -56,6 +57,7 @@ _TOTAL_KEYS = {"label", "key", "format", "unit", "hide_zero"}
 _TOTAL_FORMATS = ("count", "money")
 _BREAKDOWN_KEYS = {"key", "label"}
 _COUNTER_KEYS = {"no", "field"}
+_CHOOSER_KEYS = {"call", "items_key", "value_key", "title", "label"}
 PERSON_KEYS = ("id_number", "name", "sex", "birth_date", "phone", "address", "nation")
 
 
@@ -255,6 +257,9 @@ def _item(table: dict[str, Any], path: Path, pickers, catalogue: Catalogue) -> I
     requires = tuple(table.get("requires", ()))
     if set(call.placeholders) - set(requires):
         raise ItemDataError(path, "call placeholders must be listed in requires", no=no)
+    chooser = _chooser(table.get("chooser"), path, no, identity)
+    if chooser is not None and not requires:
+        raise ItemDataError(path, "a chooser chooses a value the call requires", no=no)
     return ItemDefinition(
         no=no,
         name=service_item.name,
@@ -293,6 +298,7 @@ def _item(table: dict[str, Any], path: Path, pickers, catalogue: Catalogue) -> I
         message_key=str(table.get("message_key", "")),
         empty_text=str(table.get("empty_text", "没有查询到记录")),
         requires=requires,
+        chooser=chooser,
     )
 
 
@@ -393,6 +399,21 @@ def _total(table: dict[str, Any], path: Path, no: int) -> Total:
         unit=str(table.get("unit", "")),
         hide_zero=bool(table.get("hide_zero", False)),
     )
+
+
+def _chooser(
+    table: Any, path: Path, no: int, identity: tuple[tuple[str, str], ...]
+) -> Chooser | None:
+    if table is None:
+        return None
+    if not isinstance(table, dict) or set(table) - _CHOOSER_KEYS:
+        raise ItemDataError(path, f"chooser takes {sorted(_CHOOSER_KEYS)}", no=no, key="chooser")
+    texts = {k: table.get(k) for k in ("items_key", "value_key", "title", "label")}
+    if not all(isinstance(v, str) and v for v in texts.values()):
+        raise ItemDataError(path, "chooser needs every key", no=no, key="chooser")
+    call = parse_call(table.get("call"), path, no, "chooser.call")
+    _refuse_identity_in_query(call, identity, path, no, "chooser.call")
+    return Chooser(call=call, **texts)
 
 
 def _breakdown(table: Any, path: Path, no: int) -> Breakdown | None:

@@ -163,6 +163,20 @@ class Breakdown:
 
 
 @dataclass(frozen=True)
+class Chooser:
+    """The values the item's first ``requires`` name may take, listed for the identified
+    resident by ``call`` (item 8: their own open odd-job demands): rows at ``items_key``, the
+    value at ``value_key``, each offered as ``label`` (a template of the row's keys, e.g.
+    ``"{occupation} · {work_date}开工"``) under ``title``."""
+
+    call: Call
+    items_key: str
+    value_key: str
+    title: str
+    label: str
+
+
+@dataclass(frozen=True)
 class ItemDefinition:
     """A self-service item as data. See the module docstring and ``data/items.toml``."""
 
@@ -203,6 +217,7 @@ class ItemDefinition:
     message_key: str = ""
     empty_text: str = "没有查询到记录"
     requires: tuple[str, ...] = field(default=())  # values the call needs from earlier steps
+    chooser: Chooser | None = None
 
     @property
     def is_submission(self) -> bool:

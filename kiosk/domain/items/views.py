@@ -12,6 +12,7 @@ missing key shows as "—".
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -19,7 +20,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from kiosk.domain.catalogue import MATERIALS_ALL, ServiceItem
-from kiosk.domain.items.model import Breakdown, Column, ItemDefinition, Total
+from kiosk.domain.items.model import Breakdown, Chooser, Column, ItemDefinition, Total
 from kiosk.domain.workdays import DueDate
 
 MISSING = "—"
@@ -335,6 +336,47 @@ def _is_month(period: str) -> bool:
 def _money_or_missing(value: Any) -> str:
     amount = to_decimal(value)
     return money_text(amount) if amount is not None else MISSING
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One value a resident may choose for a step (item 8: one of their demands)."""
+
+    value: int | str
+    label: str
+
+
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.]*)\}")
+
+
+def _template_value(value: Any) -> str:
+    if value is None or value == "":
+        return MISSING
+    text = str(value)
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        day = dt.date.fromisoformat(text)
+        return f"{day.month}月{day.day}日"
+    return text
+
+
+def choices_of(chooser: Chooser, answer: Any) -> tuple[Choice, ...]:
+    """The rows of *answer* as choices labelled by the chooser's template (rows without a
+    usable value are left out)."""
+    choices = []
+    rows = value_at(answer, chooser.items_key) if isinstance(answer, Mapping) else None
+    for row in rows if isinstance(rows, list) else []:
+        value = value_at(row, chooser.value_key)
+        if isinstance(value, bool) or not isinstance(value, int | str) or value == "":
+            continue
+        label = _PLACEHOLDER.sub(
+            lambda m, r=row: _template_value(value_at(r, m.group(1))), chooser.label
+        )
+        choices.append(Choice(value, label))
+    labels = [c.label for c in choices]  # a picker tells choices apart by their label
+    return tuple(
+        Choice(c.value, f"{c.label}（编号{c.value}）") if labels.count(c.label) > 1 else c
+        for c in choices
+    )
 
 
 def certificate_view(definition: ItemDefinition, answer: Any) -> CertificateView:
