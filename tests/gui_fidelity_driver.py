@@ -26,6 +26,8 @@ RESIDENT_PENSIONER = "ESSC-DEMO-RESIDENT-02"  # resident basic pension, one paym
 RESIDENT_ENTERPRISE_RETIREE = "ESSC-DEMO-RESIDENT-04"  # enterprise pension, two failed
 RESIDENT_LONG_INSURED = "ESSC-DEMO-RESIDENT-09"  # enterprise contributions since 1994
 RESIDENT_YOUNG = "ESSC-DEMO-RESIDENT-05"  # 24, no bookings
+RESIDENT_EMPLOYED = "ESSC-DEMO-RESIDENT-07"  # 35, insured employee: may claim 22
+CERTIFICATE_NO = "S0000-1404"
 LOSS_REPORTS = ("临时挂失（7天后自动解挂）", "正式挂失")
 
 
@@ -178,6 +180,66 @@ def counter_item_40_choice_then_duplicate(app, rig, seen):
     yield from _book_item_40(app, rig, seen, "first", LOSS_REPORTS[0])
     yield from tap(app.screens["confirm"].ids.finish_button)  # 办完了: the session ends
     yield from _book_item_40(app, rig, seen, "again", LOSS_REPORTS[1])
+
+
+def type_code(app, rig, code):
+    """Type *code* on the keyboard opened for a code field: letter keys, 数字 for digits."""
+    from kiosk.screens.driver import Until, tap
+
+    entry = rig.controller.text_entry
+    yield Until(lambda: entry.parent is not None and entry.literal, 10, "code keyboard open")
+    yield 0.2
+    for char in code:
+        wants_digits = not char.isalpha()
+        if entry.digits_mode != wants_digits:
+            yield from tap(entry.ids.mode_button, hold=0.02)
+        yield from tap(entry.key(char.lower()), hold=0.02)
+    yield from shoot(app, "code-keyboard")
+
+
+@scenario
+def skill_subsidy_certificate_with_letters(app, rig, seen):
+    """技能提升补贴申领 (22): the certificate number S0000-1404 typed by taps on the letter keys,
+    submitted as typed."""
+    import datetime as dt
+
+    from kiosk.screens.driver import Until, tap
+
+    yield from open_item(app, rig, "我要办社保", 22)
+    yield until_screen(app, "identify")
+    rig.scanner.simulator.scan(RESIDENT_EMPLOYED)
+    yield until_screen(app, "form", 60)
+    form = app.screens["form"]
+    yield Until(lambda: form.mode != "loading", 60, "form")
+    if form.mode == "eligibility":
+        yield from tap(form.ids.continue_button)
+    issued = (dt.date.today() - dt.timedelta(days=40)).strftime("%Y%m%d")
+    yield from fill_required(
+        app,
+        rig,
+        {
+            "phone": "13712345678",
+            "certificate_kind": ["职业技能等级证书"],
+            "certificate_level": ["四级/中级工"],
+            "occupation": [""],
+            "issued_on": issued,
+        },
+    )
+    row = form.row("certificate_no")
+    yield from flow.scroll_into_view(form.ids.scroll, row, "certificate_no")
+    yield from tap(row)
+    yield from type_code(app, rig, CERTIFICATE_NO)
+    entry = rig.controller.text_entry
+    seen["typed"] = entry.text
+    yield from tap(entry.ids.ok_button)
+    yield flow.no_layer_open(rig)
+    seen["value"] = form.values().get("certificate_no")
+    yield from tap(form.ids.submit_button)
+    yield until_screen(app, "confirm", 90)
+    confirm = app.screens["confirm"]
+    yield Until(lambda: confirm.status_text, 30, "confirmation")
+    seen["status"] = confirm.status_text
+    seen["reference"] = confirm.reference
 
 
 if __name__ == "__main__":

@@ -203,7 +203,10 @@ def test_item_10_flexible_employment_lands_with_its_due_date(fresh_session):
     rig.flows.start_session(new_resident("吴海燕", 33))
     assessment = rig.flows.eligibility(10)  # not yet in the platform's records: the kiosk's
     assert assessment.source == "kiosk" and not assessment.missing  # own rules explain
-    assert [c.key for c in assessment.unknown] == ["not_student"]
+    assert [(c.key, c.met) for c in assessment.conditions] == [
+        ("age_16", True),
+        ("under_retirement_age", True),  # a woman of 33: under either of her possible ages
+    ]
     result = rig.flows.submit(
         10,
         {
@@ -249,7 +252,7 @@ def test_item_22_skill_subsidy_for_an_insured_employee(fresh_session):
         {
             "phone": "13512345678",
             "certificate_kind": "职业技能等级证书",
-            "certificate_no": "0026110012",
+            "certificate_no": "s0000-14043100226",  # letters, as on the certificate
             "certificate_level": "四级/中级工",
             "occupation": "电工",
             "issued_on": f"{county_today() - dt.timedelta(days=60):%Y%m%d}",
@@ -257,7 +260,9 @@ def test_item_22_skill_subsidy_for_an_insured_employee(fresh_session):
     )
     assert_accepted_and_printed(result, rig)
     _, _, details, _ = server_application(rig, result.reference)
-    assert '"0026110012"' in details and '"4"' in details
+    assert '"S0000-14043100226"' in details and '"4"' in details
+    with pytest.raises(FormInvalid, match="只能包含字母、数字"):
+        rig.flows.submit(22, {"certificate_no": "证书123"})
 
 
 def test_item_23_eligibility_before_effort_then_the_claim(fresh_session):

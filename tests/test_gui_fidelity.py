@@ -126,3 +126,18 @@ def test_item_40_asks_which_loss_report_and_a_second_booking_shows_the_first(
     assert (again["queue"], again["reference"]) == (first["queue"], first["reference"])
     assert f"排队号 {first['queue']}" in again["detail"] and "无需重复预约" in again["detail"]
     assert_elderly_sizes(seen)
+
+
+@pytest.mark.parametrize("orientation", ORIENTATIONS)
+def test_item_22_certificate_number_with_letters_by_taps(data_dir, tmp_path, orientation):
+    """GIVEN an insured employee WHEN they type the certificate number S0000-1404 on the
+    on-screen keyboard's letter keys THEN it is taken as typed and the claim is accepted."""
+    seen = run_fidelity_scenario(
+        "skill_subsidy_certificate_with_letters",
+        data_dir,
+        orientation=orientation,
+        shots=_shots(tmp_path),
+    )
+    assert seen["typed"] == seen["value"] == "S0000-1404"
+    assert seen["status"] == "已受理" and re.fullmatch(r"BJ\d{14}", seen["reference"])
+    assert_elderly_sizes(seen)

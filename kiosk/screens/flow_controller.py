@@ -525,7 +525,8 @@ class FlowController:
         )
         self._add_overlay(self.keypad)
 
-    def ask_text(self, *, title, value, max_length, check, on_done) -> None:
+    def ask_text(self, *, title, value, max_length, check, on_done, literal=False) -> None:
+        """Free text on the pinyin keyboard; *literal*: a code typed letter by letter."""
         self.text_entry.open(
             title=title,
             value=value,
@@ -533,6 +534,7 @@ class FlowController:
             check=check,
             on_done=on_done,
             on_close=self._remove_overlay,
+            literal=literal,
         )
         self._add_overlay(self.text_entry)
 

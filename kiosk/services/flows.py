@@ -316,7 +316,9 @@ class FlowsService:
         """
         person = self._resident(item_no)
         today = self._today()
-        local = rules.assess(item_no, rules.Facts(birth_date=person.birth_date), today)
+        local = rules.assess(
+            item_no, rules.Facts(birth_date=person.birth_date, sex=person.sex or None), today
+        )
         if not rules.has_conditions(item_no):
             return local
         try:

@@ -12,6 +12,8 @@ from pydantic import BaseModel, Field, StringConstraints
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from kiosk.domain.local_rules import certificate_in_time
+from kiosk.domain.validation import CODE_PATTERN
 from kiosk_backend import catalogue, rules
 from kiosk_backend.errors import ApiError
 from kiosk_backend.filing import STATUS_LABELS, agent_of, enforce_rules, receipt_of
@@ -85,8 +87,8 @@ class SkillSubsidy(Strict):
     phone: Phone
     certificate_kind: Literal["vocational_qualification", "skill_level"]
     certificate_no: Annotated[
-        str, StringConstraints(min_length=4, max_length=40, pattern=r"^[0-9A-Za-z-]+$")
-    ]
+        str, StringConstraints(min_length=4, max_length=40, pattern=CODE_PATTERN)
+    ] = Field(description="证书编号：字母、数字和“-”（如 S000014043100223）")
     certificate_level: Literal["1", "2", "3", "4", "5"] = Field(description="1 高级技师 … 5 初级工")
     occupation: Annotated[str, StringConstraints(min_length=1, max_length=40)]
     issued_on: dt.date
@@ -279,7 +281,7 @@ def unemployment_registration(body: UnemploymentRegistration, filing: Filing) ->
 )
 def skill_subsidy(body: SkillSubsidy, filing: Filing) -> Response:
     _not_future(body.issued_on, filing.today, "issued_on", "发证日期")
-    if (filing.today - body.issued_on).days > 366:
+    if not certificate_in_time(body.issued_on, filing.today):  # kiosk.domain.local_rules
         raise ApiError(422, "not_eligible", "证书须在发证之日起12个月内申领", "issued_on")
     person = require_person(filing.session, body.id_number)
     enforce_rules(filing.session, person, 22, filing.today)
