@@ -26,8 +26,10 @@ from kivy.uix.floatlayout import FloatLayout
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from kiosk.config import KioskConfig
-from kiosk.domain.catalogue import Catalogue, CatalogueError, ServiceItem, load_catalogue
+from kiosk.domain.catalogue import Catalogue, CatalogueError, ServiceItem
 from kiosk.domain.idle import IdleState, IdleTimer
+from kiosk.domain.items import ItemDataError
+from kiosk.domain.items.procedure import load_published_catalogue
 from kiosk.paths import data_dir as resolve_data_dir
 from kiosk.screens import category, home, item, overlays, widgets
 from kiosk.screens.base import KioskScreen
@@ -145,8 +147,8 @@ def build_app(
         )
     LabelBase.register(DEFAULT_FONT, str(font))
     try:
-        catalogue = load_catalogue()
-    except CatalogueError as exc:
+        catalogue = load_published_catalogue()  # with each item's 办事程序
+    except (CatalogueError, ItemDataError) as exc:
         raise StartupError(f"事项目录错误 / catalogue error: {exc}", EXIT_CONFIG) from None
     bus = EventBus(dispatcher=UiDispatcher())
     session = SessionManager(publish=bus.publish)

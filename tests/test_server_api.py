@@ -489,6 +489,8 @@ def test_unknown_person_records_are_404(client):
 def test_catalogue_policies_fairs_agencies(client):
     items = client.get(f"{API}/catalogue").json()["items"]
     assert len(items) == 40 and sum(1 for i in items if i["kiosk_runs"]) == 22
+    assert all(i["basis"] and i["procedure"] for i in items)  # 办事依据, 办事程序 published
+    assert items[39]["procedure"][-1] == "即时办结"
     policies = client.get(f"{API}/policies", params={"q": "失业"}).json()
     assert policies["total"] >= 1
     policy = client.get(f"{API}/policies/{policies['items'][0]['id']}").json()

@@ -410,6 +410,8 @@ class FlowsService:
             time_limit=item.time_limit_text,
             counter_hours=self._counter_hours,
             eligibility_applies=rules.has_conditions(item.no),
+            procedure=item.procedure,
+            basis=item.basis,
         )
 
     def _counter_item(self, item_no: int) -> ServiceItem:
