@@ -20,6 +20,7 @@ from kiosk_backend.routes import ROUTERS
 from kiosk_backend.security import SignedRequestMiddleware
 from kiosk_backend.seed.places import REGION_CODE
 from kiosk_backend.settings import DEMO_SERVICE_POINT, ServerSettings
+from kiosk_backend.ticket_routing import answer_days_from
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,8 @@ def create_app(settings: ServerSettings) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
+    # 附件5 answer deadlines: a local rule (ValueError at start-up when malformed)
+    app.state.answer_days = answer_days_from(settings.answer_working_days)
     app.state.engine = engine
     app.state.sessions = sessions
     install_error_handlers(app)

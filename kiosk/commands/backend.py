@@ -32,6 +32,12 @@ def register(subparsers) -> None:
     serve.add_argument(
         "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"]
     )
+    serve.add_argument(
+        "--answer-days",
+        default="",
+        metavar="county=3,city=5,province=10",
+        help="附件5 answer deadlines in working days per level (a local rule; defaults shown)",
+    )
     serve.set_defaults(func=_serve)
 
     add = actions.add_parser("add-kiosk", help="provision a kiosk id and its HMAC secret")
@@ -59,7 +65,16 @@ def _serve(args: argparse.Namespace) -> int:
     from kiosk_backend.app import create_app
     from kiosk_backend.settings import ServerSettings
 
-    app = create_app(ServerSettings(db_url=args.db or _default_db_url(), seed_demo=args.seed_demo))
+    settings = ServerSettings(
+        db_url=args.db or _default_db_url(),
+        seed_demo=args.seed_demo,
+        answer_working_days=args.answer_days,
+    )
+    try:
+        app = create_app(settings)
+    except ValueError as exc:  # a malformed --answer-days
+        print(f"--answer-days: {exc}", file=sys.stderr)
+        return 2
     print(f"kiosk backend listening on http://{args.host}:{args.port}", file=sys.stderr)
     uvicorn.run(
         app,

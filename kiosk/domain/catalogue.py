@@ -26,6 +26,15 @@ INSTANT_TEXT = "即时办结"
 DOCUMENTS = ("身份证", "社保卡", "户口本")
 MATERIALS_ANY = "any"
 MATERIALS_ALL = "all"
+# 附件5: the county answers 业务指导性问题 by business line (就业 / 社保 / 社保卡), each with its
+# designated staff (指定业务骨干); an item's line follows its 业务类型.
+BUSINESS_LINES = {"employment": "就业", "social_insurance": "社保", "card": "社保卡"}
+_CATEGORY_LINES = {
+    "我要找工作": "employment",
+    "我要学技能": "employment",
+    "我要办社保": "social_insurance",
+    "我要办社保卡": "card",
+}
 
 _REQUIRED: dict[str, type | tuple[type, ...]] = {
     "no": int,
@@ -81,6 +90,11 @@ class ServiceItem:
     def is_instant(self) -> bool:
         """True when the item is 即时办结 (finished on the spot)."""
         return self.time_limit_days == 0
+
+    @property
+    def business_line(self) -> str:
+        """The 附件5 business line of the item: a key of :data:`BUSINESS_LINES`."""
+        return _CATEGORY_LINES[self.category]
 
 
 @dataclass(frozen=True)
