@@ -242,6 +242,92 @@ def skill_subsidy_certificate_with_letters(app, rig, seen):
     seen["reference"] = confirm.reference
 
 
+@scenario
+def item_pages_publish_procedure_and_basis(app, rig, seen):
+    """The 一次性告知 of a kiosk item (26) and of a counter item (40) end with 办事程序 and
+    办事依据 (附件4 line 12), reached by scrolling like a finger would."""
+    from kiosk.screens.driver import Until, tap
+
+    yield until_screen(app, "home")
+    yield from tap(app.screens["home"].tile("我要办社保"))
+    yield until_screen(app, "category")
+    category = app.screens["category"]
+    numbers = [int(r["no"]) for r in category.rows]
+    category.ids.rv.scroll_y = 1 - numbers.index(26) / (len(numbers) - 1)
+    yield 0.5
+    yield from tap(category.row(26))
+    yield until_screen(app, "item")
+    item = app.screens["item"]
+    yield Until(lambda: item.procedure, 10, "item 26 procedure")
+    item.ids.scroll.scroll_y = 0
+    yield 0.5
+    seen["item_26"] = {"procedure": item.procedure, "basis": item.basis}
+    yield from shoot(app, "item-26-procedure")
+    app._begin_interaction()
+    rig.controller.open_item(40)
+    yield until_screen(app, "counter_notice")
+    notice = app.screens["counter_notice"]
+    yield Until(lambda: notice.procedure, 10, "item 40 procedure")
+    notice.ids.scroll.scroll_y = 0
+    yield 0.5
+    seen["item_40"] = {"procedure": notice.procedure, "basis": notice.basis}
+    yield from shoot(app, "counter-notice-40-procedure")
+
+
+def _add_demands(rig, qr: str, rows) -> None:
+    """GIVEN demands the resident registered at a kiosk earlier (written to the rig's platform
+    database, as item 7 would have)."""
+    import datetime as dt
+    import sqlite3
+
+    from kiosk.services.embedded_backend import BACKEND_DB_FILE_NAME
+
+    today = dt.date.today()
+    with sqlite3.connect(rig.data_dir / BACKEND_DB_FILE_NAME) as db:
+        (person_id,) = db.execute("select id from persons where essc_qr = ?", (qr,)).fetchone()
+        for days_ago, occupation, town, workers in rows:
+            registered = dt.datetime.combine(today - dt.timedelta(days=days_ago), dt.time(2, 0))
+            db.execute(
+                "insert into odd_job_demands (person_id, employer_name, occupation, town, "
+                "village, workers_needed, pay_per_day, work_date, days, description, "
+                "contact_phone, registered_at) values (?, '王家', ?, ?, '', ?, 200, ?, 3, '', "
+                "'13712345678', ?)",
+                (person_id, occupation, town, workers,
+                 (today + dt.timedelta(days=5)).isoformat(), registered.isoformat(sep=" ")),
+            )  # fmt: skip
+
+
+@scenario
+def item_8_matches_one_of_the_employers_demands(app, rig, seen):
+    """零工求职信息推荐 (8): an employer with two open demands from earlier visits picks one
+    from the list after identifying; the seekers matched to it are shown with reasons, and
+    换一条 offers the other."""
+    from kiosk.screens.driver import Until, tap
+
+    _add_demands(rig, RESIDENT_PENSIONER, [(8, "搬运工", "沁河镇", 2), (1, "电工", "中峪乡", 3)])
+    yield from open_item(app, rig, "我要找工作", 8)
+    yield until_screen(app, "identify")
+    rig.scanner.simulator.scan(RESIDENT_PENSIONER)
+    yield until_screen(app, "match", 60)
+    picker = rig.controller.picker
+    yield Until(lambda: picker.parent is not None, 60, "the demands offered")
+    seen["offered"] = [child.label for child in reversed(picker.ids.options.children)]
+    yield from shoot(app, "match-8-choose")
+    electrician = next(label for label in seen["offered"] if label.startswith("电工"))
+    yield from pick(rig, [electrician], confirm=False)
+    match = app.screens["match"]
+    yield Until(lambda: match.rows or match.message, 60, "matches")
+    yield 0.5
+    seen["chosen"] = match.chosen_text
+    seen["can_switch"] = match.can_switch
+    seen["reasons"] = [row["extra"] for row in match.rows[:3]]
+    yield from shoot(app, "match-8")
+    yield from tap(match.ids.switch_button)
+    yield Until(lambda: picker.parent is not None, 30, "switch offered")
+    seen["switch_offered"] = len(picker.ids.options.children)
+    yield from tap(picker.ids.cancel_button)
+
+
 if __name__ == "__main__":
     sys.path.insert(0, str(ROOT))
     raise SystemExit(flow.main(sys.argv[1], sys.argv[2]))

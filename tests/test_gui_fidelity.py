@@ -141,3 +141,41 @@ def test_item_22_certificate_number_with_letters_by_taps(data_dir, tmp_path, ori
     assert seen["typed"] == seen["value"] == "S0000-1404"
     assert seen["status"] == "已受理" and re.fullmatch(r"BJ\d{14}", seen["reference"])
     assert_elderly_sizes(seen)
+
+
+@pytest.mark.parametrize("orientation", ORIENTATIONS)
+def test_item_pages_publish_procedure_and_basis(data_dir, tmp_path, orientation):
+    seen = run_fidelity_scenario(
+        "item_pages_publish_procedure_and_basis",
+        data_dir,
+        orientation=orientation,
+        shots=_shots(tmp_path),
+    )
+    kiosk_item, counter_item = seen["item_26"], seen["item_40"]
+    assert kiosk_item["procedure"].startswith("1. 在本机刷社保卡")
+    assert "查看当前月待遇项目组成明细" in kiosk_item["procedure"]
+    assert "《中华人民共和国社会保险法》" in kiosk_item["basis"]
+    assert counter_item["procedure"].startswith("1. 在本机查看一次性告知后")
+    assert "临时挂失" in counter_item["procedure"]
+    assert counter_item["basis"] == "沁源县就业社保服务事项清单（40项）"
+    assert_elderly_sizes(seen)
+
+
+@pytest.mark.parametrize("orientation", ORIENTATIONS)
+def test_item_8_offers_the_employers_own_demands_with_dates(data_dir, tmp_path, orientation):
+    """GIVEN an employer with two open demands from earlier visits WHEN they open item 8 and
+    identify THEN both are offered with their dates, the one picked is matched with reasons,
+    and 换一条 offers them again."""
+    seen = run_fidelity_scenario(
+        "item_8_matches_one_of_the_employers_demands",
+        data_dir,
+        orientation=orientation,
+        shots=_shots(tmp_path),
+    )
+    assert len(seen["offered"]) == 2
+    assert seen["offered"][0].startswith("电工 3人 · ") and "开工\n中峪乡 · " in seen["offered"][0]
+    assert seen["offered"][1].startswith("搬运工 2人 · ")
+    assert seen["chosen"] == seen["offered"][0] and seen["can_switch"] is True
+    assert seen["reasons"] and all(r.startswith("推荐理由：") for r in seen["reasons"])
+    assert seen["switch_offered"] == 2
+    assert_elderly_sizes(seen)
