@@ -65,19 +65,28 @@ def _records_seen(screen) -> dict:
     }
 
 
+def _records_by_essc(app, rig, item_no: int, qr: str, shown: str):
+    """Home → item *item_no* → e-SSC *qr* → its records, once rows and the screen property
+    *shown* (e.g. breakdown_heading) are there."""
+    from kiosk.screens.driver import Until
+
+    yield from open_item(app, rig, "我要办社保", item_no)
+    yield until_screen(app, "identify")
+    rig.scanner.simulator.scan(qr)
+    yield until_screen(app, "records", 60)
+    screen = app.screens["records"]
+    yield Until(lambda: screen.rows and getattr(screen, shown), 60, f"records with {shown}")
+    yield 0.5  # let the cards take their height
+
+
 @scenario
 def records_item_26_components(app, rig, seen):
     """企业职工养老待遇发放记录 (26) by e-SSC: the current month's items are on the screen and
     add up to the month's amount; a year chip asks the platform for that year's totals."""
     from kiosk.screens.driver import Until, tap
 
-    yield from open_item(app, rig, "我要办社保", 26)
-    yield until_screen(app, "identify")
-    rig.scanner.simulator.scan(RESIDENT_ENTERPRISE_RETIREE)
-    yield until_screen(app, "records", 60)
     screen = app.screens["records"]
-    yield Until(lambda: screen.rows and screen.breakdown_heading, 60, "records with items")
-    yield 0.5  # let the card take its height
+    yield from _records_by_essc(app, rig, 26, RESIDENT_ENTERPRISE_RETIREE, "breakdown_heading")
     seen["all"] = _records_seen(screen)
     yield from shoot(app, "records-26")
     year = screen.years[-1]
@@ -90,16 +99,8 @@ def records_item_26_components(app, rig, seen):
 @scenario
 def records_item_36_components(app, rig, seen):
     """城乡居民养老待遇发放记录 (36): the same card with the resident pension's items."""
-    from kiosk.screens.driver import Until
-
-    yield from open_item(app, rig, "我要办社保", 36)
-    yield until_screen(app, "identify")
-    rig.scanner.simulator.scan(RESIDENT_PENSIONER)
-    yield until_screen(app, "records", 60)
-    screen = app.screens["records"]
-    yield Until(lambda: screen.rows and screen.breakdown_heading, 60, "records with items")
-    yield 0.5
-    seen["all"] = _records_seen(screen)
+    yield from _records_by_essc(app, rig, 36, RESIDENT_PENSIONER, "breakdown_heading")
+    seen["all"] = _records_seen(app.screens["records"])
     yield from shoot(app, "records-36")
 
 
@@ -109,13 +110,8 @@ def records_item_25_pages(app, rig, seen):
     whole history on every page; 下一页 brings older months."""
     from kiosk.screens.driver import Until, tap
 
-    yield from open_item(app, rig, "我要办社保", 25)
-    yield until_screen(app, "identify")
-    rig.scanner.simulator.scan(RESIDENT_LONG_INSURED)
-    yield until_screen(app, "records", 60)
     screen = app.screens["records"]
-    yield Until(lambda: screen.rows and screen.page_text, 60, "records with pages")
-    yield 0.5
+    yield from _records_by_essc(app, rig, 25, RESIDENT_LONG_INSURED, "page_text")
     seen["first"] = _records_seen(screen)
     yield from shoot(app, "records-25")
     yield from tap(screen.next_button())
@@ -134,6 +130,17 @@ def records_item_25_pages(app, rig, seen):
     yield from shoot(app, "records-25-2010")
 
 
+def _form_ready(app):
+    """Wait for the form, past its eligibility panel, ready to be filled."""
+    from kiosk.screens.driver import Until, tap
+
+    yield until_screen(app, "form", 60)
+    form = app.screens["form"]
+    yield Until(lambda: form.mode != "loading", 60, "form")
+    if form.mode == "eligibility":
+        yield from tap(form.ids.continue_button)
+
+
 def _book_item_40(app, rig, seen, label, choice):
     """Home → item 40's notice → 预约柜台办理 → e-SSC → its own form → confirm."""
     from kiosk.screens.driver import Until, tap
@@ -146,11 +153,8 @@ def _book_item_40(app, rig, seen, label, choice):
     if app.services.session.resident is None:
         yield until_screen(app, "identify")
         rig.scanner.simulator.scan(RESIDENT_YOUNG)
-    yield until_screen(app, "form", 60)
+    yield from _form_ready(app)
     form = app.screens["form"]
-    yield Until(lambda: form.mode != "loading", 60, "work order form")
-    if form.mode == "eligibility":
-        yield from tap(form.ids.continue_button)
     rows = list(reversed(form.ids.fields.children))
     seen[f"{label}_asked"] = [(row.key, row.kind) for row in rows]
     answers = {row.key: "13712345678" for row in rows if row.kind == "phone"}
@@ -208,11 +212,8 @@ def skill_subsidy_certificate_with_letters(app, rig, seen):
     yield from open_item(app, rig, "我要办社保", 22)
     yield until_screen(app, "identify")
     rig.scanner.simulator.scan(RESIDENT_EMPLOYED)
-    yield until_screen(app, "form", 60)
+    yield from _form_ready(app)
     form = app.screens["form"]
-    yield Until(lambda: form.mode != "loading", 60, "form")
-    if form.mode == "eligibility":
-        yield from tap(form.ids.continue_button)
     issued = (dt.date.today() - dt.timedelta(days=40)).strftime("%Y%m%d")
     yield from fill_required(
         app,

@@ -52,3 +52,10 @@ def test_printer_benchmark_prints_native_and_raster_receipts():
         native, raster = result[f"{paper}_native_qr"], result[f"{paper}_raster_qr"]
         assert native["bytes"] > 500
         assert raster["bytes"] > 5 * native["bytes"]  # the QR went as an image
+
+
+def test_records_benchmark_times_totals_that_match_the_hand_sum():
+    result = run_benchmark("backend_records", "--persons", "20", "--months", "24", "--repeats", "2")
+    assert result["total_matches_hand_sum"] is True
+    assert result["long_history_months"] == 480 and result["pages"] == 20
+    assert result["first_page"]["p50_ms"] > 0

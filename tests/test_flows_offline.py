@@ -56,7 +56,9 @@ def test_offline_submissions_are_saved_receipted_and_delivered_when_back(offline
         rig.flows.identify(QrScanned("ESSC-DEMO-RESIDENT-05"))  # e-SSC needs the platform
     rig.flows.start_session(card_holder("高建平", 36, 311))  # a card works offline
     assessment = rig.flows.eligibility(10)
-    assert assessment.source == "kiosk" and assessment.eligible is None  # age known, rest 待核验
+    # offline the kiosk's own rules: the card tells age and sex, all item 10 asks of him
+    assert assessment.source == "kiosk" and assessment.eligible is True
+    assert [c.key for c in assessment.conditions] == ["age_16", "under_retirement_age"]
     form = rig.flows.form(1)
     assert next(f for f in form.fields if f.definition.key == "towns").options == ()
     saved = rig.flows.submit(

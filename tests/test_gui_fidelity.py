@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from gui_fidelity_driver import run_fidelity_scenario
+from test_gui_flow_patterns import assert_elderly_sizes
 
 pytestmark = [
     pytest.mark.gui,
@@ -30,15 +31,6 @@ def _shots(tmp_path: Path) -> Path:
 
 def _amounts(text: str) -> list[Decimal]:
     return [Decimal(m.replace(",", "")) for m in MONEY.findall(text)]
-
-
-def assert_elderly_sizes(seen):
-    """Every screen shot: visible text ≥ 32 px, enabled tap targets ≥ 120 px."""
-    assert seen["sizes"], "no screen was measured"
-    for label, sizes in seen["sizes"].items():
-        assert sizes["min_font_px"] >= 32, (label, sizes)
-        if sizes["min_target_px"] is not None:
-            assert sizes["min_target_px"] >= 120, (label, sizes)
 
 
 @pytest.mark.parametrize("orientation", ORIENTATIONS)

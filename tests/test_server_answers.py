@@ -6,42 +6,25 @@ KIOSK_TEST_PG_URL is set); the desk is the demo county desk, re-keyed."""
 from __future__ import annotations
 
 import datetime as dt
-import os
 from zoneinfo import ZoneInfo
 
 import pytest
+from server_support import DB_PARAMS, backend_on
 from sqlalchemy import select
 
 from kiosk.domain.identity import build_id_number
 from kiosk_backend.db import make_engine, make_session_factory
 from kiosk_backend.models import Application, Person
 from kiosk_backend.seed.desks import DEMO_DESKS
-from kiosk_backend.testing import running_backend, scratch_postgres_database
 
 API = "/api/v1"
 COUNTY = DEMO_DESKS[0]
 
 
-def _db_params():
-    marks = [pytest.mark.postgres]
-    if not os.environ.get("KIOSK_TEST_PG_URL"):
-        marks.append(pytest.mark.skip(reason="KIOSK_TEST_PG_URL not set"))
-    return [pytest.param("sqlite", id="sqlite"), pytest.param("postgres", id="pg", marks=marks)]
-
-
-@pytest.fixture(scope="module", params=_db_params())
+@pytest.fixture(scope="module", params=DB_PARAMS)
 def backend(request, tmp_path_factory):
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('answers') / 'backend.sqlite3'}"
-        with running_backend(url, seed_postings=50, seed_persons=20) as running:
-            yield running
-    else:
-        pg_url = os.environ["KIOSK_TEST_PG_URL"]
-        with (
-            scratch_postgres_database(pg_url) as url,
-            running_backend(url, seed_postings=50, seed_persons=20) as running,
-        ):
-            yield running
+    with backend_on(request.param, tmp_path_factory, seed_postings=50, seed_persons=20) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")

@@ -6,17 +6,16 @@ computed here by hand from the seed's documented tables or from rows the test in
 from __future__ import annotations
 
 import datetime as dt
-import os
 from decimal import Decimal
 
 import pytest
+from server_support import DB_PARAMS, backend_on
 from sqlalchemy import insert
 
 from kiosk.domain.identity import build_id_number
 from kiosk_backend.db import make_engine
 from kiosk_backend.models import Contribution, Payment, Person
 from kiosk_backend.routes.records import components_of
-from kiosk_backend.testing import running_backend, scratch_postgres_database
 
 API = "/api/v1"
 STATUS = f"{API}/persons/enterprise-pension/status"
@@ -28,13 +27,6 @@ UI_PAYMENTS = f"{API}/persons/unemployment-insurance/payments"
 # not yet credited (2026-01, ¥999.00) that no total may count.
 HISTORY_ID = build_id_number("140431", dt.date(1970, 3, 8), 771)
 HISTORY_MONTHS = [f"{y}-{m:02d}" for y in range(2011, 2026) for m in range(1, 13)]
-
-
-def _db_params():
-    marks = [pytest.mark.postgres]
-    if not os.environ.get("KIOSK_TEST_PG_URL"):
-        marks.append(pytest.mark.skip(reason="KIOSK_TEST_PG_URL not set"))
-    return [pytest.param("sqlite", id="sqlite"), pytest.param("postgres", id="pg", marks=marks)]
 
 
 def _insert_history(db_url: str) -> None:
@@ -84,21 +76,11 @@ def _insert_history(db_url: str) -> None:
         engine.dispose()
 
 
-@pytest.fixture(scope="module", params=_db_params())
+@pytest.fixture(scope="module", params=DB_PARAMS)
 def client(request, tmp_path_factory):
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('records') / 'backend.sqlite3'}"
-        with running_backend(url, seed_postings=50, seed_persons=20) as running:
-            _insert_history(url)
-            yield running.client
-    else:
-        pg_url = os.environ["KIOSK_TEST_PG_URL"]
-        with (
-            scratch_postgres_database(pg_url) as url,
-            running_backend(url, seed_postings=50, seed_persons=20) as running,
-        ):
-            _insert_history(url)
-            yield running.client
+    with backend_on(request.param, tmp_path_factory, seed_postings=50, seed_persons=20) as running:
+        _insert_history(running.db_url)
+        yield running.client
 
 
 def _resident(client, n: int) -> str:

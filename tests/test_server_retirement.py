@@ -5,17 +5,16 @@ resident pension's age (34) stays 60."""
 from __future__ import annotations
 
 import datetime as dt
-import os
 from zoneinfo import ZoneInfo
 
 import pytest
+from server_support import DB_PARAMS, backend_on
 from sqlalchemy import insert
 
 from kiosk.domain.identity import build_id_number
 from kiosk.domain.retirement import add_months, has_reached
 from kiosk_backend.db import make_engine
 from kiosk_backend.models import Person
-from kiosk_backend.testing import running_backend, scratch_postgres_database
 
 API = "/api/v1"
 TODAY = dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()
@@ -28,13 +27,6 @@ PEOPLE = {
     "woman_cadre": ("丁", "female", "cadre", dt.date(1974, 6, 15), 4),  # 56y2m: 2030-08
     "woman_unknown": ("戊", "female", "", dt.date(1974, 6, 15), 6),
 }
-
-
-def _db_params():
-    marks = [pytest.mark.postgres]
-    if not os.environ.get("KIOSK_TEST_PG_URL"):
-        marks.append(pytest.mark.skip(reason="KIOSK_TEST_PG_URL not set"))
-    return [pytest.param("sqlite", id="sqlite"), pytest.param("postgres", id="pg", marks=marks)]
 
 
 def _insert(db_url: str) -> dict[str, str]:
@@ -61,19 +53,10 @@ def _insert(db_url: str) -> dict[str, str]:
     return numbers
 
 
-@pytest.fixture(scope="module", params=_db_params())
+@pytest.fixture(scope="module", params=DB_PARAMS)
 def setup(request, tmp_path_factory):
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('retire') / 'backend.sqlite3'}"
-        with running_backend(url, seed_postings=50, seed_persons=20) as running:
-            yield running.client, _insert(url)
-    else:
-        pg_url = os.environ["KIOSK_TEST_PG_URL"]
-        with (
-            scratch_postgres_database(pg_url) as url,
-            running_backend(url, seed_postings=50, seed_persons=20) as running,
-        ):
-            yield running.client, _insert(url)
+    with backend_on(request.param, tmp_path_factory, seed_postings=50, seed_persons=20) as running:
+        yield running.client, _insert(running.db_url)
 
 
 def _condition(client, id_number: str, item_no: int, key: str) -> dict:

@@ -136,6 +136,10 @@ def validate_digits(text: str, field: str, label: str, min_length: int, max_leng
     value = normalise_keypad_text(text).replace(" ", "")
     if not value.isascii() or not value.isdigit():
         raise FieldInvalid(field, f"“{label}”只能输入数字")
+    return _within_length(value, field, label, min_length, max_length)
+
+
+def _within_length(value: str, field: str, label: str, min_length: int, max_length: int) -> str:
     if len(value) < min_length:
         raise FieldInvalid(field, f"“{label}”至少{min_length}位")
     if len(value) > max_length:
@@ -149,11 +153,7 @@ def validate_code(text: str, field: str, label: str, min_length: int, max_length
     value = normalise_keypad_text(text).replace(" ", "").upper()
     if not value.isascii() or not _CODE.match(value):
         raise FieldInvalid(field, f"“{label}”只能包含字母、数字和“-”")
-    if len(value) < min_length:
-        raise FieldInvalid(field, f"“{label}”至少{min_length}位")
-    if len(value) > max_length:
-        raise FieldInvalid(field, f"“{label}”最多{max_length}位")
-    return value
+    return _within_length(value, field, label, min_length, max_length)
 
 
 def validate_amount(

@@ -18,7 +18,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from kiosk.domain.catalogue import Catalogue, load_catalogue
+from kiosk.domain.catalogue import Catalogue, ServiceItem, load_catalogue
 from kiosk.domain.items.model import (
     API_SOURCE_PREFIX,
     FORMATS,
@@ -205,17 +205,25 @@ def load_definitions(
     return Definitions(items, work_order, pickers)
 
 
-def _item(table: dict[str, Any], path: Path, pickers, catalogue: Catalogue) -> ItemDefinition:
-    no = table.get("no")
+def _catalogue_item(
+    table: Any, path: Path, catalogue: Catalogue, section: str, keys: set[str]
+) -> tuple[int, ServiceItem]:
+    """The ``no`` of a ``[[item]]`` / ``[[counter]]`` table and its catalogue item, after
+    checking the table's keys."""
+    no = table.get("no") if isinstance(table, dict) else None
     if not isinstance(no, int) or isinstance(no, bool):
-        raise ItemDataError(path, "every [[item]] needs an integer no")
-    unknown = set(table) - _ITEM_KEYS
+        raise ItemDataError(path, f"every [[{section}]] needs an integer no")
+    unknown = set(table) - keys
     if unknown:
         raise ItemDataError(path, f"unknown keys {sorted(unknown)}", no=no)
     try:
-        service_item = catalogue.item(no)
+        return no, catalogue.item(no)
     except KeyError:
         raise ItemDataError(path, "no such item in the catalogue", no=no) from None
+
+
+def _item(table: dict[str, Any], path: Path, pickers, catalogue: Catalogue) -> ItemDefinition:
+    no, service_item = _catalogue_item(table, path, catalogue, "item", _ITEM_KEYS)
     pattern = table.get("pattern")
     if pattern not in PATTERNS:
         raise ItemDataError(path, f"pattern must be one of {PATTERNS}", no=no, key="pattern")
@@ -452,16 +460,7 @@ def _counter_forms(
     common = {f.key for f in work_order.fields}
     forms: dict[int, tuple[FieldDef, ...]] = {}
     for table in tables:
-        no = table.get("no") if isinstance(table, dict) else None
-        if not isinstance(no, int) or isinstance(no, bool):
-            raise ItemDataError(path, "every [[counter]] needs an integer no")
-        unknown = set(table) - _COUNTER_KEYS
-        if unknown:
-            raise ItemDataError(path, f"unknown keys {sorted(unknown)}", no=no)
-        try:
-            service_item = catalogue.item(no)
-        except KeyError:
-            raise ItemDataError(path, "no such item in the catalogue", no=no) from None
+        no, service_item = _catalogue_item(table, path, catalogue, "counter", _COUNTER_KEYS)
         if service_item.kiosk_runs:
             raise ItemDataError(path, "a [[counter]] form is for counter-only items", no=no)
         if no in forms:

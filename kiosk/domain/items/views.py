@@ -49,17 +49,12 @@ class Row:
     ref: int | None = None
 
 
-@dataclass(frozen=True)
-class ListPage:
-    """One page of a search list or the match results."""
+class _Paged:
+    """Page arithmetic of a view with ``page``, ``page_size`` and ``total``."""
 
-    rows: tuple[Row, ...]
     page: int
     page_size: int
     total: int
-    empty_text: str = ""
-    note: str = ""  # e.g. 数据更新于 … when served from the offline cache
-    personal: tuple[Cell, ...] = ()  # item 15: the identified resident's own archive
 
     @property
     def pages(self) -> int:
@@ -72,6 +67,19 @@ class ListPage:
     @property
     def has_previous(self) -> bool:
         return self.page > 1
+
+
+@dataclass(frozen=True)
+class ListPage(_Paged):
+    """One page of a search list or the match results."""
+
+    rows: tuple[Row, ...]
+    page: int
+    page_size: int
+    total: int
+    empty_text: str = ""
+    note: str = ""  # e.g. 数据更新于 … when served from the offline cache
+    personal: tuple[Cell, ...] = ()  # item 15: the identified resident's own archive
 
 
 @dataclass(frozen=True)
@@ -90,7 +98,7 @@ class BreakdownView:
 
 
 @dataclass(frozen=True)
-class RecordsView:
+class RecordsView(_Paged):
     """One page of a person's records, filtered to ``year`` (None: all years), with the
     platform's totals of the whole selection, the header and the current month's items."""
 
@@ -106,18 +114,6 @@ class RecordsView:
     page_size: int = 0
     total: int = 0
     breakdown: BreakdownView | None = None
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.page_size)) if self.page_size else 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-    @property
-    def has_previous(self) -> bool:
-        return self.page > 1
 
 
 @dataclass(frozen=True)
