@@ -26,10 +26,13 @@ from kivy.uix.floatlayout import FloatLayout
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from kiosk.config import KioskConfig
+from kiosk.devices.sound import SdlMixer
 from kiosk.domain.catalogue import Catalogue, CatalogueError, ServiceItem
 from kiosk.domain.idle import IdleState, IdleTimer
 from kiosk.domain.items import ItemDataError
 from kiosk.domain.items.procedure import load_published_catalogue
+from kiosk.domain.prompts import PromptTableError, ScreenSpeech
+from kiosk.paths import ShippedFilesMissing
 from kiosk.paths import data_dir as resolve_data_dir
 from kiosk.screens import category, home, item, overlays, widgets
 from kiosk.screens.base import KioskScreen
@@ -37,9 +40,11 @@ from kiosk.screens.bootstrap import EXIT_CONFIG, EXIT_NO_DISPLAY, GuiOptions, St
 from kiosk.screens.chime import Chime
 from kiosk.screens.dispatch import UiDispatcher
 from kiosk.screens.flow_controller import build_flow_controller
+from kiosk.screens.voice_guide import VoiceGuide
 from kiosk.services.bus import EventBus
 from kiosk.services.runtime import KioskRuntime, build_runtime
 from kiosk.services.session import EndReason, Session, SessionManager
+from kiosk.services.voice import VoiceService, open_voice, voice_library
 from kiosk.services.watchdog import ActivityStamp, SystemdNotifier
 
 log = logging.getLogger(__name__)
@@ -90,6 +95,8 @@ class KioskServices:
     printing: object | None = None
     backend: object | None = None
     demo: object | None = None
+    # The voice guidance (kiosk.services.voice); None when the prompts could not be loaded.
+    voice: VoiceService | None = None
 
 
 class RecoverFromUiErrors(ExceptionHandler):
@@ -152,7 +159,15 @@ def build_app(
         raise StartupError(f"事项目录错误 / catalogue error: {exc}", EXIT_CONFIG) from None
     bus = EventBus(dispatcher=UiDispatcher())
     session = SessionManager(publish=bus.publish)
-    runtime = build_runtime(config, resolve_data_dir(config.kiosk.data_dir), bus, session=session)
+    data_dir = resolve_data_dir(config.kiosk.data_dir)
+    runtime = build_runtime(config, data_dir, bus, session=session)
+    try:
+        voice = open_voice(
+            config, data_dir=data_dir, catalogue=catalogue, mixer=options.mixer or SdlMixer()
+        )
+    except (PromptTableError, ShippedFilesMissing) as exc:
+        log.error("voice guidance unavailable: %s", exc, extra={"event": "voice"})
+        voice = None
     services = KioskServices(
         config=config,
         catalogue=catalogue,
@@ -162,6 +177,7 @@ def build_app(
         printing=runtime.printing,
         backend=runtime.backend,
         demo=runtime.demo,
+        voice=voice,
         item_flows=build_flow_controller(
             config, catalogue=catalogue, session=session, runtime=runtime
         ),
@@ -200,6 +216,8 @@ class KioskApp(App):
     flows_ready = BooleanProperty(False)
     idle_prompt_shown = BooleanProperty(False)
     help_shown = BooleanProperty(False)
+    read_aloud_available = BooleanProperty(False)  # the 朗读 button: voice present, not muted
+    logo_path = StringProperty("")  # the county's logo in the top bar ("" = none)
 
     def __init__(
         self,
@@ -229,7 +247,14 @@ class KioskApp(App):
         self.service_point = kiosk.service_point
         self.counter_hours = kiosk.counter_hours
         self.operator_phone = kiosk.operator_phone
-        self.chime = Chime(services.config.display.chime_volume)
+        self.voice = services.voice
+        self.chime = Chime(services.config.display.chime_volume, self.voice)
+        self.voice_guide = VoiceGuide(self, self.voice)
+        try:
+            logo = voice_library(services.config).logo()
+        except ShippedFilesMissing:
+            logo = None
+        self.logo_path = str(logo) if logo else ""
 
     # ----------------------------------------------------------------- building
     def build(self):
@@ -245,6 +270,7 @@ class KioskApp(App):
         Window.clearcolor = (1, 1, 1, 1)
 
         self.manager = ScreenManager(transition=NoTransition())
+        self.manager.bind(current=self._on_screen_changed)
         for screen_class, name in (
             (home.HomeScreen, "home"),
             (category.CategoryScreen, "category"),
@@ -279,6 +305,7 @@ class KioskApp(App):
         parts, client = (None, None)
         if self.services.runtime is not None:
             parts, client = parts_from_runtime(self.services.runtime)
+            parts.voice = self.voice  # the 声音和语音 page
         self.maintenance = install_maintenance(
             self,
             data_dir=data_dir(self.services.config.kiosk.data_dir),
@@ -287,6 +314,7 @@ class KioskApp(App):
             on_busy=lambda busy: self._touch_activity(busy=busy),
         )
 
+        self.read_aloud_available = self.voice_guide.available
         self._tick_clock(0)
         Clock.schedule_interval(self._tick_clock, 1.0)
         Clock.schedule_interval(self._poll_idle, IDLE_POLL_SECONDS)
@@ -320,7 +348,8 @@ class KioskApp(App):
         self.notifier.stopping()
         self.services.session.end(EndReason.SHUTDOWN)
         self.shutdown_components()
-        self.chime.close()
+        if self.voice is not None:
+            self.voice.close()
 
     def open_settings(self, *_args) -> bool:
         """Kivy opens its settings panel on F1; a public kiosk never shows it."""
@@ -380,7 +409,7 @@ class KioskApp(App):
             self._begin_interaction()
             self.services.item_flows.show_my_applications()
 
-    def _on_session_end(self, _session: Session, reason: EndReason) -> None:
+    def _on_session_end(self, session: Session, reason: EndReason) -> None:
         self._touch_activity(busy=False)
         for screen in self.screens.values():
             screen.clear()
@@ -388,6 +417,7 @@ class KioskApp(App):
             Cache.remove(category_name)
         self._reset_to_home()
         log.info("screens wiped", extra={"event": "wipe", "state": reason.value})
+        self.voice_guide.session_ended(session, reason)
 
     def recover_from_error(self) -> None:
         """After an unhandled UI error: end the session (wiping every screen) and go home."""
@@ -412,6 +442,7 @@ class KioskApp(App):
             self.help_panel.status = ""
             self.root_layout.add_widget(self.help_panel)
             self.help_shown = True
+            self.voice_stop()
             chimed = self.chime.play()
             log.info(
                 "help opened", extra={"event": "help", "state": "chime" if chimed else "silent"}
@@ -437,6 +468,7 @@ class KioskApp(App):
         if self.help_shown:
             self.root_layout.remove_widget(self.help_panel)
             self.help_shown = False
+            self.voice_stop()
 
     def continue_session(self) -> None:
         """The resident tapped during the prompt: keep everything, restart the idle period."""
@@ -452,12 +484,37 @@ class KioskApp(App):
         if not self.idle_prompt_shown:
             self.root_layout.add_widget(self.idle_prompt)
             self.idle_prompt_shown = True
+            self.voice_guide.idle_prompt(seconds_left, first=True)
             log.info("idle prompt shown", extra={"event": "idle", "state": "prompt"})
+        else:
+            self.voice_guide.idle_prompt(seconds_left, first=False)
 
     def _hide_idle_prompt(self) -> None:
         if self.idle_prompt_shown:
             self.root_layout.remove_widget(self.idle_prompt)
             self.idle_prompt_shown = False
+            self.voice_stop()
+
+    # -------------------------------------------------------------------- voice
+    # The screens, the flow controller and the KV files speak through these (VoiceGuide).
+    def read_aloud(self) -> None:
+        self.voice_guide.read_aloud()
+
+    def current_speech(self) -> ScreenSpeech:
+        return self.voice_guide.current_speech()
+
+    def voice_cue(self, *keys: str) -> None:
+        self.voice_guide.cue(*keys)
+
+    def voice_hint(self, key: str) -> None:
+        self.voice_guide.hint(key)
+
+    def voice_stop(self) -> None:
+        self.voice_guide.stop()
+
+    def _on_screen_changed(self, _manager, name: str) -> None:
+        self.read_aloud_available = self.voice_guide.available  # maintenance may have muted
+        self.voice_guide.screen_changed(name)
 
     # ------------------------------------------------------------- idle timing
     def _poll_idle(self, _dt: float) -> None:

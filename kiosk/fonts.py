@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-ASSET_FONT_DIR = Path(__file__).resolve().parent / "assets" / "fonts"
+from kiosk.paths import ShippedFilesMissing, shipped_dir
 
 # Debian's fonts-wqy-microhei first (installed by `make run`), then other common CJK fonts.
 SYSTEM_CANDIDATES = (
@@ -23,13 +23,19 @@ class FontNotFound(RuntimeError):
 
 
 def find_cjk_font(configured: str = "") -> Path:
-    """Return the configured font, else a bundled one in assets/fonts, else a system CJK font."""
+    """Return the configured font, else one shipped in assets/fonts/ (a slot, empty in this
+    repository: a distributor may put a licensed font there), else a system CJK font."""
     if configured:
         path = Path(configured)
         if not path.is_file():
             raise FontNotFound(f"display.font = {configured!r}: no such font file")
         return path
-    bundled = sorted(p for p in ASSET_FONT_DIR.glob("*") if p.suffix in (".ttf", ".ttc", ".otf"))
+    try:
+        font_dir = shipped_dir("assets") / "fonts"
+    except ShippedFilesMissing:
+        font_dir = None
+    candidates = font_dir.glob("*") if font_dir is not None else ()
+    bundled = sorted(p for p in candidates if p.suffix in (".ttf", ".ttc", ".otf"))
     if bundled:
         return bundled[0]
     for candidate in SYSTEM_CANDIDATES:

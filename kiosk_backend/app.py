@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from kiosk_backend import __doc__ as package_doc
+from kiosk_backend import console
 from kiosk_backend.db import make_engine, make_session_factory, migrate
 from kiosk_backend.errors import install_error_handlers
 from kiosk_backend.models import Person
@@ -20,6 +21,7 @@ from kiosk_backend.routes import ROUTERS
 from kiosk_backend.security import SignedRequestMiddleware
 from kiosk_backend.seed.places import REGION_CODE
 from kiosk_backend.settings import DEMO_SERVICE_POINT, ServerSettings
+from kiosk_backend.staff.scheduler import Housekeeping
 from kiosk_backend.ticket_routing import answer_days_from
 
 log = logging.getLogger(__name__)
@@ -40,7 +42,11 @@ def create_app(settings: ServerSettings) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI):
+        housekeeping = Housekeeping(
+            sessions, every_seconds=settings.staff_lock_check_seconds, tz=settings.timezone
+        ).start()
         yield
+        housekeeping.stop()
         engine.dispose()
 
     app = FastAPI(
@@ -58,6 +64,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router, prefix="/api/v1", responses={})
+    console.install(app)
     app.add_middleware(
         SignedRequestMiddleware,
         sessions=sessions,

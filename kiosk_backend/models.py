@@ -248,7 +248,12 @@ class Application(Base):
     """Anything a resident filed (registrations, applications, pre-applications): 我的办件."""
 
     __tablename__ = "applications"
-    __table_args__ = (Index("ix_applications_person", "person_id", "submitted_at"),)
+    __table_args__ = (
+        Index("ix_applications_person", "person_id", "submitted_at"),
+        # the console's queues: oldest first, by status
+        Index("ix_applications_status_submitted", "status", "submitted_at", "id"),
+        Index("ix_applications_submitted", "submitted_at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     number: Mapped[str] = mapped_column(String(32), unique=True)
@@ -407,6 +412,17 @@ class PersonArchive(Base):
 
 
 class Operator(Base):
+    """A staff account of 附件3 (系统管理员 / 业务管理员 / 业务操作员, and vendor engineers).
+
+    ``status`` is what kiosks see (active / locked / cancelled); ``lock_reason`` says why a
+    locked account is locked (``idle``: 3 months without sign-in, ``frozen``: frozen by a
+    系统管理员, e.g. a leaked account). ``region`` is the unit's name (沁河镇城关社区),
+    ``region_code`` the division-code prefix the account works in (14 province, 1404 city,
+    140431 county): every console query is scoped by it. ``grants``: the console duties
+    (:class:`kiosk.domain.roles.Permission` names) granted within what ``role`` allows.
+    The lifecycle lives in :mod:`kiosk_backend.staff`.
+    """
+
     __tablename__ = "operators"
 
     account: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -418,19 +434,32 @@ class Operator(Base):
     region: Mapped[str] = mapped_column(String(100))
     essc_qr: Mapped[str] = mapped_column(String(200), unique=True)
     last_signin_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+    region_code: Mapped[str] = mapped_column(String(12), default="", index=True)
+    title: Mapped[str] = mapped_column(String(50), default="")
+    grants: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    lock_reason: Mapped[str] = mapped_column(String(20), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=_utcnow)
+    password_hash: Mapped[str] = mapped_column(String(200), default="")
+    totp_secret: Mapped[str] = mapped_column(String(64), default="")
+    password_must_change: Mapped[bool] = mapped_column(Boolean, default=False)
+    reactivated_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
 
 
 class HelpRequest(Base):
     __tablename__ = "help_requests"
+    __table_args__ = (Index("ix_help_requests_state", "state", "created_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kiosk_id: Mapped[str] = mapped_column(String(64))
     screen: Mapped[str] = mapped_column(String(60))
     item_no: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=_utcnow)
-    state: Mapped[str] = mapped_column(String(20), default="open")
+    state: Mapped[str] = mapped_column(String(20), default="open")  # open / taken / done
+    handled_by: Mapped[str] = mapped_column(String(40), default="")
+    handled_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
 
 
-# The fault workflow's ledger tables live in their own module; importing it here keeps them in
-# Base.metadata wherever the models are used (migrations, schema tests).
-from kiosk_backend import ledger_models  # noqa: E402, F401
+# The fault workflow's ledger tables and the staff console's tables live in their own modules;
+# importing them here keeps them in Base.metadata wherever the models are used (migrations,
+# schema tests).
+from kiosk_backend import ledger_models, staff_models  # noqa: E402, F401

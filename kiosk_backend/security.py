@@ -52,6 +52,9 @@ from kiosk_backend.models import (
 log = logging.getLogger(__name__)
 
 UNSIGNED_PATHS = frozenset({"/api/v1/health", "/openapi.json", "/docs", "/docs/oauth2-redirect"})
+# The staff console authenticates people with its own sessions (kiosk_backend.console.auth);
+# a kiosk's or desk's signature opens nothing there.
+CONSOLE_PREFIX = "/console"
 DESK_PATH_PREFIXES = ("/api/v1/desk/", "/api/v1/ledger/desk/")
 DESK_PATHS = frozenset({"/api/v1/ledger/responsibility"})
 PRINCIPAL_STATE_KEY = "principal_kind"
@@ -68,6 +71,10 @@ class _Reject(Exception):
 def is_desk_path(path: str) -> bool:
     """True for endpoints only responder desks may call (everything else signed is kiosk-only)."""
     return path in DESK_PATHS or path.startswith(DESK_PATH_PREFIXES)
+
+
+def _is_console(path: str) -> bool:
+    return path == CONSOLE_PREFIX or path.startswith(CONSOLE_PREFIX + "/")
 
 
 def _check_principal(kind: str, path: str) -> None:
@@ -109,7 +116,8 @@ class SignedRequestMiddleware:
         self._last_purge = 0.0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in UNSIGNED_PATHS:
+        path = scope.get("path", "")
+        if scope["type"] != "http" or path in UNSIGNED_PATHS or _is_console(path):
             await self.app(scope, receive, send)
             return
         try:

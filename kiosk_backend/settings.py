@@ -18,9 +18,12 @@ class ServerSettings:
     applied when the app is created. seed_demo: fill an empty database with the deterministic
     沁源县 demo data. demo_kiosk_secret_hex: when set, the demo kiosk is provisioned with it.
     clock_skew_seconds / nonce_ttl_seconds: replay-protection windows of the signing contract.
-    seed_postings: how many job postings the demo seed creates. answer_working_days: the local
-    rule of 附件5 answer deadlines, ``"county=3,city=5,province=10"`` (today's values when
-    empty; see kiosk_backend.ticket_routing.answer_days_from).
+    seed_postings: how many job postings the demo seed creates.
+    heartbeat_interval_seconds: how often kiosks send heartbeats (the console flags a kiosk
+    that missed 3); staff_lock_check_seconds: how often the idle-lock job runs (0: never).
+    answer_working_days: the local rule of 附件5 answer deadlines,
+    ``"county=3,city=5,province=10"`` (today's values when empty; see
+    kiosk_backend.ticket_routing.answer_days_from).
     """
 
     db_url: str = "sqlite:///kiosk-backend.sqlite3"
@@ -33,4 +36,6 @@ class ServerSettings:
     seed_postings: int = 3000
     seed_persons: int = 400
     timezone: str = "Asia/Shanghai"
+    heartbeat_interval_seconds: int = 60
+    staff_lock_check_seconds: int = 3600
     answer_working_days: str = ""

@@ -54,6 +54,23 @@ def test_printer_benchmark_prints_native_and_raster_receipts():
         assert raster["bytes"] > 5 * native["bytes"]  # the QR went as an image
 
 
+def test_console_benchmark_signs_in_and_renders_every_list_page():
+    result = run_benchmark(
+        "console", "--sqlite", "--applications", "300", "--tickets", "60", "--repeats", "2"
+    )
+    assert (result["applications"], result["tickets"]) == (300, 60)
+    assert set(result["pages"]) >= {"applications", "tickets_mine_open", "fleet", "responsibility"}
+    assert all(page["bytes"] > 1500 for page in result["pages"].values())
+
+
+def test_voice_benchmark_starts_every_prompt_it_times():
+    result = run_benchmark("voice", "--count", "15")
+    assert result["rounds"] == 15
+    assert result["clip_loads"] >= 15  # each round really loaded and started a clip
+    assert result["driver"] == "dummy"
+    assert set(result["ui_thread_ms"]) == {"p50", "p95", "max"}
+
+
 def test_records_benchmark_times_totals_that_match_the_hand_sum():
     result = run_benchmark("backend_records", "--persons", "20", "--months", "24", "--repeats", "2")
     assert result["total_matches_hand_sum"] is True

@@ -74,7 +74,8 @@ def test_diag_all_json_runs_every_self_test_and_shows_no_personal_data(data_dir)
     assert all("vid_pid" in port for port in inventory["serial_ports"])
     assert "readers" in inventory["pcsc"]
     checks = report["checks"]
-    assert set(checks) == {"idcard", "sscard", "printer", "scanner"}
+    assert set(checks) == {"idcard", "sscard", "printer", "scanner", "sound"}
+    assert checks["sound"]["ok"] is True and "opened" in checks["sound"]  # demo: silent is ok
     assert checks["idcard"]["sam_status"] == "ok" and checks["idcard"]["sam_id"]
     assert checks["idcard"]["card_read"] is True
     assert checks["idcard"]["card"]["type"] == "resident"

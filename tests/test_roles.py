@@ -38,6 +38,7 @@ EXPECTED: dict[Permission, set[Role]] = {
     P.EXPORT_DIAGNOSTICS: {V},
     P.VIEW_CONFIG: {S},
     P.RUN_ACCEPTANCE_CHECK: {OP, V, S},
+    P.ADJUST_SOUND: {OP, V},
     P.EDIT_CONFIG: {S},
     P.MANAGE_ACCOUNTS: {S},
     P.SET_MAINTENANCE_PIN: {S},
@@ -45,6 +46,11 @@ EXPECTED: dict[Permission, set[Role]] = {
     P.EXIT_TO_DESKTOP: {S},
     P.VIEW_AUDIT_LOG: {S, B},
     P.GRANT_ROLES: {B},
+    P.HANDLE_APPLICATIONS: {OP},
+    P.ANSWER_TICKETS: {OP},
+    P.WATCH_HELP_REQUESTS: {OP},
+    P.VIEW_FLEET: {OP, V, S},
+    P.REVIEW_ACCOUNTS: {B},
 }
 
 

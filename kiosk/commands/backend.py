@@ -1,4 +1,4 @@
-"""``kiosk backend serve|add-kiosk|seed``: run and provision the reference platform server.
+"""``kiosk backend serve|add-kiosk|seed|staff``: run and provision the reference platform server.
 
 Imports the backend only inside the handlers (no Kivy, fast ``kiosk --help``).
 """
@@ -57,6 +57,10 @@ def register(subparsers) -> None:
     seed.add_argument("--postings", type=int, default=3000)
     seed.add_argument("--persons", type=int, default=400)
     seed.set_defaults(func=_seed)
+
+    from kiosk_backend.staff import cli as staff_cli
+
+    staff_cli.register(actions, DEFAULT_DB_HELP, _default_db_url)
 
 
 def _serve(args: argparse.Namespace) -> int:

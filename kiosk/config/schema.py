@@ -1,6 +1,7 @@
 """One typed schema for the kiosk's TOML configuration.
 
-Sources, later ones winning: ``default.toml`` in this package (demo mode), the file given with
+Sources, later ones winning: ``config/default.toml`` (demo mode; the shipped ``config/`` folder,
+found by :func:`kiosk.paths.shipped_dir`), the file given with
 ``--config`` (or ``$KIOSK_CONFIG``), then environment variables ``KIOSK__SECTION__KEY=value``
 (``__`` separates levels, e.g. ``KIOSK__DEVICES__PRINTER__URL=/dev/ttyUSB1``).
 
@@ -21,9 +22,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-DEFAULT_CONFIG_PATH = Path(__file__).with_name("default.toml")
-SITE_EXAMPLE_PATH = Path(__file__).with_name("site.example.toml")
+from kiosk.domain.quiet_hours import QuietHoursError, parse_quiet_hours
+from kiosk.paths import shipped_dir
+
 ENV_PREFIX = "KIOSK__"
+# DEFAULT_CONFIG_PATH and SITE_EXAMPLE_PATH are module attributes computed on first use
+# (:func:`__getattr__`): finding the shipped config/ folder looks at the file system.
+_SHIPPED_FILES = {"DEFAULT_CONFIG_PATH": "default.toml", "SITE_EXAMPLE_PATH": "site.example.toml"}
+
+
+def __getattr__(name: str) -> Path:
+    if name in _SHIPPED_FILES:
+        return shipped_dir("config") / _SHIPPED_FILES[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class ConfigError(ValueError):
@@ -164,6 +175,45 @@ class FaultsSection:
     check_interval_seconds: float = 10.0
 
 
+def _fraction(value: float) -> str | None:
+    return None if value <= 1.0 else "a number from 0 to 1"
+
+
+def _quiet_hours(value: str) -> str | None:
+    try:
+        parse_quiet_hours(value)
+    except QuietHoursError:
+        return 'a span "HH:MM-HH:MM" of local time (e.g. "22:00-07:00"), or ""'
+    return None
+
+
+def checked(default: Any, check: typing.Callable[[Any], str | None]) -> Any:
+    """A field whose coerced value *check* also judges (returns what was expected, or None)."""
+    return field(default=default, metadata={"check": check})
+
+
+@dataclass(frozen=True)
+class VoiceSection:
+    # Loudness of the spoken prompts, 0 to 1; `muted` silences them (maintenance can change
+    # both; its choice is kept in <data_dir>/voice-settings.json and wins over this file).
+    volume: float = checked(0.8, _fraction)
+    muted: bool = False
+    # Speak each screen's guidance when it opens, and events (card, receipt, idle warning ...).
+    # false: the kiosk speaks only when a resident taps 朗读.
+    auto: bool = True
+    # Local time span with no automatic prompts, e.g. "22:00-07:00"; 朗读 still speaks then,
+    # at quiet_volume.
+    quiet_hours: str = checked("", _quiet_hours)
+    quiet_volume: float = checked(0.4, _fraction)
+
+
+@dataclass(frozen=True)
+class AssetsSection:
+    # A site folder laid out like the shipped assets/ (voice/<key>.wav, sounds/help-chime.wav,
+    # logo.png): each file found there replaces the shipped one. Empty: none.
+    site_dir: str = ""
+
+
 @dataclass(frozen=True)
 class KioskConfig:
     kiosk: KioskSection = field(default_factory=KioskSection)
@@ -175,6 +225,8 @@ class KioskConfig:
     logging: LoggingSection = field(default_factory=LoggingSection)
     maintenance: MaintenanceSection = field(default_factory=MaintenanceSection)
     faults: FaultsSection = field(default_factory=FaultsSection)
+    voice: VoiceSection = field(default_factory=VoiceSection)
+    assets: AssetsSection = field(default_factory=AssetsSection)
 
     @property
     def is_demo(self) -> bool:
@@ -189,7 +241,8 @@ def load_config(
     environ = os.environ if environ is None else environ
     merged: dict[str, Any] = {}
     sources: dict[str, str] = {}
-    _merge(merged, _read_toml(DEFAULT_CONFIG_PATH), sources, str(DEFAULT_CONFIG_PATH))
+    default_path = shipped_dir("config") / _SHIPPED_FILES["DEFAULT_CONFIG_PATH"]
+    _merge(merged, _read_toml(default_path), sources, str(default_path))
     path = path or environ.get("KIOSK_CONFIG") or None
     if path:
         _merge(merged, _read_toml(Path(path)), sources, str(path))
@@ -217,7 +270,10 @@ def _read_toml(path: Path) -> dict[str, Any]:
 def _merge(into: dict, new: dict, sources: dict[str, str], source: str, prefix: str = "") -> None:
     for key, value in new.items():
         dotted = f"{prefix}{key}"
-        if isinstance(value, dict) and isinstance(into.get(key), dict):
+        if isinstance(value, dict):
+            # A table default.toml lacks still gets a source for each key (errors name it).
+            if not isinstance(into.get(key), dict):
+                into[key] = {}
             _merge(into[key], value, sources, source, dotted + ".")
         else:
             into[key] = value
@@ -261,7 +317,13 @@ def _build(cls: type, data: Any, prefix: str, sources: dict[str, str]) -> Any:
         if dataclasses.is_dataclass(hint):
             values[f.name] = _build(hint, data[f.name], dotted + ".", sources)
         else:
-            values[f.name] = _coerce(hint, data[f.name], dotted, sources.get(dotted, "config"))
+            source = sources.get(dotted, "config")
+            values[f.name] = _coerce(hint, data[f.name], dotted, source)
+            expected = f.metadata["check"](values[f.name]) if "check" in f.metadata else None
+            if expected:
+                raise ConfigError(
+                    f"{source}: {dotted} = {data[f.name]!r} is invalid: expected {expected}"
+                )
     return cls(**values)
 
 

@@ -6,7 +6,8 @@
    ``sscard``, ``printer``, ``scanner``) in JSON mode: SAM status and ID, one ID card read, one
    social security card read, printer status and test page, one scanner read. Card and scan
    contents are dropped: a check reports *that* a card was read (and its type), never whose.
-3. Optionally a loopback test of a spare port (``--loopback URL``).
+3. The sound output the voice and the help chime use (``kiosk diag sound``).
+4. Optionally a loopback test of a spare port (``--loopback URL``).
 
 With simulated devices (``sim://``, demo mode) every check runs against the simulators; on a
 site the vendor lays an ID card, inserts a social security card and scans a code within
@@ -30,6 +31,7 @@ DEVICE_LABELS = {
     "sscard": "社保卡读卡器 social security card reader",
     "printer": "凭条打印机 receipt printer",
     "scanner": "扫码器 QR scanner",
+    "sound": "声音输出 sound output",
 }
 # What a self-test may report about a card; everything else on it is personal.
 _IDCARD_KEEP = ("type", "type_zh", "id_valid", "has_photo", "has_fingerprint")
@@ -240,6 +242,13 @@ def collect(
             report["checks"][name] = {"ok": True, "skipped": "held by the running app"}
         else:
             report["checks"][name] = runners[name]()
+    if in_app:
+        # The app's mixer holds the output; its state is on the maintenance 声音 page.
+        report["checks"]["sound"] = {"ok": True, "skipped": "held by the running app"}
+    else:
+        from kiosk.diag.sound import check as sound_check
+
+        report["checks"]["sound"] = sound_check(config)
     if loopback_url:
         from kiosk.diag.loopback import LoopbackError, loopback_test
 
@@ -293,7 +302,8 @@ def format_report(report: dict) -> str:
     for name, check in report["checks"].items():
         verdict = "SKIP" if check.get("skipped") else ("OK" if check.get("ok") else "FAIL")
         lines.append(f"[{verdict:4}] {DEVICE_LABELS.get(name, name)}")
-        for key in ("sam_status", "sam_id", "card_read", "scan_read", "readers", "transport"):
+        facts = ("sam_status", "sam_id", "card_read", "scan_read", "readers", "transport")
+        for key in (*facts, "driver", "devices", "note"):
             if key in check and check[key] not in (None, "", []):
                 lines.append(f"         {key}: {check[key]}")
         if check.get("skipped"):

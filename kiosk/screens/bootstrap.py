@@ -60,6 +60,8 @@ class GuiOptions:
     on_start: Callable[[KioskApp], None] | None = None
     # Called on the UI thread with seconds since process start when home is first drawn.
     on_first_frame: Callable[[KioskApp, float], None] | None = None
+    # The sound mixer (kiosk.services.audio.Mixer); None: SDL2's, kiosk.devices.sound.
+    mixer: Any = None
 
 
 def display_problem(environ: Mapping[str, str] | None = None) -> str | None:

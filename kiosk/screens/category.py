@@ -7,6 +7,7 @@ from pathlib import Path
 from kivy.properties import BooleanProperty, ListProperty, StringProperty
 
 from kiosk.domain.catalogue import Category
+from kiosk.domain.prompts import ScreenSpeech, category_title
 from kiosk.screens.base import KioskScreen
 from kiosk.screens.home import CATEGORY_ICONS, category_summary
 
@@ -47,6 +48,13 @@ class CategoryScreen(KioskScreen):
         self.summary = f"{summary}，{detail}"
         self.rows = item_rows(category)
         self.ids.rv.scroll_y = 1
+
+    def speech(self) -> ScreenSpeech:
+        names = [c.name for c in self.services.catalogue.categories()]
+        position = names.index(self.category_name) + 1 if self.category_name in names else 0
+        return ScreenSpeech(
+            title=category_title(position) if position else "", guidance=("category",)
+        )
 
     def row(self, no: int):
         """The visible row widget for item *no* (tests and the tour tap it); KeyError if none."""

@@ -15,6 +15,8 @@ KV_FILE = Path(__file__).with_suffix(".kv")
 class CertificateScreen(FlowScreen):
     """``show(item_no)``; the platform's 404 (no certificate) shows as the message."""
 
+    voice_key = "certificate"
+
     header_text = StringProperty("")
     body_text = StringProperty("")
 

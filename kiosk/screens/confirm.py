@@ -14,6 +14,7 @@ from pathlib import Path
 from kivy.core.image import Image as CoreImage
 from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, StringProperty
 
+from kiosk.domain.prompts import ScreenSpeech, item_title
 from kiosk.screens.flow_base import FlowScreen
 from kiosk.services.flows import SubmissionResult
 
@@ -28,8 +29,19 @@ def due_text(result: SubmissionResult) -> str:
     return result.due.label_zh()
 
 
+def spoken_result(result: SubmissionResult) -> ScreenSpeech:
+    """已受理 (or saved, or refused), then: take the receipt, or it is on the screen."""
+    if not result.accepted:
+        return ScreenSpeech(title=item_title(result.item_no), guidance=("not_accepted",))
+    status = "accepted" if result.delivered else "saved_offline"
+    receipt = "take_receipt" if result.printed else "printer_failed"
+    return ScreenSpeech(title=item_title(result.item_no), guidance=(status, receipt))
+
+
 class ConfirmScreen(FlowScreen):
     """``show(result)`` with a :class:`SubmissionResult`."""
+
+    _speech = ScreenSpeech()
 
     accepted = BooleanProperty(False)
     status_text = StringProperty("")
@@ -46,6 +58,7 @@ class ConfirmScreen(FlowScreen):
 
     def show(self, argument) -> None:
         result: SubmissionResult = argument
+        self._speech = spoken_result(result)
         self.heading = result.item_name
         self.accepted = result.accepted
         self.status_text = result.status_text
@@ -74,6 +87,9 @@ class ConfirmScreen(FlowScreen):
             self.receipt_texture = None
             self.has_preview = False
 
+    def speech(self) -> ScreenSpeech:
+        return self._speech
+
     def finish(self) -> None:
         self.controller.finish_transaction()
 
@@ -86,6 +102,7 @@ class ConfirmScreen(FlowScreen):
 
     def clear(self) -> None:
         super().clear()
+        self._speech = ScreenSpeech()
         self.accepted = False
         self.status_text = ""
         self.reference = ""

@@ -21,6 +21,8 @@ KV_FILE = Path(__file__).with_suffix(".kv")
 class CounterNoticeScreen(FlowScreen):
     """``show(item_no)`` of a counter-only item."""
 
+    voice_key = "counter_notice"
+
     item_no = NumericProperty(0)
     content = StringProperty("")
     targets = StringProperty("")

@@ -20,6 +20,7 @@ from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 
 from kiosk.domain.person import IdentityError
+from kiosk.domain.prompts import ScreenSpeech
 from kiosk.screens.base import KioskScreen
 from kiosk.screens.linebreak import break_lines
 from kiosk.screens.theme import SIZES
@@ -157,6 +158,8 @@ class FlowScreen(KioskScreen):
 
     heading = StringProperty("")
     message = StringProperty("")
+    # The message is an error of the last step (show_error/show_timeout), not a note.
+    failed = BooleanProperty(False)
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -166,11 +169,24 @@ class FlowScreen(KioskScreen):
         """Fill the screen for *argument* (an item number unless the subclass says otherwise)."""
 
     def show_error(self, error: BaseException | str) -> None:
-        """Show why the last step failed (a call's error or timeout)."""
+        """Show why the last step failed (a call's error or timeout), and say that it did."""
         self.message = error if isinstance(error, str) else message_of(error)
+        self.failed = True
+        self.cue("call_failed")
 
     def show_timeout(self) -> None:
         self.message = TIMEOUT_MESSAGE
+        self.failed = True
+        self.cue("call_failed")
+
+    def on_message(self, _screen, message: str) -> None:
+        if not message:
+            self.failed = False
+
+    def speech(self) -> ScreenSpeech:
+        """The screen's guidance, and "this step did not work" while an error is shown."""
+        keys = (self.voice_key,) if self.voice_key else ()
+        return ScreenSpeech(guidance=keys + (("call_failed",) if self.failed else ()))
 
     def shown_text(self) -> str:
         """Every text the screen's widgets show (tests prove a wipe with it)."""

@@ -212,16 +212,18 @@ class FlowController:
         def answered(result) -> None:
             log.info("help request", extra={"event": "help", "state": result.sent})
             self.app.show_help_status(result.message)
+            self.app.voice_cue("help_sent" if result.sent else "help_offline")
 
-        def failed(error: BaseException) -> None:
+        def failed(_error: BaseException | None = None) -> None:
             log.info("help request failed", extra={"event": "help"})
             self.app.show_help_status(HELP_OFFLINE_MESSAGE)
+            self.app.voice_cue("help_offline")
 
         self.calls.run(
             lambda: self.flows.help_request(screen, item_no),
             answered,
             failed,
-            on_timeout=lambda: self.app.show_help_status(HELP_OFFLINE_MESSAGE),
+            on_timeout=failed,
             timeout=self._query_timeout,
             text="正在通知工作人员",
         )
@@ -261,10 +263,13 @@ class FlowController:
     def _on_read_failed(self, event: Any) -> None:
         if self._identify_shown():
             self.screens["identify"].set_status(event.message_zh, error=True)
+            unreadable = isinstance(event, sscard_events.CardReadFailed)
+            self.app.voice_cue("card_unreadable" if unreadable else "idcard_unreadable")
 
     def _on_card_inserted(self, _event: Any) -> None:
         if self._identify_shown():
             self.screens["identify"].set_status(READING_CARD)
+            self.app.voice_cue("card_inserted")
 
     def _on_card_removed(self, _event: Any) -> None:
         self._inserted_card = None
@@ -275,6 +280,7 @@ class FlowController:
         setattr(screen, f"{which}_ok", ok)
         if not ok and self._identify_shown():
             screen.set_status(SSCARD_OFFLINE if which == "sscard" else IDCARD_OFFLINE, error=True)
+            self.app.voice_cue("reader_offline")
 
     def _identify(self, event: Any) -> None:
         screen = self.screens["identify"]
@@ -284,16 +290,20 @@ class FlowController:
             screen,
             lambda: self.flows.identify(event),
             lambda person: self._identified(person, as_agent),
-            on_error=lambda error: screen.set_status(message_of(error), error=True),
+            on_error=lambda error: self._identify_failed(message_of(error)),
             text="正在核验身份",
         )
+
+    def _identify_failed(self, message: str) -> None:
+        self.screens["identify"].set_status(message, error=True)
+        self.app.voice_cue("identify_failed")
 
     def _identified(self, person, as_agent: bool) -> None:
         screen = self.screens["identify"]
         try:
             self.flows.begin_session(person, as_agent=as_agent)
         except ValueError as exc:  # the agent is the resident themself
-            screen.set_status(str(exc), error=True)
+            self._identify_failed(str(exc))
             return
         if self.app.services.session.current is None:
             return
@@ -389,6 +399,7 @@ class FlowController:
         def failed(error: BaseException) -> None:
             if isinstance(error, FormInvalid):
                 screen.show_invalid(error)
+                self.app.voice_cue("form_invalid")
             else:
                 screen.show_error(error)
 
@@ -515,6 +526,7 @@ class FlowController:
 
     # -- asking values --------------------------------------------------------------------
     def ask_number(self, *, title, kind, value, check, on_done) -> None:
+        self.app.voice_hint("keypad")
         self.keypad.open(
             title=title,
             kind=kind,
@@ -527,6 +539,7 @@ class FlowController:
 
     def ask_text(self, *, title, value, max_length, check, on_done, literal=False) -> None:
         """Free text on the pinyin keyboard; *literal*: a code typed letter by letter."""
+        self.app.voice_hint("pinyin")
         self.text_entry.open(
             title=title,
             value=value,
@@ -543,6 +556,7 @@ class FlowController:
         definition = field.definition
 
         def offer(options) -> None:
+            self.app.voice_hint("picker")
             self.picker.open(
                 title=definition.label,
                 options=tuple(options),
@@ -634,6 +648,8 @@ class FlowController:
         overlay, self._overlay = self._overlay, None
         if overlay is not None and overlay.parent is not None:
             overlay.parent.remove_widget(overlay)
+            if self.app.services.session.current is not None:  # not the goodbye of a session
+                self.app.voice_stop()  # a hint for the closed keypad or list is stale now
 
     def _show_spinner(self, text: str) -> None:
         self.spinner.text = text

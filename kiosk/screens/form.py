@@ -20,6 +20,7 @@ from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 
+from kiosk.domain.prompts import ScreenSpeech
 from kiosk.domain.validation import FieldInvalid, validate_value
 from kiosk.screens.flow_base import FlowScreen
 from kiosk.services.flows import FormField, FormInvalid, FormSpec
@@ -88,6 +89,14 @@ class FormScreen(FlowScreen):
         self._values: dict[str, Any] = {}
         self._kind = "item"
         self._item_no = 0
+
+    def speech(self) -> ScreenSpeech:
+        """Nothing while loading; the eligibility check, or how to fill in the fields."""
+        keys = {MODE_ELIGIBILITY: ("form_eligibility",), MODE_FIELDS: ("form",)}
+        guidance = keys.get(self.mode, ())
+        if self.message and self.mode == MODE_FIELDS:
+            guidance += ("call_failed",) if self.failed else ("form_invalid",)
+        return ScreenSpeech(guidance=guidance)
 
     # -- filling ------------------------------------------------------------------------
     def show(self, argument) -> None:
@@ -171,6 +180,7 @@ class FormScreen(FlowScreen):
         if self.can_continue:
             self.mode = MODE_FIELDS
             self.ids.scroll.scroll_y = 1
+            self.cue("form")
 
     # -- asking values ----------------------------------------------------------------------
     def _row_tapped(self, row: FieldRow) -> None:

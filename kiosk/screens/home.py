@@ -34,6 +34,9 @@ def category_summary(total: int, self_service: int) -> tuple[str, str]:
 class HomeScreen(KioskScreen):
     """Shows the categories; holds no resident data, so ``clear()`` has nothing to forget."""
 
+    voice_key = "home"
+    speaks_on_entry = False  # the idle screen: a kiosk does not talk to an empty room
+
     overview = StringProperty("")
 
     def __init__(self, **kwargs) -> None:

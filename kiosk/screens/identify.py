@@ -15,6 +15,7 @@ from kivy.graphics import Color, Ellipse, Line, Rectangle, RoundedRectangle, Tri
 from kivy.properties import BooleanProperty, ColorProperty, StringProperty
 from kivy.uix.widget import Widget
 
+from kiosk.domain.prompts import ScreenSpeech
 from kiosk.screens.flow_base import FlowScreen
 
 KV_FILE = Path(__file__).with_suffix(".kv")
@@ -141,6 +142,16 @@ class IdentifyScreen(FlowScreen):
         if self.agent_mode:
             return "代办人已确认。请用办事人的社保卡、身份证或电子社保卡码"
         return "任选一种方式即可"
+
+    def speech(self) -> ScreenSpeech:
+        """The three ways in one sentence; 朗读 adds how to use each way that works now."""
+        ways = (
+            ("identify_sscard", self.sscard_ok),
+            ("identify_idcard", self.idcard_ok),
+            ("identify_qr", self.scanner_ok),
+        )
+        guidance = ("identify", "identify_agent") if self.agent_mode else ("identify",)
+        return ScreenSpeech(guidance=guidance, details=tuple(key for key, ok in ways if ok))
 
     def set_status(self, text: str, *, error: bool = False) -> None:
         self.status = text

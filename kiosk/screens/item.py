@@ -9,6 +9,7 @@ from pathlib import Path
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 
 from kiosk.domain.catalogue import MATERIALS_ALL, ServiceItem
+from kiosk.domain.prompts import ScreenSpeech
 from kiosk.screens.base import KioskScreen
 
 KV_FILE = Path(__file__).with_suffix(".kv")
@@ -90,6 +91,9 @@ class ItemScreen(KioskScreen):
         self.basis = basis_text(item)
         self.hint = action_hint(item, self.can_start)
         self.ids.scroll.scroll_y = 1
+
+    def speech(self) -> ScreenSpeech:
+        return ScreenSpeech(guidance=("item_notice" if self.kiosk_runs else "item_notice_counter",))
 
     def start(self) -> None:
         """Hand the item to the resident-flows service (only reachable when ``can_start``)."""

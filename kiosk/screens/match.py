@@ -13,6 +13,7 @@ from pathlib import Path
 from kivy.properties import BooleanProperty, ListProperty, NumericProperty, StringProperty
 
 from kiosk.domain.items.views import ListPage
+from kiosk.domain.prompts import ScreenSpeech
 from kiosk.screens.flow_base import (
     FlowScreen,
     level_heights,
@@ -26,6 +27,8 @@ KV_FILE = Path(__file__).with_suffix(".kv")
 
 class MatchScreen(FlowScreen):
     """``show(item_no)``: asks the platform for the matches of the identified resident."""
+
+    voice_key = "match"
 
     item_no = NumericProperty(0)
     count_text = StringProperty("")
@@ -76,6 +79,11 @@ class MatchScreen(FlowScreen):
             self.prior_item = item_no
             name = self.services.catalogue.item(item_no).name
             self.prior_text = f"去办理：{name}"
+
+    def speech(self) -> ScreenSpeech:
+        if self.prior_item:
+            return ScreenSpeech(guidance=("match_missing_step",))
+        return super().speech()
 
     def open_prior(self) -> None:
         if self.prior_item:

@@ -52,6 +52,8 @@ def application_data(row, index: int, scale: float, fit: LineFit | None = None) 
 class MyApplicationsScreen(FlowScreen):
     """``show(None)``: the identified resident's list."""
 
+    voice_key = "my_applications"
+
     note = StringProperty("")
     rows = ListProperty([])
 

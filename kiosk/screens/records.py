@@ -34,6 +34,8 @@ BREAKDOWN_PER_LINE = 4  # at most, benefit items per line of the 当前月待遇
 class RecordsScreen(FlowScreen):
     """``show(item_no)``: every year; :meth:`choose_year` narrows to one."""
 
+    voice_key = "records"
+
     item_no = NumericProperty(0)
     header_text = StringProperty("")
     totals_text = StringProperty("")

@@ -38,6 +38,8 @@ COMMON_QUERIES = {
 class SearchListScreen(FlowScreen):
     """``show(item_no)``: the first page with no query or filter."""
 
+    voice_key = "search_list"
+
     item_no = NumericProperty(0)
     query = StringProperty("")
     chips = ListProperty([])

@@ -80,13 +80,14 @@ class Badge(Label):
 
 
 class TopBar(BoxLayout):
-    """Service point name, and 返回 / 首页 when ``show_nav`` (all screens but home)."""
+    """Service point name (after the county's logo when the assets have one), and 返回 / 首页
+    when ``show_nav`` (all screens but home)."""
 
     show_nav = BooleanProperty(True)
 
 
 class BottomBar(BoxLayout):
-    """The "请工作人员帮忙" button and the counter's opening hours."""
+    """The "请工作人员帮忙" and "朗读" buttons and the counter's opening hours."""
 
 
 class InfoSection(BoxLayout):
@@ -118,8 +119,8 @@ class ShapeIcon(Widget):
     """An icon drawn from canvas shapes inside the largest centred square of the widget.
 
     ``kind``: job (briefcase), skill (mortarboard), insurance (shield), card (social security
-    card), back, forward, home, help (a person), clock. ``color`` draws the shape, ``detail``
-    the cut-outs (usually the background colour behind the icon).
+    card), back, forward, home, help (a person), clock, speaker (朗读). ``color`` draws the
+    shape, ``detail`` the cut-outs (usually the background colour behind the icon).
     """
 
     kind = StringProperty("job")
@@ -226,6 +227,14 @@ def _draw_help(icon, p, box, side):
     RoundedRectangle(radius=[0.2 * side, 0.2 * side, 0, 0], **box(0.14, 0.04, 0.72, 0.46))
 
 
+def _draw_speaker(icon, p, box, side):
+    Color(rgba=icon.color)
+    Rectangle(**box(0.06, 0.36, 0.18, 0.28))
+    Quad(points=_flat(p(0.22, 0.36), p(0.5, 0.12), p(0.5, 0.88), p(0.22, 0.64)))
+    for radius in (0.2, 0.36):  # two sound waves
+        Line(circle=(*p(0.5, 0.5), radius * side, 55, 125), width=side * 0.05, cap="round")
+
+
 def _draw_clock(icon, p, box, side):
     Color(rgba=icon.color)
     Line(circle=(*p(0.5, 0.5), 0.42 * side), width=side * 0.06)
@@ -242,5 +251,6 @@ _DRAWERS = {
     "home": _draw_home,
     "help": _draw_help,
     "clock": _draw_clock,
+    "speaker": _draw_speaker,
 }
 ICON_KINDS = tuple(_DRAWERS)

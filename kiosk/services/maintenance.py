@@ -163,6 +163,7 @@ PAGES: dict[str, PageSpec] = {
     "logs": PageSpec("运行日志", Permission.VIEW_LOGS),
     "diagnostics": PageSpec("硬件诊断", Permission.RUN_DIAGNOSTICS),
     "acceptance": PageSpec("验收自查", Permission.RUN_ACCEPTANCE_CHECK),
+    "sound": PageSpec("声音和语音", Permission.ADJUST_SOUND),
     "config": PageSpec("本机配置", Permission.VIEW_CONFIG),
     "audit": PageSpec("操作审计记录", Permission.VIEW_AUDIT_LOG),
     "system": PageSpec("重启和退出", Permission.RESTART_KIOSK),
@@ -307,7 +308,7 @@ def ticket_row(ticket: Any) -> PanelRow:
     return PanelRow(title, "\n".join(lines), tone)
 
 
-DIAG_LABELS = {**DEVICE_LABELS, "loopback": "串口回环"}
+DIAG_LABELS = {**DEVICE_LABELS, "loopback": "串口回环", "sound": "声音输出"}
 SKIP_REASONS = {
     "held by the running app": "设备由自助机程序占用，见上方实时状态；完整自检请在停止程序后运行 kiosk diag all",
     "disabled in config": "已在配置中停用",
@@ -366,6 +367,52 @@ def diagnostics_rows(report: dict) -> tuple[PanelRow, ...]:
     return tuple(rows)
 
 
+VOLUME_STEP = 0.1
+SOUND_ACTIONS = (
+    PanelAction("louder", "音量加大", Permission.ADJUST_SOUND),
+    PanelAction("quieter", "音量减小", Permission.ADJUST_SOUND),
+    PanelAction("mute", "静音/取消静音", Permission.ADJUST_SOUND),
+    PanelAction("test", "试听", Permission.ADJUST_SOUND),
+)
+SOUND_NOTE = "音量和静音在重启后保持；安静时段和自动播报请在站点配置文件 [voice] 中修改"
+
+
+def sound_rows(status: Any) -> tuple[PanelRow, ...]:
+    """The voice's state (a :class:`kiosk.services.voice.VoiceStatus`) as rows: nothing in it
+    is personal (prompt keys, levels, the device)."""
+    settings = status.settings
+    if settings.muted:
+        voice_row = PanelRow("语音提示：已静音", "群众点“朗读”也不会发声；帮助提示音不受影响", WARN)
+    else:
+        voice_row = PanelRow(f"语音提示：开，音量 {round(settings.volume * 100)}%", tone=OK)
+    auto = "开（每个页面和事件自动播报）" if settings.auto else "关（只在群众点“朗读”时播报）"
+    rows = [voice_row, PanelRow(f"自动播报：{auto}", tone=INFO)]
+    if settings.quiet_hours is None:
+        rows.append(PanelRow("安静时段：未设置", tone=INFO))
+    else:
+        now = "（现在是安静时段）" if status.quiet_now else ""
+        detail = f"此时不自动播报；“朗读”音量 {round(settings.quiet_volume * 100)}%"
+        rows.append(PanelRow(f"安静时段：{settings.quiet_hours}{now}", detail, INFO))
+    device = {
+        True: PanelRow("声音设备：正常", tone=OK),
+        False: PanelRow(
+            "声音设备：不可用", "本机静音运行；请检查喇叭和声卡（kiosk diag sound）", BAD
+        ),
+        None: PanelRow("声音设备：尚未播放过", "点“试听”检查", INFO),
+    }[status.device_ok]
+    rows.append(device)
+    recorded = len(status.site_voices)
+    detail = "、".join(status.site_voices[:8]) + ("……" if recorded > 8 else "")
+    rows.append(
+        PanelRow(
+            f"站点录音：{recorded}条" if recorded else "站点录音：无（内置语音）", detail, INFO
+        )
+    )
+    if status.last_played:
+        rows.append(PanelRow("最近播放", "、".join(status.last_played), INFO))
+    return tuple(rows)
+
+
 def _age_text(seconds: float) -> str:
     if seconds < 90:
         return f"{int(seconds)}秒前"
@@ -403,6 +450,7 @@ class MaintenanceParts:
     diagnostics: Callable[[], dict] | None = None
     export_bundle: Callable[[Path], Path] | None = None
     load_catalogue: Callable[[], Any] | None = None
+    voice: Any = None  # kiosk.services.voice.VoiceService
     extra: dict = field(default_factory=dict)
 
 
@@ -746,6 +794,50 @@ class MaintenanceFacade:
             for e in reversed(entries)
         ]
         return Panel("audit", PAGES["audit"].label, tuple(rows))
+
+    def _page_sound(self, session) -> Panel:
+        voice = self.parts.voice
+        label = PAGES["sound"].label
+        if voice is None:
+            return Panel("sound", label, (PanelRow("语音提示未接入", tone=WARN),))
+        return Panel("sound", label, sound_rows(voice.status()), SOUND_ACTIONS, SOUND_NOTE)
+
+    def _do_sound_louder(self, session) -> ActionResult:
+        return self._set_volume(session, +VOLUME_STEP)
+
+    def _do_sound_quieter(self, session) -> ActionResult:
+        return self._set_volume(session, -VOLUME_STEP)
+
+    def _set_volume(self, session, step: float) -> ActionResult:
+        voice = self.parts.voice
+        if voice is None:
+            return ActionResult("语音提示未接入", BAD)
+        volume = round(max(0.0, min(1.0, voice.settings.volume + step)), 2)
+        session.authorize(Permission.ADJUST_SOUND, "sound.volume", {"percent": round(volume * 100)})
+        voice.set_volume(volume)
+        voice.read_aloud(("take_receipt",))  # hear the new loudness at once
+        return ActionResult(f"语音音量：{round(volume * 100)}%")
+
+    def _do_sound_mute(self, session) -> ActionResult:
+        voice = self.parts.voice
+        if voice is None:
+            return ActionResult("语音提示未接入", BAD)
+        muted = not voice.settings.muted
+        session.authorize(Permission.ADJUST_SOUND, "sound.mute", {"muted": muted})
+        voice.set_muted(muted)
+        return ActionResult("语音提示已关闭" if muted else "语音提示已打开", WARN if muted else OK)
+
+    def _do_sound_test(self, session) -> ActionResult:
+        voice = self.parts.voice
+        session.authorize(Permission.ADJUST_SOUND, "sound.test")
+        if voice is None:
+            return ActionResult("语音提示未接入", BAD)
+        if voice.settings.muted:
+            return ActionResult("语音提示已关闭，请先打开", WARN)
+        voice.read_aloud(("home",))
+        if voice.worker.device_ok is False:
+            return ActionResult("没有可用的声音设备，本机静音运行", BAD)
+        return ActionResult("正在播放欢迎语，请听喇叭是否有声音")
 
     def _page_system(self, session) -> Panel:
         rows = (

@@ -387,7 +387,7 @@ def work_order(body: WorkOrder, filing: Filing) -> Response:
         queue=True,
         result=f"请携带{materials}到柜面办理",
     )
-    person.phone = body.phone
+    person.phone = body.phone  # the counter calls the resident back on it (console detail page)
     return filing.answer(receipt_of(application, f"已预约，请携带{materials}到柜面，凭号办理"))
 
 

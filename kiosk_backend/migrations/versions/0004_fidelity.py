@@ -9,7 +9,7 @@
 - ``ledger_responders.business_line``: the line a desk answers ("" = every line).
 
 Revision ID: 0004
-Revises: 0003
+Revises: 0009 (re-chained onto main's head at merge)
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004"
-down_revision = "0003"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
