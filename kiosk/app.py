@@ -29,6 +29,8 @@ from kiosk.devices.sound import SdlMixer
 from kiosk.domain.catalogue import Catalogue, CatalogueError, ServiceItem, load_catalogue
 from kiosk.domain.clock import ServiceClock
 from kiosk.domain.idle import IdleState, IdleTimer
+from kiosk.domain.items import ItemDataError
+from kiosk.domain.items.procedure import load_published_catalogue
 from kiosk.domain.prompts import PromptTableError, ScreenSpeech
 from kiosk.logsetup import failure_summary
 from kiosk.paths import ShippedFilesMissing
@@ -156,8 +158,8 @@ def build_app(
         )
     LabelBase.register(DEFAULT_FONT, str(font))
     try:
-        catalogue = load_catalogue()
-    except CatalogueError as exc:
+        catalogue = load_published_catalogue()  # with each item's 办事程序
+    except (CatalogueError, ItemDataError) as exc:
         raise StartupError(f"事项目录错误 / catalogue error: {exc}", EXIT_CONFIG) from None
     bus = EventBus(dispatcher=UiDispatcher())
     session = SessionManager(publish=bus.publish)

@@ -25,6 +25,7 @@ from kiosk_backend.seed.places import REGION_CODE
 from kiosk_backend.server_keys import ServerKeys, load_server_keys
 from kiosk_backend.settings import DEMO_SERVICE_POINT, ServerSettings
 from kiosk_backend.staff.scheduler import Housekeeping
+from kiosk_backend.ticket_routing import answer_days_from
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +83,8 @@ def create_app(settings: ServerSettings, *, prepare: bool = True) -> FastAPI:
     )
     app.state.settings = settings
     app.state.identity_policy = policy
+    # 附件5 answer deadlines: a local rule (ValueError at start-up when malformed)
+    app.state.answer_days = answer_days_from(settings.answer_working_days)
     app.state.engine = engine
     app.state.sessions = sessions
     app.state.server_keys = keys

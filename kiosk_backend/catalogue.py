@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import functools
 
-from kiosk.domain.catalogue import Catalogue, ServiceItem, load_catalogue
+from kiosk.domain.catalogue import Catalogue, ServiceItem
+from kiosk.domain.items.procedure import load_published_catalogue
 
 QUEUE_LETTERS = {"我要找工作": "A", "我要学技能": "A", "我要办社保": "B", "我要办社保卡": "C"}
 
 
 @functools.lru_cache(maxsize=1)
 def platform_catalogue() -> Catalogue:
-    """The packaged catalogue (CatalogueError if the data file is broken)."""
-    return load_catalogue()
+    """The packaged catalogue with every item's procedure (CatalogueError / ItemDataError if
+    a data file is broken)."""
+    return load_published_catalogue()
 
 
 def item(no: int) -> ServiceItem:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from sqlalchemy.orm import Session
 
 from kiosk_backend.models import Kiosk
+from kiosk_backend.ticket_routing import Level
 
 
 def db_session(request: Request) -> Iterator[Session]:
@@ -30,3 +31,8 @@ def calling_kiosk(request: Request, session: Session) -> Kiosk | None:
 def local_today(request: Request) -> dt.date:
     """Today in the county's time zone."""
     return dt.datetime.now(ZoneInfo(request.app.state.settings.timezone)).date()
+
+
+def answer_days(request: Request) -> Mapping[Level, int]:
+    """Working days each level has to answer a ticket (the deployment's local rule)."""
+    return request.app.state.answer_days

@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -31,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from kiosk.domain.problems import ProblemCategory, common_problem, fault_label
 from kiosk.domain.workdays import WorkingCalendar
+from kiosk_backend import catalogue
 from kiosk_backend.db import make_engine, make_session_factory, migrate
 from kiosk_backend.errors import ApiError
 from kiosk_backend.ledger_models import LedgerEvent, LedgerTicket, Responder
@@ -71,6 +73,7 @@ class NewTicket:
     suggestion: str = ""
     contact_phone: str = ""
     occurred_at: dt.datetime | None = None
+    item_no: int | None = None  # the item a 问题反映 is about: its business line picks the desk
 
 
 # --- opening and routing ---------------------------------------------------------------------
@@ -85,6 +88,7 @@ def open_ticket(
     today: dt.date,
     calendar: WorkingCalendar | None = None,
     commit: bool = True,
+    answer_days: Mapping[Level, int] | None = None,
 ) -> tuple[LedgerTicket, bool]:
     """Record and route a ticket; return ``(ticket, created)``. A repeat (same client_ref, or a
     device fault already open for this kiosk) returns the existing ticket unchanged.
@@ -111,6 +115,8 @@ def open_ticket(
         contact_phone=new.contact_phone,
         reporter=new.reporter,
         occurred_at=new.occurred_at,
+        item_no=new.item_no,
+        business_line=catalogue.item(new.item_no).business_line if new.item_no else "",
         state=TicketState.SUBMITTED.value,
         level=first_level(new.category).value,
         assigned_on=today,
@@ -130,7 +136,9 @@ def open_ticket(
         return existing, False
     ticket.number = f"WT{today:%Y%m%d}{ticket.id:06d}"
     _event(session, ticket, "submitted", kiosk_id, now, text=new.reporter)
-    _assign(session, ticket, Level(ticket.level), today, now, calendar, from_level="")
+    _assign(
+        session, ticket, Level(ticket.level), today, now, calendar, from_level="", days=answer_days
+    )
     if commit:
         session.commit()
     else:
@@ -189,9 +197,10 @@ def _assign(
     from_level: str,
     reason: str = "",
     actor: str = SYSTEM_ACTOR,
+    days: Mapping[Level, int] | None = None,
 ) -> None:
-    holder = pick_responder(session, level, ticket.region_code)
-    due = answer_due(level, today, calendar)
+    holder = pick_responder(session, level, ticket.region_code, ticket.business_line)
+    due = answer_due(level, today, calendar, days)
     ticket.level = level.value
     ticket.assignee = holder.account if holder else ""
     ticket.assigned_on = today
@@ -204,15 +213,25 @@ def _assign(
     _event(session, ticket, action, actor, now, from_level=from_level, to_level=level, text=text)
 
 
-def pick_responder(session: Session, level: Level, region_code: str) -> Responder | None:
-    """The enabled desk of *level* whose region prefix covers *region_code* most specifically."""
+def pick_responder(
+    session: Session, level: Level, region_code: str, business_line: str = ""
+) -> Responder | None:
+    """The enabled desk of *level* whose region prefix covers *region_code* most specifically;
+    among those, the one designated for *business_line* (附件5 指定业务骨干), else one for every
+    line, else any (see kiosk_backend.ticket_routing)."""
     desks = session.scalars(
         select(Responder).where(Responder.level == level.value, Responder.enabled.is_(True))
     ).all()
     covering = [d for d in desks if region_code.startswith(d.region_prefix)]
     if not covering:
         return None
-    return sorted(covering, key=lambda d: (-len(d.region_prefix), d.account))[0]
+
+    def fit(desk: Responder) -> int:
+        if business_line and desk.business_line == business_line:
+            return 0
+        return 1 if not desk.business_line else 2
+
+    return sorted(covering, key=lambda d: (-len(d.region_prefix), fit(d), d.account))[0]
 
 
 # --- the kiosk closing its own tickets ---------------------------------------------------------
@@ -324,6 +343,7 @@ def escalate_ticket(
     now: dt.datetime,
     today: dt.date,
     calendar: WorkingCalendar | None = None,
+    answer_days: Mapping[Level, int] | None = None,
 ) -> LedgerTicket:
     """Hand the ticket to the next level (409 ``cannot_escalate`` at the province)."""
     ticket = held_ticket(session, responder, ticket_id)
@@ -348,6 +368,7 @@ def escalate_ticket(
         from_level=ticket.level,
         reason=reason,
         actor=responder.account,
+        days=answer_days,
     )
     session.commit()
     return ticket
@@ -478,8 +499,12 @@ def upsert_responder(
     region_prefix: str,
     secret_hex: str,
     keys: ServerKeys,
+    business_line: str = "",
 ) -> Responder:
     """Create or update a responder desk and its signing credentials (caller commits).
+
+    *business_line*: the line this desk's 指定业务骨干 answers (``kiosk.domain.catalogue``
+    BUSINESS_LINES: employment / social_insurance / card), "" for every line.
 
     The desk signs requests exactly like a kiosk (X-Kiosk-Id = *account*), so it is also stored
     in ``kiosks`` with *secret_hex* (sealed with *keys*) and kind ``desk`` (kiosk endpoints
@@ -505,6 +530,7 @@ def upsert_responder(
     responder.role = role
     responder.level = level.value
     responder.region_prefix = region_prefix
+    responder.business_line = business_line
     responder.enabled = True
     return responder
 
@@ -519,6 +545,7 @@ def add_responder(
     region_prefix: str,
     secret_hex: str,
     key_file: str | os.PathLike[str] | None = None,
+    business_line: str = "",
 ) -> None:
     """Provision a responder desk in the database at *db_url* (migrating it first); *key_file*
     names the server key ring as for :func:`kiosk_backend.server_keys.load_server_keys`."""
@@ -536,6 +563,7 @@ def add_responder(
                 region_prefix=region_prefix,
                 secret_hex=secret_hex,
                 keys=keys,
+                business_line=business_line,
             )
             session.commit()
     finally:

@@ -28,6 +28,7 @@ import sys
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from kiosk.domain.catalogue import BUSINESS_LINES
 from kiosk_backend import ledger, progression
 from kiosk_backend.db import make_engine, make_session_factory, migrate
 from kiosk_backend.errors import ApiError
@@ -82,6 +83,12 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("--name", required=True)
     add.add_argument("--role", default="")
     add.add_argument("--secret-file", required=True, type=Path)
+    add.add_argument(
+        "--business-line",
+        default="",
+        choices=["", *BUSINESS_LINES],
+        help="附件5 指定业务骨干: the line this desk answers ('' = every line)",
+    )
     listing = command("tickets", "tickets this desk's level holds (open ones by default)")
     listing.add_argument("--all", action="store_true", help="include closed tickets")
     answer = command("answer", "answer a ticket: result and 反馈时限")
@@ -117,6 +124,7 @@ def _add_responder(args, out) -> int:
         role=args.role,
         level=args.level,
         region_prefix=args.region,
+        business_line=args.business_line,
         secret_hex=secret_hex,
         key_file=args.key_file,
     )

@@ -63,6 +63,8 @@ class LedgerTicket(Base):
     contact_phone: Mapped[str] = mapped_column(String(20), default="")
     reporter: Mapped[str] = mapped_column(String(20))  # kiosk / resident / operator
     occurred_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+    item_no: Mapped[int | None] = mapped_column(Integer)  # the item a 问题反映 is about
+    business_line: Mapped[str] = mapped_column(String(20), default="")  # of item_no
     state: Mapped[str] = mapped_column(String(20))
     level: Mapped[str] = mapped_column(String(20))
     assignee: Mapped[str] = mapped_column(String(64), default="")
@@ -104,4 +106,6 @@ class Responder(Base):
     level: Mapped[str] = mapped_column(String(20))
     # Region codes this desk covers by prefix ("140431" a county, "1404" a city, "" all).
     region_prefix: Mapped[str] = mapped_column(String(12), default="")
+    # 附件5 指定业务骨干: the business line this desk answers ("" = every line)
+    business_line: Mapped[str] = mapped_column(String(20), default="")
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -174,6 +174,13 @@ class Person(Base):
     resident_supplementary_enrolled: Mapped[bool] = mapped_column(Boolean, default=False)
     receiving_resident_basic: Mapped[bool] = mapped_column(Boolean, default=False)
     receiving_resident_supplementary: Mapped[bool] = mapped_column(Boolean, default=False)
+    # which statutory retirement age applies to a woman: worker (原50) / cadre (原55) / "" unknown
+    job_category: Mapped[str] = mapped_column(String(10), default="")
+    last_employer: Mapped[str] = mapped_column(String(100), default="")  # item 11
+    # item 10 灵活就业登记, written when it completes
+    flexible_employment_type: Mapped[str] = mapped_column(String(20), default="")
+    flexible_employment_since: Mapped[dt.date | None] = mapped_column(Date)
+    industry: Mapped[str] = mapped_column(String(40), default="")
     essc_qr: Mapped[str | None] = mapped_column(String(200), unique=True)
 
 
@@ -355,6 +362,7 @@ class Contribution(Base):
     scheme: Mapped[str] = mapped_column(String(30))
     period: Mapped[str] = mapped_column(String(7))  # YYYY-MM or YYYY
     contribution_type: Mapped[str] = mapped_column(String(20), default="normal")
+    grade: Mapped[str] = mapped_column(String(20), default="")  # 缴费档次 (resident pension)
     base: Mapped[float | None] = mapped_column(Numeric(12, 2))
     amount: Mapped[float] = mapped_column(Numeric(12, 2))
     subsidy: Mapped[float] = mapped_column(Numeric(12, 2), default=0)

@@ -67,6 +67,8 @@ def resident_contribution_years(session: Session, person_id: int) -> int:
 def facts_of(session: Session, person: Person) -> PersonFacts:
     return PersonFacts(
         birth_date=person.birth_date,
+        sex=person.gender,
+        job_category=person.job_category or "",
         is_student=person.is_student,
         employment_status=person.employment_status,
         enterprise_pension_status=person.enterprise_pension_status,

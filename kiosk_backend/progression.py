@@ -57,13 +57,24 @@ class ReasonRequired(TransitionRefused):
 
 def apply_completion(session: Session, application: Application) -> None:
     """What an application changes in the person's record once it is 已办结: a completed
-    失业登记 (11) makes the person registered unemployed, a completed 失业保险金申领 (23) makes
-    them a benefit receiver (so the rules see it, e.g. item 23 after item 11)."""
+    灵活就业登记 (10) records the person as flexibly employed (form, since when, industry); a
+    completed 失业登记 (11) makes them registered unemployed with their last employer; a
+    completed 失业保险金申领 (23) makes them a benefit receiver (so the rules see it, e.g. item
+    23 after item 11)."""
     person = session.get(Person, application.person_id)
     if person is None:
         return
-    if application.item_no == 11:
+    details = application.details or {}
+    if application.item_no == 10:
+        person.employment_status = "flexible"
+        person.flexible_employment_type = str(details.get("employment_type") or "")
+        started = details.get("started_on")
+        person.flexible_employment_since = dt.date.fromisoformat(started) if started else None
+        person.industry = str(details.get("industry") or "")
+    elif application.item_no == 11:
         person.registered_unemployed = True
+        if details.get("last_employer"):
+            person.last_employer = str(details["last_employer"])
     elif application.item_no == 23:
         person.receiving_ui_benefit = True
 

@@ -2,6 +2,8 @@
 
 Each rule returns the list of :class:`Condition` with met/missing, so the kiosk can show them
 before the form (eligibility endpoint) and the server can refuse a submission that misses one.
+Conditions beyond the seed's own words, and where they come from, are listed in
+:mod:`kiosk.domain.local_rules`; ages come from :mod:`kiosk.domain.retirement`.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from kiosk.domain import retirement
 from kiosk.domain.identity import age_on
 
 
@@ -18,6 +21,8 @@ class PersonFacts:
     """What the rules need to know about a person (no names or numbers)."""
 
     birth_date: dt.date
+    sex: str  # male / female
+    job_category: str  # worker / cadre / "" (which statutory retirement age a woman has)
     is_student: bool
     employment_status: str
     enterprise_pension_status: str  # none / active / suspended / receiving
@@ -74,12 +79,14 @@ def resident_supplementary_enrolment(f: PersonFacts, today: dt.date) -> list[Con
 
 
 def resident_basic_claim(f: PersonFacts, today: dt.date) -> list[Condition]:
-    """Item 34: enrolled, age ≥ 60, ≥ 15 contribution years, no other basic pension."""
+    """Item 34: enrolled, age ≥ 60 (the resident pension's age, not changed by the 2025
+    retirement reform), ≥ 15 contribution years, no other basic pension."""
     age = _age(f, today)
     years = f.resident_contribution_years
+    claim = retirement.retirement_age(None, None, f.birth_date, retirement.Scheme.RESIDENT)
     return [
         Condition("resident_enrolled", "已参加城乡居民基本养老保险", f.resident_basic_enrolled),
-        Condition("age_60", "年满60周岁", age >= 60, f"现年{age}岁"),
+        Condition("age_60", f"年满{claim.years}周岁", claim.reached(today), f"现年{age}岁"),
         Condition("years_15", "累计缴费满15年", years >= 15, f"已缴费{years}年"),
         Condition(
             "no_other_pension", "未领取其他基本养老保险待遇", not f.receiving_enterprise_pension
@@ -120,24 +127,37 @@ def unemployment_benefit(f: PersonFacts, today: dt.date) -> list[Condition]:
         Condition("registered", "已办理失业登记", f.registered_unemployed),
         Condition("seeking", "有求职要求", f.seeking_work),
         Condition("not_receiving", "未在领取失业保险金", not f.receiving_ui_benefit),
+        under_retirement_age(f, today),
     ]
 
 
 def skill_subsidy(f: PersonFacts, today: dt.date) -> list[Condition]:
-    """Item 22: an insured employee of an enterprise, or receiving unemployment benefit."""
-    insured = f.enterprise_pension_status == "active" or f.receiving_ui_benefit
+    """Item 22: an insured employee of an enterprise (in work and in unemployment insurance,
+    the proxy of kiosk.domain.local_rules), or receiving unemployment benefit."""
+    employed_insured = f.employment_status == "employed" and f.ui_insured_months > 0
+    insured = employed_insured or f.receiving_ui_benefit
     return [
         Condition("insured_or_ui", "企业在职参保职工或领取失业保险金期间的失业人员", insured),
     ]
 
 
+def under_retirement_age(f: PersonFacts, today: dt.date) -> Condition:
+    """Below the statutory retirement age (kiosk.domain.retirement). A woman whose job category
+    is not on record, between her two possible ages, is let through with the reason said: the
+    county checks her category when it reviews the application."""
+    reached = retirement.has_reached(f.sex, f.job_category, f.birth_date, today)
+    detail = f"现年{_age(f, today)}岁，" + retirement.describe(f.sex, f.job_category, f.birth_date)
+    if reached is None:
+        detail += "（岗位类别未登记，以经办机构核定为准）"
+    return Condition("under_retirement_age", "未达到法定退休年龄", reached is not True, detail)
+
+
 def working_age(f: PersonFacts, today: dt.date) -> list[Condition]:
-    """Items 10/11: of working age and not a student."""
+    """Items 10/11: of working age (16 to the statutory retirement age)."""
     age = _age(f, today)
     return [
         Condition("age_16", "年满16周岁", age >= 16, f"现年{age}岁"),
-        Condition("under_60", "未达到法定退休年龄", age < 60, f"现年{age}岁"),
-        Condition("not_student", "不是在校学生", not f.is_student),
+        under_retirement_age(f, today),
     ]
 
 

@@ -152,3 +152,6 @@ class Receipt(BaseModel):
         "",
         description="进度查询校验码：凭证二维码的进度链接带上它才能打开（平台生成，防止遍历编号）",
     )
+    duplicate: bool = Field(
+        False, description="true: 该事项已有未办结的预约，这是原预约的凭证，没有重复受理"
+    )

@@ -43,6 +43,9 @@ class ServerSettings:
     how late an outbox may still file a submission; person_limit distinct persons a kiosk may
     identify per person_limit_window_seconds. e-SSC (:mod:`kiosk_backend.essc_codes`): after
     essc_failure_limit failed verifications in essc_failure_window_seconds a kiosk gets 429.
+    answer_working_days: the local rule of 附件5 answer deadlines,
+    ``"county=3,city=5,province=10"`` (today's values when empty; see
+    kiosk_backend.ticket_routing.answer_days_from).
     """
 
     db_url: str = "sqlite:///kiosk-backend.sqlite3"
@@ -68,3 +71,4 @@ class ServerSettings:
     person_limit_window_seconds: int = 3600
     essc_failure_limit: int = 10
     essc_failure_window_seconds: int = 600
+    answer_working_days: str = ""

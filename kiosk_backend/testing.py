@@ -204,6 +204,7 @@ class RunningBackend:
     secret_hex: str
     db_url: str
     key_file: str
+    _desks: dict[str, SignedClient] = dataclasses.field(default_factory=dict)
 
     @property
     def url(self) -> str:
@@ -216,6 +217,30 @@ class RunningBackend:
         """A fresh e-SSC code: for a demo label (``ESSC-DEMO-RESIDENT-04``), or ``person=`` an
         ID number / ``operator=`` an account (see :func:`kiosk_backend.essc_codes.mint_for`)."""
         return self.client.essc_code(demo_label, **who)
+
+    def desk_client(self, desk: Any) -> SignedClient:
+        """A client signing as responder desk *desk* (a ``seed.desks.DemoDesk`` or alike),
+        re-keyed once per server (the administrator's step; the demo secrets are held by
+        nobody)."""
+        from kiosk_backend.ledger import add_responder
+        from kiosk_backend.provision import new_secret_hex
+
+        cached = self._desks.get(desk.account)
+        if cached is None:
+            secret = new_secret_hex()
+            add_responder(
+                self.db_url,
+                desk.account,
+                name=desk.name,
+                role=desk.role,
+                level=desk.level,
+                region_prefix=desk.region_prefix,
+                secret_hex=secret,
+                business_line=getattr(desk, "business_line", ""),
+                key_file=self.key_file,
+            )
+            cached = self._desks[desk.account] = self.client_for(desk.account, secret)
+        return cached
 
 
 @contextlib.contextmanager

@@ -6,14 +6,21 @@
 - Device faults raised by kiosks are not in 附件5; they go to the county 人社部门, which manages the
   service points and their vendors, and escalate the same way.
 
-Response times are not set by the seed; the defaults below (working days to give an answer) are the
-county's to change. An answer itself carries its own deadline (反馈时限) for the promised result.
+Response times are not set by the seed: the working days each level has to answer are local
+rules with today's values as defaults (county 3, city 5, province 10), set per deployment
+(``ServerSettings.answer_working_days``, ``kiosk backend serve --answer-days``) and published with
+the 责任清单. An answer itself carries its own deadline (反馈时限) for the promised result.
+
+Within a level, a 问题反映 about an item goes to the desk designated for that item's business
+line (附件5: 县人社部门根据业务分类由指定业务骨干反馈): a desk of exactly that line first, else a
+desk of every line (business_line ""), else any desk of the level, so nothing is left unheld.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from kiosk.domain.workdays import DueDate, WorkingCalendar, due_date
@@ -31,8 +38,25 @@ LEVEL_LABELS = {
     Level.PROVINCE: "省工作专班",
 }
 
-# Working days a level has to answer a ticket assigned to it.
+# Working days a level has to answer a ticket assigned to it: the defaults of a local rule.
 ANSWER_WORKING_DAYS = {Level.COUNTY: 3, Level.CITY: 5, Level.PROVINCE: 10}
+
+
+def answer_days_from(text: str) -> dict[Level, int]:
+    """``"county=3,city=5,province=10"`` (any subset; the rest keep their default) → days per
+    level. Raises ValueError naming the part that is wrong."""
+    days = dict(ANSWER_WORKING_DAYS)
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        name, _, value = part.partition("=")
+        try:
+            level, number = Level(name.strip()), int(value)
+        except ValueError:
+            raise ValueError(f"expected county=N, city=N or province=N, got {part!r}") from None
+        if not 1 <= number <= 60:
+            raise ValueError(f"{part!r}: between 1 and 60 working days")
+        days[level] = number
+    return days
+
 
 _FIRST_LEVEL = {
     "system": Level.PROVINCE,
@@ -102,11 +126,15 @@ def check_can_escalate(state: TicketState, level: Level) -> Level:
 
 
 def answer_due(
-    level: Level, assigned_on: dt.date, calendar: WorkingCalendar | None = None
+    level: Level,
+    assigned_on: dt.date,
+    calendar: WorkingCalendar | None = None,
+    days: Mapping[Level, int] | None = None,
 ) -> DueDate:
     """The date by which *level* must answer a ticket it received on *assigned_on* (working days
-    per :data:`ANSWER_WORKING_DAYS`, counted by :func:`kiosk.domain.workdays.due_date`)."""
-    return due_date(assigned_on, ANSWER_WORKING_DAYS[level], calendar)
+    per *days*, default :data:`ANSWER_WORKING_DAYS`, counted by
+    :func:`kiosk.domain.workdays.due_date`)."""
+    return due_date(assigned_on, (days or ANSWER_WORKING_DAYS)[level], calendar)
 
 
 @dataclass(frozen=True)

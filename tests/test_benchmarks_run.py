@@ -120,3 +120,10 @@ def test_sscard_benchmark_times_the_psam_authentication_of_every_read():
     assert result["without_authentication"]["read_failures"] == []
     assert result["with_psam"]["cards"] == ["gen1", "gen2", "gen3"]
     assert result["authentication"]["median_s"] > 0  # the PSAM really ran
+
+
+def test_records_benchmark_times_totals_that_match_the_hand_sum():
+    result = run_benchmark("backend_records", "--persons", "20", "--months", "24", "--repeats", "2")
+    assert result["total_matches_hand_sum"] is True
+    assert result["long_history_months"] == 480 and result["pages"] == 20
+    assert result["first_page"]["p50_ms"] > 0

@@ -102,7 +102,7 @@ def test_item_21_keeps_the_on_site_form(catalogue):
 
 
 def test_anonymous_items_are_public_information_only(catalogue):
-    assert [i.no for i in catalogue.items if i.anonymous] == [3, 6, 9, 12, 14, 15]
+    assert [i.no for i in catalogue.items if i.anonymous] == [3, 6, 12, 14, 15]
     assert all(i.kiosk_runs for i in catalogue.items if i.anonymous)
 
 
@@ -158,6 +158,7 @@ GOOD_ITEM = {
     "conditions": "需本人携带身份证或社保卡",
     "time_limit_text": "即时办结",
     "time_limit_days": 0,
+    "basis": ["《中华人民共和国就业促进法》"],
 }
 
 
@@ -220,6 +221,12 @@ def test_a_minimal_good_file_loads(tmp_path):
         ({"time_limit_text": "0个工作日"}, "time_limit_text", "neither"),
         ({"conditions": "需本人携带护照"}, "conditions", "no known document"),
         ({"conditions": "无"}, "conditions", "no known document"),
+        ({"basis": None}, "basis", "missing"),
+        ({"basis": []}, "basis", "non-empty list"),
+        ({"basis": ["  "]}, "basis", "non-empty list"),
+        ({"procedure": ["核验身份"]}, "procedure", "generated from its definition"),
+        ({"channels": ["柜面"]}, "procedure", "missing"),  # a counter item writes its steps
+        ({"channels": ["柜面"], "procedure": ["到柜台", 3]}, "procedure", "non-empty list"),
     ],
 )
 def test_malformed_item_names_file_item_and_field(tmp_path, changes, field, words):
@@ -323,3 +330,27 @@ def test_packaged_file_is_plain_data():
     document = tomllib.loads(default_catalogue_path().read_text(encoding="utf-8"))
     assert list(document) == ["item"]
     assert len(document["item"]) == 40
+
+
+def test_every_item_publishes_its_basis_and_procedure():
+    """附件4 line 12 (办事程序公开、办事依据公开): all 40 items, counter items' steps written,
+    kiosk items' steps generated from the definitions that run them."""
+    from kiosk.domain.items.procedure import ANONYMOUS, IDENTIFY, load_published_catalogue
+
+    published = load_published_catalogue()
+    for item in published.items:
+        assert item.basis[-1] == "沁源县就业社保服务事项清单（40项）", item.no
+        assert len(item.procedure) >= 3, item.no
+        assert "《" in "".join(item.basis) or item.no in (15, 38, 39, 40), item.no
+        if item.kiosk_runs:
+            assert item.procedure[0] == (ANONYMOUS if item.anonymous else IDENTIFY)
+        if not item.is_instant:
+            assert any(item.time_limit_text in step for step in item.procedure), item.no
+    assert published.item(23).basis[:2] == (
+        "《中华人民共和国社会保险法》第四十五条",
+        "《失业保险条例》第十四条",
+    )
+    assert "人社部发〔2017〕40号" in published.item(22).basis[0]
+    assert published.item(8).procedure[1] == "须先办理“招聘零工登记”（可在本机办理）"
+    assert "查看当前月待遇项目组成明细" in published.item(26).procedure
+    assert "临时挂失" in published.item(40).procedure[0]

@@ -35,6 +35,7 @@ def test_json_lists_40_items_22_run_by_the_kiosk():
         assert {"no", "category", "name", "channels", "time_limit_days", "kiosk_runs"} <= set(item)
         assert isinstance(item["kiosk_runs"], bool)
         assert isinstance(item["time_limit_days"], int)
+        assert item["basis"] and item["procedure"]  # 办事依据, 办事程序 (附件4 line 12)
         if item["time_limit_text"] == "即时办结":
             assert item["time_limit_days"] == 0
     by_no = {item["no"]: item for item in items}
@@ -61,7 +62,7 @@ def test_malformed_file_exits_2_naming_file_item_and_field(tmp_path):
     bad.write_text(
         '[[item]]\nno = 7\ncategory = "我要找工作"\nname = "招聘零工登记"\ncontent = "x"\n'
         'channels = ["柜面", "自助机"]\ntargets = "x"\nconditions = "需本人携带身份证或社保卡"\n'
-        'time_limit_text = "即时办结"\ntime_limit_days = 3\n',
+        'time_limit_text = "即时办结"\ntime_limit_days = 3\nbasis = ["《就业促进法》"]\n',
         encoding="utf-8",
     )
     result = run_kiosk("catalog", "--json", "--file", str(bad))

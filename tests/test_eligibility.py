@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pytest
@@ -22,6 +23,7 @@ def test_unemployment_benefit_lists_each_condition_met_or_missing():
     missing conditions are named, and the verdict is not eligible."""
     facts = e.Facts(
         birth_date=born(41),
+        sex="男",
         ui_insured_months=8,
         separation_reason="voluntary",
         registered_unemployed=True,
@@ -35,6 +37,7 @@ def test_unemployment_benefit_lists_each_condition_met_or_missing():
         ("registered", True),
         ("seeking", True),
         ("not_receiving", True),
+        ("under_retirement_age", True),
     ]
     assert result.conditions[0].detail == "已缴费8个月"
     assert result.eligible is False
@@ -57,25 +60,48 @@ def test_age_sixteen_is_reached_on_the_birthday_and_not_a_day_before(offset):
     assert result.conditions[0].detail == f"现年{e.age_on(birth, TODAY)}岁"
 
 
-def test_registration_items_know_age_from_the_card_but_not_student_status():
-    result = e.assess(11, e.Facts(birth_date=born(30)), TODAY)
+def test_registration_items_know_working_age_from_the_card():
+    result = e.assess(11, e.Facts(birth_date=born(30), sex="男"), TODAY)
     assert [(c.key, c.met) for c in result.conditions] == [
         ("age_16", True),
-        ("under_60", True),
-        ("not_student", None),
+        ("under_retirement_age", True),
     ]
-    too_old = e.assess(10, e.Facts(birth_date=born(60), is_student=False), TODAY)
-    assert too_old.eligible is False and [c.key for c in too_old.missing] == ["under_60"]
+    assert result.conditions[1].detail == "现年30岁，法定退休年龄63周岁，2059年11月达到"
+    # 60 and one day: under the reformed age (60 years 6 months for a man born in Nov 1966)
+    sixty = e.assess(10, e.Facts(birth_date=born(60, -1), sex="男"), TODAY)
+    assert sixty.eligible is True
+    too_old = e.assess(10, e.Facts(birth_date=dt.date(1965, 6, 15), sex="男"), TODAY)
+    assert too_old.eligible is False
+    assert [c.key for c in too_old.missing] == ["under_retirement_age"]
+
+
+def test_a_womans_retirement_age_is_pending_offline_between_her_two_ages():
+    """The card tells sex and birth, not whether a woman's original age was 50 or 55."""
+    facts = e.Facts(birth_date=dt.date(1974, 6, 15), sex="女")  # 52: past 50, before 56
+    condition = e.assess(10, facts, TODAY).conditions[1]
+    assert condition.met is None and condition.status_text == "待核验"
+    assert "女工人50周岁" in condition.detail and "女干部56周岁2个月" in condition.detail
+    cadre = e.assess(10, dataclasses.replace(facts, job_category="cadre"), TODAY)
+    assert cadre.eligible is True
+    worker = e.assess(10, dataclasses.replace(facts, job_category="worker"), TODAY)
+    assert worker.eligible is False
+    unknown_sex = e.assess(10, e.Facts(birth_date=born(40)), TODAY).conditions[1]
+    assert unknown_sex.met is None
 
 
 def test_skill_subsidy_explains_the_certificate_condition_checked_on_the_form():
-    insured = e.assess(22, e.Facts(born(30), enterprise_pension_status="active"), TODAY)
-    assert insured.conditions[0].met is True
-    assert insured.conditions[1].key == "certificate_12m"
-    assert insured.conditions[1].detail == e.FORM_DETAIL
-    on_benefit = e.Facts(born(30), enterprise_pension_status="none", receiving_ui_benefit=True)
+    insured = e.Facts(born(30), employment_status="employed", ui_insured_months=14)
+    assessed = e.assess(22, insured, TODAY)
+    assert assessed.conditions[0].met is True
+    assert assessed.conditions[1].key == "certificate_12m"
+    assert assessed.conditions[1].detail == e.FORM_DETAIL
+    on_benefit = e.Facts(
+        born(30), employment_status="unemployed", ui_insured_months=30, receiving_ui_benefit=True
+    )
     assert e.assess(22, on_benefit, TODAY).conditions[0].met is True
-    neither = e.Facts(born(30), enterprise_pension_status="none", receiving_ui_benefit=False)
+    neither = e.Facts(
+        born(30), employment_status="employed", ui_insured_months=0, receiving_ui_benefit=False
+    )
     assert e.assess(22, neither, TODAY).eligible is False
 
 

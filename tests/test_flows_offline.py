@@ -56,7 +56,9 @@ def test_offline_submissions_are_saved_receipted_and_delivered_when_back(offline
         rig.flows.identify(QrScanned("ESSC-DEMO-RESIDENT-05"))  # e-SSC needs the platform
     rig.flows.start_session(card_holder("高建平", 36, 311))  # a card works offline
     assessment = rig.flows.eligibility(10)
-    assert assessment.source == "kiosk" and assessment.eligible is None  # age known, rest 待核验
+    # offline the kiosk's own rules: the card tells age and sex, all item 10 asks of him
+    assert assessment.source == "kiosk" and assessment.eligible is True
+    assert [c.key for c in assessment.conditions] == ["age_16", "under_retirement_age"]
     form = rig.flows.form(1)
     assert next(f for f in form.fields if f.definition.key == "towns").options == ()
     saved = rig.flows.submit(
@@ -68,7 +70,7 @@ def test_offline_submissions_are_saved_receipted_and_delivered_when_back(offline
     assert saved.reference == saved.local_ref and saved.receipt.reference == saved.local_ref
     assert saved.due.estimated and saved.receipt.due_estimated
     assert saved.due.date > county_today() and saved.printed
-    order = rig.flows.work_order(24, {})  # the phone typed above is not asked again
+    order = rig.flows.work_order(24, {"reason": "失踪或生存状态不明"})  # the phone: not asked again
     assert order.accepted and not order.delivered and order.queue_number == ""
     assert "柜台" in order.message and order.receipt.status_text == STATUS_SAVED_OFFLINE
     mine = rig.flows.my_applications()
@@ -118,7 +120,7 @@ def test_a_printer_without_paper_gives_the_receipt_on_screen(online_rig):
     rig.flows.start_session(QrScanned(rig.essc_code(RESIDENT_EMPLOYED)))
     rig.printer_sim.set_paper("end")
     try:
-        result = rig.flows.work_order(24, {"phone": "13812345678"})
+        result = rig.flows.work_order(24, {"phone": "13812345678", "reason": "死亡"})
     finally:
         rig.printer_sim.set_paper("ok")
     assert result.accepted and result.delivered and result.status_text == STATUS_ACCEPTED
@@ -135,7 +137,7 @@ def test_session_end_leaves_no_trace_of_the_person(online_rig):
     resident = rig.flows.start_session(QrScanned(rig.essc_code(RESIDENT_EMPLOYED)))
     rig.flows.records(25)
     rig.flows.eligibility(22)
-    result = rig.flows.work_order(24, {"phone": "13812345678"})
+    result = rig.flows.work_order(24, {"phone": "13812345678", "reason": "死亡"})
     assert result.receipt.agent == agent.masked
     session = rig.session.current
     refs = [weakref.ref(resident), weakref.ref(agent), weakref.ref(rig.session.resident)]

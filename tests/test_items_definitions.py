@@ -40,7 +40,7 @@ def test_all_22_self_service_items_are_defined_with_the_issues_patterns(definiti
 
 def test_anonymous_items_are_exactly_the_catalogues_and_send_no_identity(definitions):
     anonymous = {d.no for d in definitions.items.values() if not d.needs_identity}
-    assert anonymous == {3, 6, 9, 12, 14, 15}
+    assert anonymous == {3, 6, 12, 14, 15}  # 9 shows other residents: identified
     for no in anonymous:
         assert definitions.item(no).identity_body == ()
 
@@ -134,6 +134,15 @@ def test_a_missing_item_or_unreadable_file_is_refused(tmp_path):
 PAYMENTS = {
     "receiving": True,
     "message": "有1笔发放失败",
+    "years": [2026, 2025, 2012],
+    "page": 1, "page_size": 3, "total": 170,
+    "totals": {"paid_amount": "250000.50", "paid_count": 168, "failed_count": 2,
+               "pending_count": 0},
+    "failed_count": 2,
+    "current_month": {"period": "2026-10", "amount": "1500.00", "status": "paid",
+                      "status_label": "已发放",
+                      "components": [{"name": "基础养老金", "amount": "1000.00"},
+                                     {"name": "个人账户养老金", "amount": "500.00"}]},
     "payments": [
         {"period": "2026-10", "amount": "1500.00", "status": "paid", "status_label": "已发放",
          "failure_reason": "", "paid_on": "2026-10-15"},
@@ -145,19 +154,44 @@ PAYMENTS = {
 }  # fmt: skip
 
 
-def test_records_view_filters_by_year_and_totals_only_the_rows_shown(definitions):
+def test_records_view_shows_the_platforms_totals_never_a_sum_of_the_page(definitions):
+    """GIVEN one page of 3 rows out of 170 WHEN it is shaped for the screen THEN the totals,
+    years and failure count are the platform's over the whole history, not the page's."""
     definition = definitions.item(26)
-    everything = records_view(definition, PAYMENTS)
-    assert everything.years == (2026, 2025)
-    assert [t.text for t in everything.totals] == ["2,950.50元", "1笔"]
-    assert everything.failed_count == 1
-    failed = [r for r in everything.rows if r.failed]
+    view = records_view(definition, PAYMENTS)
+    assert view.years == (2026, 2025, 2012)
+    assert [t.text for t in view.totals] == ["250,000.50元", "2笔"]
+    assert view.failed_count == 2
+    assert (view.page, view.pages, view.total, view.has_next) == (1, 57, 170, True)
+    failed = [r for r in view.rows if r.failed]
     assert failed[0].failure_reason == "银行账户被冻结"
-    only_2025 = records_view(definition, PAYMENTS, 2025)
-    assert [r.title for r in only_2025.rows] == ["2025-12"]
-    assert [t.text for t in only_2025.totals] == ["1,450.50元", "0笔"]
-    assert records_view(definition, PAYMENTS, 2019).rows == ()
-    assert everything.message == "有1笔发放失败"
+    assert view.message == "有1笔发放失败"
+    assert view.breakdown is not None
+    assert view.breakdown.label == "当前月待遇项目组成明细"
+    assert view.breakdown.title == "2026年10月待遇 1,500.00元（已发放）"
+    assert [(c.label, c.text) for c in view.breakdown.cells] == [
+        ("基础养老金", "1,000.00元"),
+        ("个人账户养老金", "500.00元"),
+    ]
+
+
+def test_records_view_without_platform_totals_says_so_instead_of_summing(definitions):
+    answer = {key: value for key, value in PAYMENTS.items() if key not in ("totals", "years")}
+    view = records_view(definitions.item(26), answer)
+    assert [t.text for t in view.totals] == ["—", "—"]
+    assert view.years == (2026, 2025)  # an older platform: the years of the rows at hand
+    assert records_view(definitions.item(27), answer).breakdown is None  # 27 shows no items
+
+
+def test_a_zero_total_marked_hide_zero_is_left_out(definitions):
+    answer = {"contributions": [], "totals": {"periods": 12, "amount": "4800.00", "uncredited": 0}}
+    view = records_view(definitions.item(25), answer, 2015)
+    assert [(t.label, t.text) for t in view.totals] == [
+        ("缴费月数", "12个月"),
+        ("已到账缴费合计", "4,800.00元"),
+    ]
+    answer["totals"]["uncredited"] = 1
+    assert records_view(definitions.item(25), answer).totals[-1].text == "1笔"
 
 
 @given(
@@ -169,19 +203,21 @@ def test_records_view_filters_by_year_and_totals_only_the_rows_shown(definitions
             st.sampled_from(["paid", "failed", "pending"]),
         ),
         max_size=30,
-    )
+    ),
+    st.decimals(min_value=0, max_value=10**9, places=2, allow_nan=False),
+    st.integers(0, 10_000),
 )
-def test_year_totals_add_up_to_the_overall_total(rows):
+def test_totals_shown_are_the_platforms_whatever_the_rows(rows, paid, failed):
     definition = load_definitions().item(27)
     answer = {
         "payments": [
             {"period": f"{y}-{m:02d}", "amount": str(a), "status": s} for y, m, a, s in rows
-        ]
+        ],
+        "totals": {"paid_amount": str(paid), "failed_count": failed},
     }
-    overall = records_view(definition, answer)
-    paid = sum((a for _, _, a, s in rows if s == "paid"), Decimal("0"))
-    assert overall.totals[0].text == f"{paid.quantize(Decimal('0.01')):,}元"
-    assert sum(len(records_view(definition, answer, y).rows) for y in overall.years) == len(rows)
+    view = records_view(definition, answer)
+    assert [t.text for t in view.totals] == [f"{paid.quantize(Decimal('0.01')):,}元", f"{failed}笔"]
+    assert len(view.rows) == len(rows)
 
 
 def test_list_pages_from_server_and_client_paging(definitions):

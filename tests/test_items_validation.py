@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 import pytest
@@ -10,10 +11,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from kiosk.domain.validation import (
+    CODE_PATTERN,
     FieldInvalid,
     Rule,
     validate_all,
     validate_amount,
+    validate_code,
     validate_date,
     validate_digits,
     validate_phone,
@@ -197,3 +200,23 @@ def test_no_kind_crashes_on_arbitrary_input(raw):
             validate_value(rule, raw, TODAY)
         except FieldInvalid as exc:
             assert exc.field == "f" and exc.message
+
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("s0000-14043100223", "S0000-14043100223"),  # letters upper-cased, the hyphen kept
+        (" Y 2026 0001 ", "Y20260001"),  # blanks dropped
+        ("ＳＹ１２３", "SY123"),  # full-width letters and digits
+        ("证书123", "“证书编号”只能包含字母、数字和“-”"),
+        ("AB_1", "“证书编号”只能包含字母、数字和“-”"),
+        ("S12", "“证书编号”至少4位"),
+    ],
+)
+def test_a_code_takes_letters_digits_and_hyphens_like_the_platform(raw, expected):
+    try:
+        value = validate_code(raw, "certificate_no", "证书编号", 4, 40)
+    except FieldInvalid as exc:
+        assert exc.message == expected
+    else:
+        assert value == expected and re.match(CODE_PATTERN, value)

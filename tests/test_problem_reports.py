@@ -214,3 +214,45 @@ def test_maintenance_sees_answers_and_overdue_flags(tmp_path, data_dir, store):
     finally:
         outbox.stop()
         server.handle.stop()
+
+
+def test_a_report_about_an_item_is_answered_by_that_lines_designated_staff(
+    tmp_path, data_dir, store
+):
+    """GIVEN a county with a 就业 desk and a 社保 desk WHEN a resident reports a guidance
+    problem while doing item 26 THEN the 社保 desk holds it, and the kiosk says so."""
+    server = start_reference_server(tmp_path)
+    outbox = None
+    try:
+        for account, name, line in (("desk-jiuye", "王五", "employment"),
+                                    ("desk-shebao", "赵六", "social_insurance")):  # fmt: skip
+            add_responder(
+                f"sqlite:///{server.db_path}",
+                account,
+                name=name,
+                role="县人社局",
+                level="county",
+                region_prefix="",
+                secret_hex=secrets.token_bytes(32).hex(),
+                business_line=line,
+            )
+        client = server.client()
+        outbox = Outbox(
+            store, PayloadCipher.from_key_file(data_dir / KEY_FILE_NAME), client.post_submission
+        )
+        reports = ProblemReports(outbox, lambda: client)
+        outbox.start()
+        entry = reports.submit_resident("guidance", "guide-how", item_no=26, wait_seconds=30)
+        assert entry.delivered
+        (ticket,) = reports.tickets("open")
+        assert (ticket.item_no, ticket.business_line_label, ticket.holder.name) == (
+            26,
+            "社保",
+            "赵六",
+        )
+        with pytest.raises(FieldInvalid):
+            reports.submit_resident("guidance", "guide-how", item_no=41)
+    finally:
+        if outbox is not None:
+            outbox.stop()
+        server.handle.stop()

@@ -200,7 +200,10 @@ def test_odd_job_demand_is_published_and_finds_the_registered_electrician(client
     ).json()
     assert demand["posting_id"] in {i["id"] for i in found["items"]}
     # item 8: the seeded odd-job electrician of 中峪乡 is matched, contacts masked
-    matches = client.get(f"{API}/odd-job-demands/{demand['demand_id']}/matches").json()
+    matches = client.post(
+        f"{API}/odd-job-demands/matches",
+        {"id_number": employer_id, "demand_id": demand["demand_id"]},
+    ).json()
     assert matches["matches"]
     best = matches["matches"][0]
     assert "工种相符：电工" in best["reasons"] and "地点：中峪乡" in best["reasons"]
@@ -228,7 +231,10 @@ def test_odd_job_demand_in_the_past_or_unknown_town_is_rejected(client):
 
 
 def test_odd_seeker_search_masks_contacts(client):
-    page = client.get(f"{API}/odd-job-seekers", params={"occupation": "电工"}).json()
+    searcher = _resident(client, 7)
+    page = client.post(
+        f"{API}/odd-job-seekers/search", {"id_number": searcher, "occupation": "电工"}
+    ).json()
     assert page["total"] >= 1
     for seeker in page["items"]:
         assert re.fullmatch(r"\d{3}\*{4}\d{4}|\**\d{4}", seeker["phone_masked"])
@@ -405,7 +411,7 @@ def test_skill_subsidy_rejects_a_certificate_twice(client):
 def test_work_orders_get_consecutive_queue_numbers_per_service_point(client):
     id_number = _resident(client, 1)
     numbers = []
-    for item_no in (34, 30, 38):
+    for item_no in (34, 21, 38):
         response = client.post(
             f"{API}/work-orders",
             {"id_number": id_number, "item_no": item_no, "phone": "13912345678"},
@@ -484,6 +490,8 @@ def test_unknown_person_records_are_404(client):
 def test_catalogue_policies_fairs_agencies(client):
     items = client.get(f"{API}/catalogue").json()["items"]
     assert len(items) == 40 and sum(1 for i in items if i["kiosk_runs"]) == 22
+    assert all(i["basis"] and i["procedure"] for i in items)  # 办事依据, 办事程序 published
+    assert items[39]["procedure"][-1] == "即时办结"
     policies = client.get(f"{API}/policies", params={"q": "失业"}).json()
     assert policies["total"] >= 1
     policy = client.get(f"{API}/policies/{policies['items'][0]['id']}").json()

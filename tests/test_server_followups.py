@@ -52,29 +52,9 @@ def client(backend):
     return backend.client
 
 
-_desk_clients: dict = {}
-
-
 def _desk(backend, desk=COUNTY):
-    """Re-key a demo desk (the administrator's step) once per server; a client signing as it."""
-    cached = _desk_clients.get((backend.db_url, desk.account))
-    if cached is not None:
-        return cached
-    secret = new_secret_hex()
-    add_responder(
-        backend.db_url,
-        desk.account,
-        name=desk.name,
-        role=desk.role,
-        level=desk.level,
-        region_prefix=desk.region_prefix,
-        secret_hex=secret,
-        key_file=backend.key_file,
-    )
-    signer = _desk_clients[(backend.db_url, desk.account)] = backend.client_for(
-        desk.account, secret
-    )
-    return signer
+    """A client signing as a demo desk (re-keyed once per server)."""
+    return backend.desk_client(desk)
 
 
 @pytest.fixture(scope="module")

@@ -102,3 +102,21 @@ def test_a_stuck_finger_stops_at_the_letter_limit_and_bad_keys_raise():
         c.press_letter("A")
     with pytest.raises(ValueError):
         c.press_digit("x")
+
+
+def test_a_literal_composer_types_a_certificate_number_as_it_is():
+    """Certificate numbers hold letters (S/Y prefixes): typed as they are, upper-cased, with
+    digits and "-", never turned into pinyin."""
+    c = Composer(index, max_length=8, literal=True)
+    for key in "s0":
+        assert (c.press_letter(key) if key.isalpha() else c.press_digit(key)) == ""
+    assert c.press_letter("-") == ""
+    for digit in "1404":
+        c.press_digit(digit)
+    assert (c.text, c.letters, c.composing, c.page_candidates()) == ("S0-1404", "", False, [])
+    assert c.press_letter("y") == "" and c.text == "S0-1404Y"
+    assert c.press_letter("z") == "最多8个字"  # full: refused, said so
+    c.backspace()
+    assert c.text == "S0-1404"
+    with pytest.raises(ValueError):
+        c.press_letter("1")

@@ -139,6 +139,8 @@ def test_guidance_escalates_county_to_city_to_province_and_no_further(platform):
         "account": "desk-city-1404",
         "name": "city责任人",
         "role": "市人社局信息科",
+        "business_line": "",  # a desk of every line
+        "business_line_label": "",
     }
     from kiosk.domain.workdays import due_date
 

@@ -62,6 +62,12 @@ def register(subparsers) -> None:
         help="identity evidence kinds accepted, comma-separated "
         "(essc, sscard_psam, idcard_sam, sscard_unauthenticated)",
     )
+    serve.add_argument(
+        "--answer-days",
+        default="",
+        metavar="county=3,city=5,province=10",
+        help="附件5 answer deadlines in working days per level (a local rule; defaults shown)",
+    )
     serve.set_defaults(func=_serve)
 
     add = actions.add_parser(
@@ -153,6 +159,7 @@ def _serve(args: argparse.Namespace) -> int:
     from kiosk_backend.app import identity_policy
     from kiosk_backend.server_keys import ServerKeyError, load_server_keys
     from kiosk_backend.settings import ServerSettings
+    from kiosk_backend.ticket_routing import answer_days_from
     from kiosk_backend.workers import serve
 
     db_url = args.db or _default_db_url()
@@ -160,12 +167,14 @@ def _serve(args: argparse.Namespace) -> int:
         db_url=db_url,
         seed_demo=args.seed_demo,
         key_file=args.key_file or "",
+        answer_working_days=args.answer_days,
         person_limit=args.person_limit,
         person_limit_window_seconds=args.person_window_minutes * 60,
         identity_evidence=tuple(k.strip() for k in args.accept_evidence.split(",") if k.strip()),
     )
     try:
         identity_policy(settings)
+        answer_days_from(settings.answer_working_days)
         load_server_keys(settings.db_url, settings.key_file or None)  # refuse before listening
     except (ServerKeyError, ValueError) as exc:  # a missing key, a setting out of range
         print(f"serve failed: {exc}", file=sys.stderr)

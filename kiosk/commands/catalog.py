@@ -1,7 +1,8 @@
 """``kiosk catalog [--json] [--file PATH]``: print the 40-item service catalogue.
 
 Without ``--json`` a table for people (no, category, name, 自助/柜台, time limit); with ``--json``
-a JSON list of objects for scripts. Exit 2 with the file/item/field message when the catalogue
+a JSON list of objects for scripts, each with its 办事依据 (``basis``) and 办事程序
+(``procedure``: written for counter items, generated from the definitions for kiosk items). Exit 2 with the file/item/field message when the catalogue
 file is malformed. Never imports Kivy.
 """
 
@@ -28,11 +29,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from kiosk.domain.catalogue import CatalogueError, load_catalogue
+    from kiosk.domain.catalogue import CatalogueError
+    from kiosk.domain.items import ItemDataError
+    from kiosk.domain.items.procedure import load_published_catalogue
 
     try:
-        catalogue = load_catalogue(args.file)
-    except CatalogueError as exc:
+        catalogue = load_published_catalogue(args.file)
+    except (CatalogueError, ItemDataError) as exc:
         print(f"目录文件错误 / catalogue error: {exc}", file=sys.stderr)
         return 2
     if args.json:
@@ -60,6 +63,8 @@ def item_to_json(item) -> dict:
         "time_limit_text": item.time_limit_text,
         "kiosk_runs": item.kiosk_runs,
         "anonymous": item.anonymous,
+        "basis": list(item.basis),
+        "procedure": list(item.procedure),
     }
 
 

@@ -26,6 +26,15 @@ INSTANT_TEXT = "即时办结"
 DOCUMENTS = ("身份证", "社保卡", "户口本")
 MATERIALS_ANY = "any"
 MATERIALS_ALL = "all"
+# 附件5: the county answers 业务指导性问题 by business line (就业 / 社保 / 社保卡), each with its
+# designated staff (指定业务骨干); an item's line follows its 业务类型.
+BUSINESS_LINES = {"employment": "就业", "social_insurance": "社保", "card": "社保卡"}
+_CATEGORY_LINES = {
+    "我要找工作": "employment",
+    "我要学技能": "employment",
+    "我要办社保": "social_insurance",
+    "我要办社保卡": "card",
+}
 
 _REQUIRED: dict[str, type | tuple[type, ...]] = {
     "no": int,
@@ -37,8 +46,9 @@ _REQUIRED: dict[str, type | tuple[type, ...]] = {
     "conditions": str,
     "time_limit_text": str,
     "time_limit_days": int,
+    "basis": list,
 }
-_OPTIONAL: dict[str, type] = {"targets_carried": bool, "anonymous": bool}
+_OPTIONAL: dict[str, type] = {"targets_carried": bool, "anonymous": bool, "procedure": list}
 _WORKING_DAYS_TEXT = re.compile(r"^([1-9][0-9]*)个工作日(内办结)?$")
 # "需本人携带身份证或社保卡" / "需携带本人身份证和户口本" / "...，现场填写《...》"
 _MATERIALS_TEXT = re.compile(r"^需(?:本人携带|携带本人)(?P<docs>[^，,。]+)")
@@ -54,6 +64,9 @@ class ServiceItem:
     all of them (``"all"``: 身份证和户口本) must be presented. ``anonymous`` items may be used
     without identifying (see the data file's header for the choice). ``targets_carried`` records
     that the seed's 服务对象 cell was empty (a merged cell) and ``targets`` was carried down.
+    ``basis`` (办事依据) and ``procedure`` (办事程序) are published with the item (附件4 line 12):
+    a counter item's procedure is written in the data; a kiosk item's is generated from its
+    definition (:func:`kiosk.domain.items.procedure.with_procedures`), empty until then.
     """
 
     no: int
@@ -70,11 +83,18 @@ class ServiceItem:
     materials_rule: str
     anonymous: bool
     targets_carried: bool = False
+    basis: tuple[str, ...] = ()
+    procedure: tuple[str, ...] = ()
 
     @property
     def is_instant(self) -> bool:
         """True when the item is 即时办结 (finished on the spot)."""
         return self.time_limit_days == 0
+
+    @property
+    def business_line(self) -> str:
+        """The 附件5 business line of the item: a key of :data:`BUSINESS_LINES`."""
+        return _CATEGORY_LINES[self.category]
 
 
 @dataclass(frozen=True)
@@ -224,6 +244,14 @@ def _parse_item(entry: Any, index: int, path: str | Path) -> ServiceItem:
     if days != expected:
         raise fail("time_limit_days", f"{days} disagrees with time_limit_text {text!r}")
 
+    basis = _texts(entry["basis"], fail, "basis")
+    kiosk_runs = KIOSK_CHANNEL in channels
+    if "procedure" in entry and kiosk_runs:
+        raise fail("procedure", "a kiosk item's procedure is generated from its definition")
+    if "procedure" not in entry and not kiosk_runs:
+        raise fail("procedure", "missing (a counter-only item's steps are written here)")
+    procedure = _texts(entry.get("procedure", ["-"]), fail, "procedure") if not kiosk_runs else ()
+
     conditions = entry["conditions"]
     materials, rule = _parse_materials(conditions)
     if not materials:
@@ -239,12 +267,21 @@ def _parse_item(entry: Any, index: int, path: str | Path) -> ServiceItem:
         conditions=conditions,
         time_limit_days=days,
         time_limit_text=text,
-        kiosk_runs=KIOSK_CHANNEL in channels,
+        kiosk_runs=kiosk_runs,
         materials=materials,
         materials_rule=rule,
         anonymous=entry.get("anonymous", False),
         targets_carried=entry.get("targets_carried", False),
+        basis=basis,
+        procedure=procedure,
     )
+
+
+def _texts(values: list, fail, field: str) -> tuple[str, ...]:
+    """A non-empty list of non-empty strings."""
+    if not values or not all(isinstance(v, str) and v.strip() for v in values):
+        raise fail(field, "must be a non-empty list of non-empty strings")
+    return tuple(v.strip() for v in values)
 
 
 def _days_from_text(text: str) -> int | None:

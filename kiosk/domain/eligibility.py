@@ -1,8 +1,10 @@
 """Eligibility before effort: which conditions of an item a person meets, and which are missing.
 
 The platform is the authority: it answers ``POST /eligibility`` from its own records, and the
-kiosk shows that answer (:func:`from_server`). The pure rules here exist for two reasons the
-server cannot serve: **offline** the kiosk still tells what it can from the card alone (age)
+kiosk shows that answer (:func:`from_server`). Conditions beyond the seed's own words, and
+where they come from, are listed in :mod:`kiosk.domain.local_rules`; the statutory retirement
+age is :func:`kiosk.domain.retirement.retirement_age`. The pure rules here exist for two
+reasons the server cannot serve: **offline** the kiosk still tells what it can from the card alone (age)
 and marks the rest "联网后核验" instead of showing nothing; and conditions that are only
 known once the form is filled (a certificate's issue date) are **explained** up front. The
 condition keys and labels match the reference platform's rules (kiosk_backend/rules.py), so
@@ -20,6 +22,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from kiosk.domain import retirement
+
 UNKNOWN_DETAIL = "联网后核验"
 FORM_DETAIL = "填写申请时核验"
 
@@ -29,6 +33,9 @@ class Facts:
     """What the rules may know of a person; None = unknown (no records at hand)."""
 
     birth_date: dt.date
+    sex: str | None = None  # male / female (男 / 女 accepted)
+    job_category: str | None = None  # worker / cadre / "" (a woman's original retirement age)
+    employment_status: str | None = None  # employed / unemployed / flexible / retired …
     is_student: bool | None = None
     enterprise_pension_status: str | None = None  # none / active / suspended / receiving
     receiving_enterprise_pension: bool | None = None
@@ -119,22 +126,45 @@ def job_seeking(f: Facts, today: dt.date) -> list[Condition]:
     return [Condition("age_16", "年满16周岁", age >= 16, f"现年{age}岁")]
 
 
+SEXES = {"男": "male", "女": "female", "male": "male", "female": "female"}
+
+
+def under_retirement_age(f: Facts, today: dt.date) -> Condition:
+    """Not yet at the statutory retirement age (items 10, 11, 23; see kiosk.domain.retirement):
+    unknown without the sex, or for a woman of unknown job category between her two ages."""
+    label = "未达到法定退休年龄"
+    sex = SEXES.get(f.sex or "")
+    if sex is None:
+        return Condition("under_retirement_age", label, None)
+    job = f.job_category or ""
+    reached = retirement.has_reached(sex, job, f.birth_date, today)
+    detail = f"现年{age_on(f.birth_date, today)}岁，" + retirement.describe(sex, job, f.birth_date)
+    return Condition(
+        "under_retirement_age", label, None if reached is None else not reached, detail
+    )
+
+
 def working_age(f: Facts, today: dt.date) -> list[Condition]:
-    """Items 10, 11: of working age and not a student."""
+    """Items 10, 11: of working age (16 to the statutory retirement age)."""
     age = age_on(f.birth_date, today)
     return [
         Condition("age_16", "年满16周岁", age >= 16, f"现年{age}岁"),
-        Condition("under_60", "未达到法定退休年龄", age < 60, f"现年{age}岁"),
-        Condition("not_student", "不是在校学生", _flag(f.is_student, invert=True)),
+        under_retirement_age(f, today),
     ]
 
 
 def skill_subsidy(f: Facts, today: dt.date) -> list[Condition]:
-    """Item 22: an insured employee or drawing unemployment benefit; certificate within 12
-    months (checked on the form, where its issue date is entered)."""
-    if f.enterprise_pension_status == "active" or f.receiving_ui_benefit:
+    """Item 22: an insured employee or drawing unemployment benefit (decided by the proxy of
+    kiosk.domain.local_rules); certificate within 12 months (checked on the form, where its
+    issue date is entered)."""
+    employed_insured = (
+        None
+        if f.employment_status is None or f.ui_insured_months is None
+        else f.employment_status == "employed" and f.ui_insured_months > 0
+    )
+    if employed_insured or f.receiving_ui_benefit:
         insured: bool | None = True
-    elif f.enterprise_pension_status is None or f.receiving_ui_benefit is None:
+    elif employed_insured is None or f.receiving_ui_benefit is None:
         insured = None
     else:
         insured = False
@@ -150,7 +180,8 @@ def skill_subsidy(f: Facts, today: dt.date) -> list[Condition]:
 
 
 def unemployment_benefit(f: Facts, today: dt.date) -> list[Condition]:
-    """Item 23: insured ≥ 1 year, involuntary loss, registered unemployed, seeking work."""
+    """Item 23: insured ≥ 1 year, involuntary loss, registered unemployed, seeking work; of
+    working age (a registered unemployed person is, see kiosk.domain.local_rules)."""
     months = f.ui_insured_months
     return [
         Condition(
@@ -169,6 +200,7 @@ def unemployment_benefit(f: Facts, today: dt.date) -> list[Condition]:
         Condition(
             "not_receiving", "未在领取失业保险金", _flag(f.receiving_ui_benefit, invert=True)
         ),
+        under_retirement_age(f, today),
     ]
 
 
@@ -205,12 +237,15 @@ def resident_supplementary_enrolment(f: Facts, today: dt.date) -> list[Condition
 
 
 def resident_basic_claim(f: Facts, today: dt.date) -> list[Condition]:
-    """Item 34: enrolled, age ≥ 60, ≥ 15 contribution years, no other basic pension."""
+    """Item 34: enrolled, age ≥ 60 (the resident pension's age, which the 2025 retirement reform
+    does not change: retirement.Scheme.RESIDENT), ≥ 15 contribution years, no other basic
+    pension."""
     age = age_on(f.birth_date, today)
     years = f.resident_contribution_years
+    claim = retirement.retirement_age(None, None, f.birth_date, retirement.Scheme.RESIDENT)
     return [
         Condition("resident_enrolled", "已参加城乡居民基本养老保险", f.resident_basic_enrolled),
-        Condition("age_60", "年满60周岁", age >= 60, f"现年{age}岁"),
+        Condition("age_60", f"年满{claim.years}周岁", claim.reached(today), f"现年{age}岁"),
         Condition(
             "years_15",
             "累计缴费满15年",

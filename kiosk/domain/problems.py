@@ -125,6 +125,7 @@ class ProblemReport:
     problem_code: str = ""
     suggestion: str = ""
     phone: str = ""
+    item_no: int | None = None  # the item it is about: its business line picks the answerer
 
     def __repr__(self) -> str:  # keep the phone out of tracebacks and logs
         masked = "***" if self.phone else ""
@@ -162,20 +163,26 @@ def _optional_phone(phone: str | None) -> str:
 
 
 def resident_report(
-    category: str | ProblemCategory, problem_code: str, phone: str | None = None
+    category: str | ProblemCategory,
+    problem_code: str,
+    phone: str | None = None,
+    item_no: int | None = None,
 ) -> ProblemReport:
-    """What a resident picked on the 问题反映 screen: a category, one of its common problems and
-    an optional phone. Raises :class:`kiosk.domain.validation.FieldInvalid` (field + Chinese
+    """What a resident picked on the 问题反映 screen: a category, one of its common problems,
+    an optional phone and the item (附件2 序号, 1–40) they were doing, if any. Raises :class:`kiosk.domain.validation.FieldInvalid` (field + Chinese
     message, never echoing the phone) for a device category, an unknown problem, a problem of
     another category or a malformed phone."""
     chosen = _category(category, RESIDENT_CATEGORIES)
     problem = _problem_in(chosen, problem_code)
+    if item_no is not None and not (isinstance(item_no, int) and 1 <= item_no <= 40):
+        raise FieldInvalid("item_no", "事项序号应为1到40")
     return ProblemReport(
         reporter="resident",
         category=chosen,
         description=problem.text,
         problem_code=problem.code,
         phone=_optional_phone(phone),
+        item_no=item_no,
     )
 
 

@@ -17,6 +17,7 @@ from kiosk.domain.identity import mask_id_number, mask_name
 
 STATUS_ACCEPTED = "已受理"
 STATUS_SAVED_OFFLINE = "已保存，联网后自动提交"
+STATUS_ALREADY_BOOKED = "已有预约，未重复提交"
 
 _ID_NUMBERS = (
     re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])"),  # ID number

@@ -44,7 +44,12 @@ KINDS = (
     "multi_picker",
     "yes_no",
     "text",
+    "code",
 )
+# A "code" field (a certificate number such as S000014043100223): letters, digits and "-".
+# The platform enforces the same format (kiosk_backend.routes.applications imports it).
+CODE_PATTERN = r"^[0-9A-Za-z-]+$"
+_CODE = re.compile(CODE_PATTERN)
 
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 _LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}$")
@@ -131,11 +136,24 @@ def validate_digits(text: str, field: str, label: str, min_length: int, max_leng
     value = normalise_keypad_text(text).replace(" ", "")
     if not value.isascii() or not value.isdigit():
         raise FieldInvalid(field, f"“{label}”只能输入数字")
+    return _within_length(value, field, label, min_length, max_length)
+
+
+def _within_length(value: str, field: str, label: str, min_length: int, max_length: int) -> str:
     if len(value) < min_length:
         raise FieldInvalid(field, f"“{label}”至少{min_length}位")
     if len(value) > max_length:
         raise FieldInvalid(field, f"“{label}”最多{max_length}位")
     return value
+
+
+def validate_code(text: str, field: str, label: str, min_length: int, max_length: int) -> str:
+    """An identifier typed on the letter keys (a certificate number): letters (upper-cased),
+    digits and "-" only (:data:`CODE_PATTERN`), blanks dropped, within the length bounds."""
+    value = normalise_keypad_text(text).replace(" ", "").upper()
+    if not value.isascii() or not _CODE.match(value):
+        raise FieldInvalid(field, f"“{label}”只能包含字母、数字和“-”")
+    return _within_length(value, field, label, min_length, max_length)
 
 
 def validate_amount(
@@ -302,6 +320,8 @@ def validate_value(rule: Rule, raw: Any, today: dt.date) -> Any:
         return validate_choice(raw, key, label, rule.options)
     if kind == "text":
         return validate_text(raw, key, label, rule.max_length)
+    if kind == "code":
+        return validate_code(raw, key, label, rule.min_length, rule.max_length)
     raise ValueError(f"unknown field kind {kind!r}")
 
 

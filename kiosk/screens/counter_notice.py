@@ -1,7 +1,8 @@
 """A counter-only item (18 of them): the full one-time notice, then 预约柜台办理.
 
-The notice tells content, targets, conditions and materials, the time limit and the counter's
-opening hours, so the resident comes once with everything. 预约柜台办理 asks for identity if
+The notice tells content, targets, conditions and materials, the time limit, the procedure and
+what the item rests on (办事程序, 办事依据) and the counter's opening hours, so the resident comes
+once with everything. 预约柜台办理 asks for identity if
 needed and opens the work-order form; submitting it forwards a work order to the counter and
 prints a receipt with the queue number. UI thread only.
 """
@@ -29,6 +30,8 @@ class CounterNoticeScreen(FlowScreen):
     materials = StringProperty("")
     time_limit = StringProperty("")
     counter_hours = StringProperty("")
+    procedure = StringProperty("")
+    basis = StringProperty("")
     eligibility_applies = BooleanProperty(False)
 
     def show(self, argument) -> None:
@@ -42,6 +45,8 @@ class CounterNoticeScreen(FlowScreen):
         self.materials = notice.materials
         self.time_limit = notice.time_limit
         self.counter_hours = notice.counter_hours
+        self.procedure = "\n".join(f"{n}. {step}" for n, step in enumerate(notice.procedure, 1))
+        self.basis = "\n".join(notice.basis)
         self.eligibility_applies = notice.eligibility_applies
         self.ids.scroll.scroll_y = 1
 
@@ -54,4 +59,6 @@ class CounterNoticeScreen(FlowScreen):
         for name in ("content", "targets", "conditions", "materials", "time_limit"):
             setattr(self, name, "")
         self.counter_hours = ""
+        self.procedure = ""
+        self.basis = ""
         self.eligibility_applies = False

@@ -456,8 +456,54 @@ class FlowController:
         )
 
     def load_match(self, screen, item_no: int) -> None:
-        demand_id = self._followup.get("demand_id")
+        definition = self.flows.definition(item_no)
+        if definition.chooser is None:
+            self._match(screen, item_no, self._followup.get("demand_id"))
+            return
 
+        def chosen(choices) -> None:
+            if not choices:
+                prior = definition.prior_item
+                name = self.app.services.catalogue.item(prior).name if prior else ""
+                screen.missing_step(f"您还没有仍在用工期内的招聘信息，请先办理{name}", prior)
+                return
+            screen.choices = tuple(choices)
+            preferred = self._followup.get(definition.requires[0])
+            first = next((c for c in choices if c.value == preferred), None)
+            if first is None and len(choices) == 1:
+                first = choices[0]
+            if first is None:
+                self.switch_choice(screen, item_no)
+            else:
+                self._match_choice(screen, item_no, first)
+
+        self.run(screen, lambda: self.flows.choices(item_no), chosen, text="正在查询您的招聘信息")
+
+    def switch_choice(self, screen, item_no: int) -> None:
+        """Offer the item's choices (item 8: the resident's open demands); match the one taken."""
+        definition = self.flows.definition(item_no)
+        choices = tuple(getattr(screen, "choices", ()))
+        by_label = {c.label: c for c in choices}
+
+        def done(labels: list[str]) -> None:
+            if labels and labels[0] in by_label:
+                self._match_choice(screen, item_no, by_label[labels[0]])
+
+        self.picker.open(
+            title=definition.chooser.title if definition.chooser else "请选择",
+            options=tuple(by_label),
+            chosen=[screen.chosen_text] if screen.chosen_text in by_label else [],
+            max_choices=1,
+            on_done=done,
+            on_close=self._remove_overlay,
+        )
+        self._add_overlay(self.picker)
+
+    def _match_choice(self, screen, item_no: int, choice) -> None:
+        screen.chose(choice.label, len(getattr(screen, "choices", ())) > 1)
+        self._match(screen, item_no, choice.value)
+
+    def _match(self, screen, item_no: int, demand_id) -> None:
         def failed(error: BaseException) -> None:
             if isinstance(error, MissingStep):
                 screen.missing_step(error.message, error.item_no)
@@ -472,8 +518,8 @@ class FlowController:
             text="正在为您匹配",
         )
 
-    def load_records(self, screen, item_no: int, year: int | None) -> None:
-        self.run(screen, lambda: self.flows.records(item_no, year=year), screen.fill)
+    def load_records(self, screen, item_no: int, year: int | None, page: int = 1) -> None:
+        self.run(screen, lambda: self.flows.records(item_no, year=year, page=page), screen.fill)
 
     def load_certificate(self, screen, item_no: int) -> None:
         self.run(screen, lambda: self.flows.certificate(item_no), screen.fill)
@@ -511,7 +557,8 @@ class FlowController:
         )
         self._add_overlay(self.keypad)
 
-    def ask_text(self, *, title, value, max_length, check, on_done) -> None:
+    def ask_text(self, *, title, value, max_length, check, on_done, literal=False) -> None:
+        """Free text on the pinyin keyboard; *literal*: a code typed letter by letter."""
         self.app.voice_hint("pinyin")
         self.text_entry.open(
             title=title,
@@ -520,6 +567,7 @@ class FlowController:
             check=check,
             on_done=on_done,
             on_close=self._remove_overlay,
+            literal=literal,
         )
         self._add_overlay(self.text_entry)
 
@@ -583,6 +631,23 @@ class FlowController:
             self.run(screen, lambda: self.flows.picker_options(item_field.source), offer)
 
         ask(0)
+
+    def ask_year(self, screen, years: list[int], current: int) -> None:
+        """Offer every year of a records screen's history; the chosen one is loaded."""
+
+        def done(choices: list[str]) -> None:
+            if choices:
+                screen.choose_year(int(choices[0].removesuffix("年")))
+
+        self.picker.open(
+            title="选择年份",
+            options=tuple(f"{year}年" for year in years),
+            chosen=[f"{current}年"] if current else [],
+            max_choices=1,
+            on_done=done,
+            on_close=self._remove_overlay,
+        )
+        self._add_overlay(self.picker)
 
     # -- overlays ---------------------------------------------------------------------------
     @property

@@ -200,13 +200,14 @@ class FormScreen(FlowScreen):
                 chosen=self._chosen(row.key),
                 on_done=lambda chosen: self._set_choice(row, item_field, chosen),
             )
-        elif kind == "text":
+        elif kind in ("text", "code"):
             self.controller.ask_text(
                 title=item_field.definition.label,
                 value=str(self._values.get(row.key) or ""),
                 max_length=item_field.definition.max_length,
                 check=lambda text: self._check(item_field, text),
                 on_done=lambda text: self._set(row, text),
+                literal=kind == "code",
             )
 
     def answer_yes_no(self, key: str, answer: bool) -> None:

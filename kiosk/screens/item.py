@@ -1,5 +1,6 @@
 """One item told in full at once (一次性告知): content, targets, conditions and materials,
-channel and time limit, with a clear 自助办理 / 柜台办理 badge and what to do next."""
+channel and time limit, the procedure (办事程序) and what the item rests on (办事依据) — the
+四公开 of 附件4 line 12 — with a clear 自助办理 / 柜台办理 badge and what to do next."""
 
 from __future__ import annotations
 
@@ -34,6 +35,16 @@ def time_limit_text(item: ServiceItem) -> str:
     return f"{item.time_limit_text}（按工作日计算，不含周末和法定节假日）"
 
 
+def procedure_text(item: ServiceItem) -> str:
+    """The steps, numbered ("1. …\n2. …")."""
+    return "\n".join(f"{n}. {step}" for n, step in enumerate(item.procedure, 1))
+
+
+def basis_text(item: ServiceItem) -> str:
+    """One document a line."""
+    return "\n".join(item.basis)
+
+
 def action_hint(item: ServiceItem, can_start: bool) -> str:
     """What the resident does next, truthfully for this kiosk's current capabilities."""
     if not item.kiosk_runs:
@@ -57,6 +68,8 @@ class ItemScreen(KioskScreen):
     conditions = StringProperty("")
     channels = StringProperty("")
     time_limit = StringProperty("")
+    procedure = StringProperty("")
+    basis = StringProperty("")
     hint = StringProperty("")
     can_start = BooleanProperty(False)
 
@@ -74,6 +87,8 @@ class ItemScreen(KioskScreen):
         self.conditions = materials_text(item)
         self.channels = "、".join(CHANNEL_TEXT.get(c, c) for c in item.channels)
         self.time_limit = time_limit_text(item)
+        self.procedure = procedure_text(item)
+        self.basis = basis_text(item)
         self.hint = action_hint(item, self.can_start)
         self.ids.scroll.scroll_y = 1
 
@@ -90,7 +105,7 @@ class ItemScreen(KioskScreen):
         return "".join(
             str(getattr(self, name))
             for name in ("title", "category_name", "content", "targets", "conditions")
-            + ("channels", "time_limit", "hint")
+            + ("channels", "time_limit", "procedure", "basis", "hint")
         )
 
     def clear(self) -> None:
@@ -98,6 +113,6 @@ class ItemScreen(KioskScreen):
         self.can_start = False
         for name in ("title", "category_name", "content", "targets", "conditions"):
             setattr(self, name, "")
-        for name in ("channels", "time_limit", "hint"):
+        for name in ("channels", "time_limit", "procedure", "basis", "hint"):
             setattr(self, name, "")
         self.ids.scroll.scroll_y = 1

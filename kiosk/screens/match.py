@@ -1,14 +1,16 @@
 """Matching results (items 2, 5, 8), each with the reason it was recommended.
 
 When an earlier step is missing (2 and 5 need the job-seeker registration 1 / 4, item 8 needs
-the demand of item 7) the screen says so and offers that item with one tap. UI thread only.
+a demand of item 7) the screen says so and offers that item with one tap. Item 8 names the
+employer's demand the seekers are matched to; with several open ones 换一条 picks another.
+UI thread only.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from kivy.properties import ListProperty, NumericProperty, StringProperty
+from kivy.properties import BooleanProperty, ListProperty, NumericProperty, StringProperty
 
 from kiosk.domain.items.views import ListPage
 from kiosk.domain.prompts import ScreenSpeech
@@ -32,7 +34,10 @@ class MatchScreen(FlowScreen):
     count_text = StringProperty("")
     prior_item = NumericProperty(0)
     prior_text = StringProperty("")
+    chosen_text = StringProperty("")  # item 8: the demand matched to
+    can_switch = BooleanProperty(False)
     rows = ListProperty([])
+    choices: tuple = ()  # item 8: the resident's open demands (kiosk.domain.items.views.Choice)
 
     def show(self, argument) -> None:
         definition = self.controller.flows.definition(int(argument))
@@ -57,6 +62,16 @@ class MatchScreen(FlowScreen):
         self.count_text = f"为您找到 {len(page.rows)} 条推荐" if page.rows else ""
         if not page.rows:
             self.message = page.empty_text or "暂时没有合适的推荐，请过几天再来看看"
+
+    def chose(self, label: str, others: bool) -> None:
+        """The value matched to (item 8: one of the resident's demands), and whether there
+        are others to switch to."""
+        self.chosen_text = label
+        self.can_switch = others
+
+    def switch_choice(self) -> None:
+        if self.can_switch:
+            self.controller.switch_choice(self, int(self.item_no))
 
     def missing_step(self, message: str, item_no: int | None) -> None:
         self.message = message
@@ -83,4 +98,7 @@ class MatchScreen(FlowScreen):
         self.count_text = ""
         self.prior_item = 0
         self.prior_text = ""
+        self.chosen_text = ""
+        self.can_switch = False
+        self.choices = ()
         self.rows = []

@@ -4,7 +4,9 @@ composed, and the page of candidates for them. Pure (no Kivy), so tests drive it
 The resident presses letters; the candidates for those letters come from a
 :class:`~kiosk.domain.pinyin_ime.PinyinIndex`; choosing one appends it to the text and drops
 the letters it used (司机 uses "siji" of "sijiba", leaving "ba"). 删除 takes back a letter
-while composing, else the last character. Digits go straight into the text.
+while composing, else the last character. Digits go straight into the text. A *literal*
+composer (a certificate number) takes letters as they are, upper-cased, and "-", with no
+pinyin at all.
 """
 
 from __future__ import annotations
@@ -30,9 +32,15 @@ class Composer:
     """The state of one text entry; *index* is called lazily (loading takes a moment)."""
 
     def __init__(
-        self, index: Callable[[], CandidateSource], *, max_length: int, page_size: int = 5
+        self,
+        index: Callable[[], CandidateSource],
+        *,
+        max_length: int,
+        page_size: int = 5,
+        literal: bool = False,
     ) -> None:
         self._index = index
+        self.literal = literal
         self.max_length = max_length
         self.page_size = page_size
         self.text = ""
@@ -64,12 +72,18 @@ class Composer:
         return (self.page + 1) * self.page_size < len(self._candidates)
 
     # -- keys ----------------------------------------------------------------------------
-    def press_letter(self, letter: str) -> None:
+    def press_letter(self, letter: str) -> str:
+        """A letter key; "" or the reason it was not taken (literal: the text is full)."""
+        if self.literal:
+            if len(letter) != 1 or not ("a" <= letter.lower() <= "z" or letter == "-"):
+                raise ValueError(f"not a letter: {letter!r}")
+            return self._append(letter.upper())
         if len(letter) != 1 or not ("a" <= letter <= "z"):
             raise ValueError(f"not a pinyin letter: {letter!r}")
         if len(self.letters) < MAX_LETTERS:
             self.letters += letter
             self._refresh()
+        return ""
 
     def press_digit(self, digit: str) -> str:
         """Append *digit*; "" or the reason it was not taken."""

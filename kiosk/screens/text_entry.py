@@ -3,7 +3,8 @@
 The kiosk has no physical keyboard and no system input method, so Chinese is typed here: big
 letter keys in alphabetical order (easier to find than QWERTY for someone who rarely types),
 the letters shown as syllables, and a row of candidate words to tap. A 数字 key swaps the
-letters for digits. Built once and reused; :meth:`TextEntryOverlay.open` sets what is asked
+letters for digits. Opened ``literal`` (a certificate number), the same keys type letters as
+they are (upper-cased), digits and "-", with no pinyin. Built once and reused; :meth:`TextEntryOverlay.open` sets what is asked
 and the callback that receives the text on 确定. UI thread only, except the pinyin index,
 which loads on a worker thread when the overlay is built.
 """
@@ -25,6 +26,7 @@ KV_FILE = Path(__file__).with_suffix(".kv")
 
 LETTER_KEYS = tuple("abcdefghijklmnopqrstuvwxyz")
 DIGIT_KEYS = tuple("1234567890")
+CODE_DIGIT_KEYS = (*DIGIT_KEYS, "-")  # literal mode: certificate numbers may hold a hyphen
 COLUMNS = 7
 
 
@@ -84,6 +86,7 @@ class TextEntryOverlay(AskingLayer):
     has_previous = BooleanProperty(False)
     has_next = BooleanProperty(False)
     digits_mode = BooleanProperty(False)
+    literal = BooleanProperty(False)  # letters as typed (a code), no pinyin
     page_size = NumericProperty(5)
 
     def __init__(self, **kwargs) -> None:
@@ -122,12 +125,19 @@ class TextEntryOverlay(AskingLayer):
             button.bind(on_release=lambda b: self.press(b.key))
             grid.add_widget(button)
 
-    def open(self, *, title, value, max_length, check, on_done, on_close) -> None:
+    def open(
+        self, *, title, value, max_length, check, on_done, on_close, literal: bool = False
+    ) -> None:
         self.title = title
         self.max_length = max_length
+        self.literal = literal
         self.digits_mode = False
+        self._build_keys()
         self.composer = Composer(
-            PINYIN_INDEX.get, max_length=int(max_length), page_size=int(self.page_size)
+            PINYIN_INDEX.get,
+            max_length=int(max_length),
+            page_size=int(self.page_size),
+            literal=literal,
         )
         self.composer.set_text(value)
         self.ask(on_done=on_done, on_close=on_close, check=check)
@@ -146,7 +156,7 @@ class TextEntryOverlay(AskingLayer):
         elif key.isdigit():
             self.error = self.composer.press_digit(key)
         else:
-            self.composer.press_letter(key)
+            self.error = self.composer.press_letter(key)
         self._show()
 
     def choose(self, position: int) -> None:
@@ -173,7 +183,9 @@ class TextEntryOverlay(AskingLayer):
 
     # -- drawing -------------------------------------------------------------------------
     def key_labels(self) -> tuple[str, ...]:
-        return DIGIT_KEYS if self.digits_mode else LETTER_KEYS
+        if self.digits_mode:
+            return CODE_DIGIT_KEYS if self.literal else DIGIT_KEYS
+        return LETTER_KEYS
 
     def _show(self) -> None:
         composer = self.composer

@@ -487,18 +487,21 @@ class BackendClient:
 
     def odd_job_seekers(
         self,
+        id_number: str,
         occupation: str | None = None,
         town: str | None = None,
         page: int = 1,
         page_size: int = 20,
     ) -> m.SeekerPage:
-        """Odd-job seekers with masked contacts (item 9)."""
-        params = locals_of(occupation=occupation, town=town, page=page, page_size=page_size)
-        return m.parse(m.SeekerPage, self.get("/odd-job-seekers", params=params))
+        """Odd-job seekers with masked contacts (item 9), for the identified *id_number*."""
+        body = locals_of(occupation=occupation, town=town, page=page, page_size=page_size)
+        body["id_number"] = id_number
+        return m.parse(m.SeekerPage, self.post_query("/odd-job-seekers/search", body))
 
-    def seeker_matches(self, demand_id: int) -> m.SeekerMatches:
-        """Seekers recommended for an odd-job demand, with reasons (item 8)."""
-        return m.parse(m.SeekerMatches, self.get(f"/odd-job-demands/{int(demand_id)}/matches"))
+    def seeker_matches(self, id_number: str, demand_id: int) -> m.SeekerMatches:
+        """Seekers recommended for one of *id_number*'s own odd-job demands (item 8)."""
+        body = {"id_number": id_number, "demand_id": int(demand_id)}
+        return m.parse(m.SeekerMatches, self.post_query("/odd-job-demands/matches", body))
 
     def policies(
         self, q: str = "", category: str | None = None, page: int = 1, page_size: int = 20

@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 
 # Labels of the reference backend's demo accounts (kiosk_backend/seed/demo.py); each scan mints
 # a fresh code for one. Kept here as data: the kiosk never imports the backend's seed.
-DEMO_RESIDENTS = tuple(f"ESSC-DEMO-RESIDENT-{n:02d}" for n in range(1, 9))
+DEMO_RESIDENTS = tuple(f"ESSC-DEMO-RESIDENT-{n:02d}" for n in range(1, 11))
 # operator (active), vendor's engineer, 系统管理员, 业务管理员
 DEMO_OPERATORS = tuple(f"ESSC-DEMO-OPERATOR-{n:02d}" for n in (1, 3, 4, 5))
 NO_MINTER_MESSAGE = "演示平台未运行，无法生成电子社保卡码"

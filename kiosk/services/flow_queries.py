@@ -20,10 +20,12 @@ from kiosk.domain.items.requests import put_value
 from kiosk.domain.items.views import (
     Cell,
     CertificateView,
+    Choice,
     ListPage,
     RecordsView,
     cells_of,
     certificate_view,
+    choices_of,
     items_of,
     list_page,
     records_view,
@@ -92,6 +94,11 @@ class FlowQueries:
         params.update(self._filter_params(definition, filters or {}))
         if definition.paging == "server":
             params.update(page=page, page_size=definition.page_size)
+        if definition.needs_identity:  # item 9: identified, never from the offline cache
+            answer = self._personal_call(
+                definition, self._resident(item_no), {}, params, query=True
+            )
+            return list_page(definition, answer, page, definition.page_size)
         answer, note = self._public_get(item_no, definition.call.path, params, cache=not query)
         result = list_page(
             definition, answer, page, definition.page_size, note=note, zone=self._clock.zone
@@ -149,6 +156,23 @@ class FlowQueries:
         path = definition.detail_call.path.replace("{id}", str(int(ref)))
         return cells_of(self._client.get(path), definition.detail_columns, self._clock.zone)
 
+    def choices(self, item_no: int) -> tuple[Choice, ...]:
+        """See :meth:`kiosk.services.flows.FlowsService.choices`."""
+        definition = self._definitions.item(item_no)
+        if definition.chooser is None:
+            raise ValueError(f"item {item_no} offers no choice")
+        person = self._resident(item_no)
+        body = {k: person.prefill(p) for k, p in definition.identity_body}
+        try:
+            answer = self._client.post_query(definition.chooser.call.path, body)
+        except BackendUnavailable as exc:
+            raise BackendUnavailable(OFFLINE_RECORDS_MESSAGE, code=exc.code) from None
+        except BackendRejected as exc:
+            if exc.code != "person_not_found":
+                raise
+            return ()  # unknown to the platform: nothing registered yet
+        return choices_of(definition.chooser, answer)
+
     def match(self, item_no: int, demand_id: int | None) -> ListPage:
         """See :meth:`kiosk.services.flows.FlowsService.match`."""
         definition = self._definitions.item(item_no)
@@ -181,13 +205,17 @@ class FlowQueries:
             raise MissingStep("registration", message, prior) from None
         return list_page(definition, answer, 1, max(1, len(items_of(definition, answer))))
 
-    def records(self, item_no: int, year: int | None) -> RecordsView:
+    def records(self, item_no: int, year: int | None, page: int = 1) -> RecordsView:
         """See :meth:`kiosk.services.flows.FlowsService.records`."""
         definition = self._definitions.item(item_no)
         if definition.pattern != "records":
             raise ValueError(f"item {item_no} is not a records view")
         person = self._resident(item_no)
-        return records_view(definition, self._personal_call(definition, person, {}), year)
+        selection: dict[str, Any] = {"page": max(1, int(page)), "page_size": definition.page_size}
+        if year is not None:
+            selection["year"] = int(year)
+        answer = self._personal_call(definition, person, {}, selection)
+        return records_view(definition, answer, year)
 
     def certificate(self, item_no: int) -> CertificateView:
         """See :meth:`kiosk.services.flows.FlowsService.certificate`."""
@@ -196,20 +224,36 @@ class FlowQueries:
         return certificate_view(definition, self._personal_call(definition, person, {}))
 
     def _personal_call(
-        self, definition: ItemDefinition, person: Person | None, values: Mapping
+        self,
+        definition: ItemDefinition,
+        person: Person | None,
+        values: Mapping,
+        extra: Mapping[str, Any] | None = None,
+        *,
+        query: bool = False,
     ) -> Any:
-        """The item's call for *person*; offline says personal records cannot be looked up
-        (they are never cached on the kiosk)."""
+        """The item's call for *person* (*extra*: more body values, e.g. the page); offline
+        says personal records cannot be looked up (they are never cached on the kiosk), or
+        for a *query* (item 9) that the list needs the network."""
         try:
-            return self._call(definition, person, values)
+            return self._call(definition, person, values, extra or {})
         except BackendUnavailable as exc:
-            raise BackendUnavailable(OFFLINE_RECORDS_MESSAGE, code=exc.code) from None
+            message = OFFLINE_MESSAGE if query else OFFLINE_RECORDS_MESSAGE
+            raise BackendUnavailable(message, code=exc.code) from None
 
-    def _call(self, definition: ItemDefinition, person: Person | None, values: Mapping) -> Any:
+    def _call(
+        self,
+        definition: ItemDefinition,
+        person: Person | None,
+        values: Mapping,
+        extra: Mapping[str, Any],
+    ) -> Any:
         path = definition.call.path
         for name in definition.call.placeholders:
             path = path.replace("{" + name + "}", str(values[name]))
-        body = definition.call.fixed_dict()
+        body = {**definition.call.fixed_dict(), **extra}
+        if definition.call.method == "POST":  # values no placeholder took travel in the body
+            body.update({k: v for k, v in values.items() if k not in definition.call.placeholders})
         if person is not None:
             for request_key, person_key in definition.identity_body:
                 body[request_key] = person.prefill(person_key)

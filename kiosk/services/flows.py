@@ -74,6 +74,7 @@ from kiosk.domain.items.results import (
 from kiosk.domain.items.views import (
     Cell,
     CertificateView,
+    Choice,
     ListPage,
     RecordsView,
     application_row,
@@ -317,7 +318,8 @@ class FlowsService:
         """The 预约柜台办理 form of a counter-only item."""
         item = self._counter_item(item_no)
         person = self._resident(item_no)
-        fields = self.definitions.work_order.fields
+        order = self.definitions.work_order
+        fields = order.fields + order.item_fields(item_no)
         return FormSpec(
             item_no=item_no,
             title=f"预约柜台办理：{item.name}",
@@ -347,7 +349,9 @@ class FlowsService:
         """
         person = self._resident(item_no)
         today = self._today()
-        local = rules.assess(item_no, rules.Facts(birth_date=person.birth_date), today)
+        local = rules.assess(
+            item_no, rules.Facts(birth_date=person.birth_date, sex=person.sex or None), today
+        )
         if not rules.has_conditions(item_no):
             return local
         try:
@@ -391,12 +395,18 @@ class FlowsService:
         """
         return self._queries.match(item_no, demand_id)
 
-    def records(self, item_no: int, *, year: int | None = None) -> RecordsView:
-        """The resident's records of *item_no* (25, 26, 27, 33, 36) for *year* (None: all).
+    def choices(self, item_no: int) -> tuple[Choice, ...]:
+        """What the resident may choose before *item_no*'s call (item 8: their own open
+        odd-job demands, with dates). Fetched at each call; () when they have none."""
+        return self._queries.choices(item_no)
+
+    def records(self, item_no: int, *, year: int | None = None, page: int = 1) -> RecordsView:
+        """One page of the resident's records of *item_no* (25, 26, 27, 33, 36) for *year*
+        (None: all), with the platform's totals of the whole selection.
 
         Fetched at each call (personal data is never cached on the kiosk).
         """
-        return self._queries.records(item_no, year)
+        return self._queries.records(item_no, year, page)
 
     def certificate(self, item_no: int = 13) -> CertificateView:
         """《就业创业证》 of the resident (BackendRejected 404 with the message if none)."""
@@ -433,6 +443,8 @@ class FlowsService:
             time_limit=item.time_limit_text,
             counter_hours=self._counter_hours,
             eligibility_applies=rules.has_conditions(item.no),
+            procedure=item.procedure,
+            basis=item.basis,
         )
 
     def _counter_item(self, item_no: int) -> ServiceItem:

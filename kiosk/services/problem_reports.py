@@ -74,6 +74,8 @@ class LedgerTicket:
     created_at: dt.datetime
     closed_at: dt.datetime | None
     resolution: str
+    item_no: int | None = None
+    business_line_label: str = ""  # 就业 / 社保 / 社保卡: whose designated staff answers
 
 
 @dataclass(frozen=True)
@@ -96,10 +98,13 @@ class ProblemReports:
         problem_code: str,
         phone: str | None = None,
         *,
+        item_no: int | None = None,
         wait_seconds: float = 0.0,
     ) -> OutboxEntry:
-        """Validate and save a resident's report. Raises ``FieldInvalid``."""
-        return self._submit(resident_report(category, problem_code, phone), wait_seconds)
+        """Validate and save a resident's report (*item_no*: the item it is about, so the
+        county's designated staff of that business line answer it). Raises ``FieldInvalid``."""
+        report = resident_report(category, problem_code, phone, item_no)
+        return self._submit(report, wait_seconds)
 
     def submit_operator(
         self,
@@ -159,4 +164,6 @@ def report_payload(report: ProblemReport, client_ref: str) -> dict[str, object]:
     }
     if report.phone:
         payload["contact_phone"] = report.phone
+    if report.item_no is not None:
+        payload["item_no"] = report.item_no
     return payload

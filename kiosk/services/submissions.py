@@ -29,10 +29,16 @@ from kiosk.domain.items.requests import agent_body, phone_of, submission_item_no
 from kiosk.domain.items.results import SubmissionResult
 from kiosk.domain.items.views import ApplicationRow, materials_text
 from kiosk.domain.person import Person
-from kiosk.domain.receipt import STATUS_ACCEPTED, STATUS_SAVED_OFFLINE, Receipt, ReceiptLine
+from kiosk.domain.receipt import (
+    STATUS_ACCEPTED,
+    STATUS_ALREADY_BOOKED,
+    STATUS_SAVED_OFFLINE,
+    Receipt,
+    ReceiptLine,
+)
 from kiosk.domain.workdays import WorkingCalendar
-from kiosk.services.backend_client import IDENTITY_ENVELOPE_KEY
 from kiosk.logsetup import failure_summary
+from kiosk.services.backend_client import IDENTITY_ENVELOPE_KEY
 from kiosk.services.errors import BackendRejected
 from kiosk.services.flow_errors import NotSaved
 from kiosk.services.outbox import Outbox, OutboxEntry, OutboxStatus
@@ -136,7 +142,13 @@ class Submissions:
         item = self._counter_item(item_no)
         person = self._resident(item_no)
         order: WorkOrderDefinition = self._definitions.work_order
-        body = self._form_body(order.fields, values, person)
+        item_fields = order.item_fields(item_no)
+        body = self._form_body(order.fields + item_fields, values, person)
+        answers = {
+            f.request_key: body.pop(f.request_key) for f in item_fields if f.request_key in body
+        }
+        if answers:  # the item's own choices (31 暂停/恢复, 40 挂失/解挂 …)
+            body[order.answers_key] = answers
         for request_key, person_key in order.identity_body:
             body[request_key] = person.prefill(person_key)
         body["item_no"] = item_no
@@ -152,6 +164,7 @@ class Submissions:
             followup_keys=(),
             receipt_key=order.receipt_key,
             phone=phone_of(order.fields, body),
+            choices=choice_lines(item_fields, values),
         )
 
     def _submit(
@@ -165,6 +178,7 @@ class Submissions:
         followup_keys: tuple[tuple[str, str], ...],
         receipt_key: str,
         phone: str,
+        choices: tuple[ReceiptLine, ...] = (),
     ) -> SubmissionResult:
         body[IDENTITY_ENVELOPE_KEY] = self._identity.envelope(item.no)
         try:
@@ -203,7 +217,7 @@ class Submissions:
             outcome = _delivered_outcome(entry, answer, receipt_key, followup_keys, item)
         else:
             outcome = self._saved_outcome(entry, item, kind)
-        receipt = self._receipt(item, outcome, person)
+        receipt = self._receipt(item, outcome, person, choices)
         printed, print_message = self._print(receipt)
         preview, qr_span = self._preview(receipt)
         return SubmissionResult(
@@ -250,12 +264,18 @@ class Submissions:
         if session is not None:
             session.identity.remember_phone(phone)
 
-    def _receipt(self, item: ServiceItem, outcome: _Outcome, person: Person) -> Receipt:
+    def _receipt(
+        self,
+        item: ServiceItem,
+        outcome: _Outcome,
+        person: Person,
+        choices: tuple[ReceiptLine, ...] = (),
+    ) -> Receipt:
         deadline = outcome.deadline
         due = deadline.due if deadline is not None else None
         agent = self._session.agent
         qr_payload, qr_caption = self._receipt_code(outcome.reference, outcome.check_code)
-        lines = [ReceiptLine("办理渠道", "自助服务终端")]
+        lines = [ReceiptLine("办理渠道", "自助服务终端"), *choices]
         if not item.kiosk_runs:
             lines.append(ReceiptLine("请携带", materials_text(item)))
             if self._counter_hours:
@@ -354,6 +374,20 @@ class Submissions:
         return rows
 
 
+def choice_lines(
+    fields: tuple[FieldDef, ...], values: Mapping[str, Any]
+) -> tuple[ReceiptLine, ...]:
+    """What the resident chose on a counter item's own form, as receipt lines ("办理内容：…")."""
+    lines = []
+    for item_field in fields:
+        value = values.get(item_field.key)
+        if isinstance(value, list | tuple):
+            value = "、".join(str(v) for v in value)
+        if isinstance(value, str) and value.strip():
+            lines.append(ReceiptLine(item_field.label, value.strip()))
+    return tuple(lines)
+
+
 @dataclass(frozen=True)
 class _Outcome:
     """What a receipt says about a submission that was taken (delivered or saved)."""
@@ -384,8 +418,10 @@ def _delivered_outcome(
         answer = {"number": entry.reference_no, "due_date": entry.due_date}
     receipt = answer.get(receipt_key, answer) if receipt_key else answer
     receipt = receipt if isinstance(receipt, dict) else {}
+    # duplicate: the item was booked already and is still open; this is that booking's receipt
+    status = STATUS_ALREADY_BOOKED if receipt.get("duplicate") is True else STATUS_ACCEPTED
     return _Outcome(
-        status_text=STATUS_ACCEPTED,
+        status_text=status,
         reference=str(receipt.get("number") or entry.reference_no or entry.local_ref),
         deadline=deadline_of(receipt, item.time_limit_days),
         check_code=_code(receipt.get("check_code")),

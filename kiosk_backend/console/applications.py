@@ -26,6 +26,7 @@ from kiosk_backend.deps import local_today
 from kiosk_backend.errors import ApiError, not_found
 from kiosk_backend.filing import STATUS_LABELS, agent_of
 from kiosk_backend.identity import InvalidIdNumber, normalize_id_number
+from kiosk_backend.item_answers import answers_of
 from kiosk_backend.ledger_models import Responder
 from kiosk_backend.models import Application, Kiosk, Person
 from kiosk_backend.schemas import RELATION_LABELS
@@ -43,32 +44,6 @@ TARGET_LABELS = {
     "in_review": "转入审核",
     "completed": "办结",
     "rejected": "不予受理",
-}
-DETAIL_LABELS = {
-    "employment_type": "就业类型",
-    "started_on": "开始日期",
-    "lost_job_on": "失业日期",
-    "separation_reason": "失业原因",
-    "last_employer": "原工作单位",
-    "certificate_kind": "证书类别",
-    "certificate_no": "证书编号",
-    "certificate_level": "证书等级",
-    "occupation": "职业（工种）",
-    "issued_on": "发证日期",
-    "industry": "行业",
-    "note": "补充说明",
-    "phone": "联系电话",
-}
-VALUE_LABELS = {
-    "self_employed": "个体经营",
-    "part_time": "非全日制",
-    "new_forms": "新就业形态",
-    "other": "其他",
-    "involuntary": "非本人意愿中断就业",
-    "voluntary": "本人意愿",
-    "never_employed": "从未就业",
-    "vocational_qualification": "职业资格证书",
-    "skill_level": "职业技能等级证书",
 }
 Number = Annotated[str, Path(min_length=4, max_length=32, pattern=r"^[A-Z]{2}[0-9A-Z]{2,30}$")]
 
@@ -196,14 +171,10 @@ def _application(user: Viewer, number: str) -> Application:
     return application
 
 
-def _detail_rows(details: dict) -> list[tuple[str, str]]:
-    rows = []
-    for key, value in (details or {}).items():
-        text = VALUE_LABELS.get(value, value) if isinstance(value, str) else value
-        if isinstance(value, bool):
-            text = "是" if value else "否"
-        rows.append((DETAIL_LABELS.get(key, key), str(text)))
-    return rows
+def _detail_rows(application: Application) -> list[tuple[str, str]]:
+    """Every answer the resident gave, under the label the form asked it with (the item
+    definitions the kiosk runs: kiosk_backend.item_answers)."""
+    return [(a.label, a.text) for a in answers_of(application.item_no, application.details or {})]
 
 
 def _detail(request: Request, user: Viewer, application: Application, **extra):
@@ -235,7 +206,7 @@ def _detail(request: Request, user: Viewer, application: Application, **extra):
         agent=agent_of(application),
         agent_full=(application.agent_name, application.agent_id_number),
         relation=RELATION_LABELS.get(application.agent_relation, application.agent_relation),
-        details=_detail_rows(application.details),
+        details=_detail_rows(application),
         events=progression.events_of(user.db, application),
         status_labels=STATUS_LABELS,
         allowed=allowed,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter
 from fastapi.responses import Response
@@ -11,6 +12,8 @@ from pydantic import BaseModel, Field, StringConstraints
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from kiosk.domain.local_rules import certificate_in_time
+from kiosk.domain.validation import CODE_PATTERN
 from kiosk_backend import catalogue, rules
 from kiosk_backend.errors import ApiError
 from kiosk_backend.filing import (
@@ -21,6 +24,8 @@ from kiosk_backend.filing import (
     receipt_of,
 )
 from kiosk_backend.identity_sessions import PERSON_SCOPED
+from kiosk_backend.filing import STATUS_LABELS, agent_of, enforce_rules, receipt_of
+from kiosk_backend.item_answers import ANSWERS_KEY, check_counter_answers
 from kiosk_backend.models import Application, Person
 from kiosk_backend.people import facts_of, person_for_registration, require_person
 from kiosk_backend.routing import OUTBOX, READ_ONLY, DbSession, Filing, Today
@@ -72,6 +77,9 @@ class FlexibleEmployment(Strict):
         description="个体经营 / 非全日制 / 新就业形态 / 其他"
     )
     started_on: dt.date
+    industry: Annotated[str, StringConstraints(max_length=40, strip_whitespace=True)] = Field(
+        "", description="所属行业"
+    )
     description: Note = ""
     agent: AgentField = None
 
@@ -96,8 +104,8 @@ class SkillSubsidy(Strict):
     phone: Phone
     certificate_kind: Literal["vocational_qualification", "skill_level"]
     certificate_no: Annotated[
-        str, StringConstraints(min_length=4, max_length=40, pattern=r"^[0-9A-Za-z-]+$")
-    ]
+        str, StringConstraints(min_length=4, max_length=40, pattern=CODE_PATTERN)
+    ] = Field(description="证书编号：字母、数字和“-”（如 S000014043100223）")
     certificate_level: Literal["1", "2", "3", "4", "5"] = Field(description="1 高级技师 … 5 初级工")
     occupation: Annotated[str, StringConstraints(min_length=1, max_length=40)]
     issued_on: dt.date
@@ -141,6 +149,9 @@ class MyApplications(BaseModel):
     items: list[MyApplication]
 
 
+AnswerValue = Annotated[str, StringConstraints(min_length=1, max_length=40)]
+
+
 class WorkOrder(Strict):
     """A pre-application for one of the 18 counter-only items (柜面 only)."""
 
@@ -149,6 +160,11 @@ class WorkOrder(Strict):
     item_no: ItemNo
     phone: Phone
     note: Note = ""
+    answers: dict[AnswerValue, AnswerValue | list[AnswerValue]] = Field(
+        default_factory=dict,
+        max_length=10,
+        description="该事项自己的选择（如31暂停/恢复、40挂失/解挂），按事项定义校验",
+    )
     agent: AgentField = None
 
 
@@ -184,16 +200,25 @@ def _not_future(day: dt.date, today: dt.date, field: str, label: str) -> None:
         raise ApiError(422, "invalid_field", f"{label}不正确", field)
 
 
-def _has_open_application(session: Session, person: Person, item_no: int) -> bool:
-    """Whether the person already has an application of the item submitted or in review."""
-    open_id = session.scalar(
-        select(Application.id).where(
+OPEN_STATUSES = ("waiting_counter", "submitted", "in_review")
+
+
+def open_application(session: Session, person: Person, item_no: int) -> Application | None:
+    """The person's application of the item still waiting, accepted or in review (newest)."""
+    return session.scalar(
+        select(Application)
+        .where(
             Application.person_id == person.id,
             Application.item_no == item_no,
-            Application.status.in_(("submitted", "in_review")),
+            Application.status.in_(OPEN_STATUSES),
         )
+        .order_by(Application.id.desc())
+        .limit(1)
     )
-    return bool(open_id)
+
+
+def _has_open_application(session: Session, person: Person, item_no: int) -> bool:
+    return open_application(session, person, item_no) is not None
 
 
 def _subsidy_claimed_for(session: Session, person: Person, certificate_no: str) -> bool:
@@ -221,12 +246,22 @@ def flexible_employment(body: FlexibleEmployment, filing: Filing) -> Response:
     _not_future(body.started_on, filing.today, "started_on", "开始灵活就业日期")
     person = person_for_registration(filing.session, body.id_number, body.name)
     enforce_rules(filing.session, person, 10, filing.today)
+    if _has_open_application(filing.session, person, 10):
+        raise ApiError(
+            409, "already_submitted", "您的灵活就业登记正在办理中，请在“我的办件”查看进度"
+        )
     application = filing.file(
         person,
         body.agent,
         item_no=10,
         kind="flexible_employment",
-        details={"employment_type": body.employment_type, "started_on": str(body.started_on)},
+        details={
+            "phone": body.phone,
+            "employment_type": body.employment_type,
+            "started_on": str(body.started_on),
+            "industry": body.industry,
+            "description": body.description,
+        },
     )
     person.phone = body.phone
     return filing.answer(receipt_of(application))
@@ -251,7 +286,13 @@ def unemployment_registration(body: UnemploymentRegistration, filing: Filing) ->
         body.agent,
         item_no=11,
         kind="unemployment_registration",
-        details={"lost_job_on": str(body.lost_job_on), "separation_reason": body.separation_reason},
+        details={
+            "phone": body.phone,
+            "lost_job_on": str(body.lost_job_on),
+            "separation_reason": body.separation_reason,
+            "last_employer": body.last_employer,
+            "seeking_work": body.seeking_work,
+        },
     )
     person.phone = body.phone
     person.employment_status = "unemployed"
@@ -270,7 +311,7 @@ def unemployment_registration(body: UnemploymentRegistration, filing: Filing) ->
 )
 def skill_subsidy(body: SkillSubsidy, filing: Filing) -> Response:
     _not_future(body.issued_on, filing.today, "issued_on", "发证日期")
-    if (filing.today - body.issued_on).days > 366:
+    if not certificate_in_time(body.issued_on, filing.today):  # kiosk.domain.local_rules
         raise ApiError(422, "not_eligible", "证书须在发证之日起12个月内申领", "issued_on")
     person = require_person(filing.session, body.id_number)
     enforce_rules(filing.session, person, 22, filing.today)
@@ -282,6 +323,7 @@ def skill_subsidy(body: SkillSubsidy, filing: Filing) -> Response:
         item_no=22,
         kind="skill_subsidy",
         details={
+            "phone": body.phone,
             "certificate_kind": body.certificate_kind,
             "certificate_no": body.certificate_no,
             "certificate_level": body.certificate_level,
@@ -308,8 +350,13 @@ def unemployment_benefit(body: UnemploymentBenefit, filing: Filing) -> Response:
             409, "already_submitted", "您的失业保险金申领正在办理中，请在“我的办件”查看进度"
         )
     application = filing.file(
-        person, body.agent, item_no=23, kind="unemployment_benefit", details={}
+        person,
+        body.agent,
+        item_no=23,
+        kind="unemployment_benefit",
+        details={"phone": body.phone, "seeking_work": body.seeking_work},
     )
+    person.phone = body.phone
     return filing.answer(receipt_of(application))
 
 
@@ -356,18 +403,39 @@ def my_applications(body: PersonQueryBody, session: DbSession) -> MyApplications
 def work_order(body: WorkOrder, filing: Filing) -> Response:
     if not catalogue.is_counter_only(body.item_no):
         raise ApiError(422, "not_counter_item", "该事项可在自助机直接办理，无需预申请", "item_no")
+    answers = check_counter_answers(body.item_no, body.answers)
     person = person_for_registration(filing.session, body.id_number, body.name)
     enforce_rules(filing.session, person, body.item_no, filing.today)
     materials = catalogue.materials_label(catalogue.item(body.item_no))
+    booked = open_application(filing.session, person, body.item_no)
+    if booked is not None:  # one booking per item at a time: say so, show the one there is
+        county_tz = ZoneInfo(filing.request.app.state.settings.timezone)
+        return filing.answer(_already_booked(booked, materials, county_tz))
+    details = {"phone": body.phone, "note": body.note}
+    if answers:
+        details[ANSWERS_KEY] = answers
     application = filing.file(
         person,
         body.agent,
         item_no=body.item_no,
         kind="work_order",
-        details={"note": body.note},
+        details=details,
         status="waiting_counter",
         queue=True,
         result=f"请携带{materials}到柜面办理",
     )
     person.phone = body.phone  # the counter calls the resident back on it (console detail page)
     return filing.answer(receipt_of(application, f"已预约，请携带{materials}到柜面，凭号办理"))
+
+
+def _already_booked(booked: Application, materials: str, county_tz: ZoneInfo) -> Receipt:
+    """The receipt of the booking that is still open, marked ``duplicate``."""
+    day = booked.submitted_at.astimezone(county_tz).date()
+    when = f"{day.year}年{day.month}月{day.day}日"
+    queue = f"排队号 {booked.queue_no}，" if booked.queue_no else ""
+    message = (
+        f"您已于{when}预约过该事项（{queue}办件编号 {booked.number}），无需重复预约。"
+        f"请携带{materials}到柜台办理"
+    )
+    receipt = receipt_of(booked, message)
+    return receipt.model_copy(update={"duplicate": True})

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from kiosk_backend import catalogue as items
 from kiosk_backend.seed.places import COUNTY, REGION_CODE, TOWNS
@@ -24,6 +24,8 @@ class CatalogueItem(BaseModel):
     materials_rule: str
     time_limit_days: int
     time_limit_text: str
+    basis: list[str] = Field(description="办事依据")
+    procedure: list[str] = Field(description="办事程序")
 
 
 class Catalogue(BaseModel):
@@ -58,6 +60,8 @@ def catalogue() -> Catalogue:
                 materials_rule=i.materials_rule,
                 time_limit_days=i.time_limit_days,
                 time_limit_text=i.time_limit_text,
+                basis=list(i.basis),
+                procedure=list(i.procedure),
             )
             for i in items.platform_catalogue()
         ]

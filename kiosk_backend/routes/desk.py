@@ -4,7 +4,8 @@
 Desk-only (``/api/v1/desk/…``): the signing middleware refuses kiosks here, and refuses desks
 everywhere outside the desk endpoints. Only county desks move applications
 (:mod:`kiosk_backend.progression`). Residents appear masked: the desk needs the number, the item
-and the status, not the resident's full identity.
+and the status, not the resident's full identity; it does get every answer the resident gave
+and the phone number they left, which the counter needs to do the work and call them back.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from kiosk_backend import catalogue, progression
 from kiosk_backend.answers import commit_with_answer
 from kiosk_backend.deps import calling_kiosk_id, db_session
 from kiosk_backend.filing import STATUS_LABELS, agent_of
+from kiosk_backend.item_answers import AnswerOut, answers_of
 from kiosk_backend.models import Application, Person
 from kiosk_backend.schemas import AgentOut, Strict
 
@@ -72,6 +74,8 @@ class DeskApplication(BaseModel):
     resident_name_masked: str
     resident_id_number_masked: str
     agent: AgentOut | None
+    phone: str = Field(description="群众留的联系电话（办理时联系本人用）")
+    answers: list[AnswerOut] = Field(description="群众填写或选择的内容，按表单上的名称")
     result: str
     allowed: list[str] = Field(description="可以变更到的状态")
     events: list[StatusEvent]
@@ -99,6 +103,8 @@ def _view(session: Session, application: Application) -> DeskApplication:
         resident_name_masked=mask_name(person.name) if person else "",
         resident_id_number_masked=mask_id_number(person.id_number) if person else "",
         agent=agent_of(application),
+        phone=str(application.details.get("phone") or (person.phone if person else "")),
+        answers=answers_of(application.item_no, application.details or {}),
         result=application.result,
         allowed=sorted(progression.TRANSITIONS.get(application.status, ())),
         events=[

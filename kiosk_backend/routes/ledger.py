@@ -17,15 +17,23 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field, StringConstraints, field_validator, model_validator
 from sqlalchemy.orm import Session
 
+from kiosk.domain.catalogue import BUSINESS_LINES
 from kiosk.domain.problems import CATEGORY_LABELS, ProblemCategory
 from kiosk_backend import ledger
 from kiosk_backend.answers import commit_with_answer
-from kiosk_backend.deps import calling_kiosk_id, db_session, local_today
+from kiosk_backend.deps import answer_days, calling_kiosk_id, db_session, local_today
 from kiosk_backend.errors import ApiError
 from kiosk_backend.ledger_models import LedgerEvent, LedgerTicket, Responder
 from kiosk_backend.routing import OUTBOX
 from kiosk_backend.schemas import Phone, Strict
-from kiosk_backend.ticket_routing import LEVEL_LABELS, STATE_LABELS, Level, TicketState, overdue
+from kiosk_backend.ticket_routing import (
+    ANSWER_WORKING_DAYS,
+    LEVEL_LABELS,
+    STATE_LABELS,
+    Level,
+    TicketState,
+    overdue,
+)
 
 router = APIRouter(prefix="/ledger", tags=["ledger"])
 
@@ -60,6 +68,12 @@ class LedgerTicketCreate(Strict):
     suggestion: Text = ""
     contact_phone: Phone | None = None
     occurred_at: dt.datetime | None = None
+    item_no: int | None = Field(
+        None,
+        ge=1,
+        le=40,
+        description="问题涉及的事项（附件2 序号）：由该业务条线的指定业务骨干答复",
+    )
 
     @model_validator(mode="after")
     def _consistent(self):
@@ -68,6 +82,8 @@ class LedgerTicketCreate(Strict):
                 raise ValueError("设备故障的类别应为 device")
             if not self.fault_key:
                 raise ValueError("设备故障需要故障代码 fault_key")
+            if self.item_no is not None:
+                raise ValueError("设备故障不涉及具体事项")
         elif self.fault_key:
             raise ValueError("问题反映不带故障代码")
         if self.reporter == "resident" and self.category == "device":
@@ -107,6 +123,8 @@ class HolderOut(BaseModel):
     account: str = Field(description="责任人账号；空表示该级尚未配置责任人")
     name: str
     role: str
+    business_line: str = Field("", description="责任人负责的业务条线；空表示全部条线")
+    business_line_label: str = ""
 
 
 class AnswerOut(BaseModel):
@@ -141,6 +159,11 @@ class LedgerTicketOut(BaseModel):
     suggestion: str
     contact_phone: str = Field(description="masked for kiosks, full for responder desks")
     reporter: str
+    item_no: int | None = Field(None, description="问题涉及的事项")
+    business_line: str = Field(
+        "", description="事项所属业务条线：employment / social_insurance / card"
+    )
+    business_line_label: str = Field("", description="就业 / 社保 / 社保卡")
     state: TicketState
     state_label: str
     holder: HolderOut
@@ -158,9 +181,23 @@ class LedgerTicketOut(BaseModel):
     events: list[EventOut]
 
 
+class LocalRuleOut(BaseModel):
+    """A rule the county sets itself (附件5 gives no number): shown so everyone knows it."""
+
+    key: str
+    label: str
+    value: int
+    default: int
+    unit: str
+    note: str
+
+
 class LedgerTicketList(BaseModel):
     items: list[LedgerTicketOut]
     today: dt.date
+    local_rules: list[LocalRuleOut] = Field(
+        default_factory=list, description="答复时限等本地规定（可配置）"
+    )
 
 
 class ResponsibilityItem(BaseModel):
@@ -184,6 +221,8 @@ class ResponderOut(BaseModel):
     level: Level
     level_label: str
     region_prefix: str
+    business_line: str = Field("", description="指定业务骨干的业务条线；空表示全部条线")
+    business_line_label: str = ""
     open_tickets: int
     overdue_tickets: int
 
@@ -192,6 +231,7 @@ class ResponsibilityList(BaseModel):
     today: dt.date
     responders: list[ResponderOut]
     items: list[ResponsibilityItem]
+    local_rules: list[LocalRuleOut] = Field(description="答复时限等本地规定（可配置）")
 
 
 # --- views -----------------------------------------------------------------------------------
@@ -206,13 +246,32 @@ def _mask_phone(phone: str) -> str:
 def _holder(ticket: LedgerTicket, desks: dict[str, Responder]) -> HolderOut:
     level = Level(ticket.level)
     desk = desks.get(ticket.assignee)
+    line = desk.business_line if desk else ""
     return HolderOut(
         level=level,
         level_label=LEVEL_LABELS[level],
         account=ticket.assignee,
         name=desk.name if desk else "",
         role=desk.role if desk else "",
+        business_line=line,
+        business_line_label=BUSINESS_LINES.get(line, ""),
     )
+
+
+def local_rules(request: Request) -> list[LocalRuleOut]:
+    """The deployment's answer deadlines, as a local rule beside today's defaults."""
+    days = answer_days(request)
+    return [
+        LocalRuleOut(
+            key=f"answer_working_days.{level.value}",
+            label=f"{LEVEL_LABELS[level]}答复时限",
+            value=days[level],
+            default=ANSWER_WORKING_DAYS[level],
+            unit="个工作日",
+            note="本地规定（附件5未规定天数），可由平台配置修改",
+        )
+        for level in Level
+    ]
 
 
 def _view(
@@ -249,6 +308,9 @@ def _view(
         suggestion=ticket.suggestion,
         contact_phone=ticket.contact_phone if full_phone else _mask_phone(ticket.contact_phone),
         reporter=ticket.reporter,
+        item_no=ticket.item_no,
+        business_line=ticket.business_line,
+        business_line_label=BUSINESS_LINES.get(ticket.business_line, ""),
         state=state,
         state_label=STATE_LABELS[state],
         holder=_holder(ticket, desks),
@@ -327,9 +389,16 @@ def open_ticket(
         suggestion=body.suggestion,
         contact_phone=body.contact_phone or "",
         occurred_at=body.occurred_at,
+        item_no=body.item_no,
     )
     ticket, created = ledger.open_ticket(
-        session, caller, new, now=_now(), today=local_today(request), commit=False
+        session,
+        caller,
+        new,
+        now=_now(),
+        today=local_today(request),
+        commit=False,
+        answer_days=answer_days(request),
     )
     view = _one(session, ticket, request, full_phone=False, duplicate=not created)
     return commit_with_answer(session, request, view)
@@ -371,7 +440,8 @@ def list_own_tickets(
     caller = _kiosk_caller(request, session)
     today = local_today(request)
     tickets = ledger.kiosk_tickets(session, caller, state, limit)
-    return LedgerTicketList(items=_views(session, tickets, today, full_phone=False), today=today)
+    views = _views(session, tickets, today, full_phone=False)
+    return LedgerTicketList(items=views, today=today, local_rules=local_rules(request))
 
 
 # --- responder desks -------------------------------------------------------------------------
@@ -391,7 +461,7 @@ def desk_tickets(
     views = _views(session, ledger.desk_tickets(session, responder, state), today, full_phone=True)
     if overdue_only:
         views = [v for v in views if v.overdue]
-    return LedgerTicketList(items=views, today=today)
+    return LedgerTicketList(items=views, today=today, local_rules=local_rules(request))
 
 
 @router.post(
@@ -433,7 +503,13 @@ def escalate(
 ) -> LedgerTicketOut:
     responder = ledger.responder_of(session, calling_kiosk_id(request))
     ticket = ledger.escalate_ticket(
-        session, responder, ticket_id, body.reason, now=_now(), today=local_today(request)
+        session,
+        responder,
+        ticket_id,
+        body.reason,
+        now=_now(),
+        today=local_today(request),
+        answer_days=answer_days(request),
     )
     return _one(session, ticket, request, full_phone=True)
 
@@ -496,6 +572,8 @@ def responsibility(
             level=Level(d.level),
             level_label=LEVEL_LABELS[Level(d.level)],
             region_prefix=d.region_prefix,
+            business_line=d.business_line,
+            business_line_label=BUSINESS_LINES.get(d.business_line, ""),
             open_tickets=load[d.account][0],
             overdue_tickets=load[d.account][1],
         )
@@ -508,4 +586,6 @@ def responsibility(
             or responder.region_prefix.startswith(d.region_prefix)
         )
     ]
-    return ResponsibilityList(today=today, responders=listed, items=items)
+    return ResponsibilityList(
+        today=today, responders=listed, items=items, local_rules=local_rules(request)
+    )

@@ -1,6 +1,8 @@
 """Personal records (25, 26, 27, 33, 36), 就业创业证 (13) and the person's archive (15).
 
-All are read-only POSTs: the ID number travels in the body, never in a URL.
+All are read-only POSTs: the ID number travels in the body, never in a URL. Records answers
+are paged, and every number a resident reads as a total is aggregated in SQL over the whole
+history (or the chosen year), never from the rows of one page.
 """
 
 from __future__ import annotations
@@ -9,11 +11,11 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter
-from pydantic import BaseModel
-from sqlalchemy import select
+from pydantic import BaseModel, Field
+from sqlalchemy import case, distinct, func, select, true
 from sqlalchemy.orm import Session
 
 from kiosk_backend.errors import ApiError
@@ -28,8 +30,8 @@ from kiosk_backend.models import (
     PersonArchive,
 )
 from kiosk_backend.people import require_person, resident_contribution_years
-from kiosk_backend.routing import READ_ONLY, DbSession
-from kiosk_backend.schemas import PersonQuery
+from kiosk_backend.routing import READ_ONLY, DbSession, Today
+from kiosk_backend.schemas import IdNumber, PersonQuery, Strict
 
 router = APIRouter(prefix="/persons", tags=["personal records"], dependencies=PERSON_SCOPED)
 
@@ -40,6 +42,15 @@ ENTERPRISE_STATUS_LABELS = {
     "receiving": "已退休，按月领取养老金",
 }
 PAYMENT_STATUS_LABELS = {"paid": "已发放", "failed": "发放失败", "pending": "待发放"}
+# 缴费类型 (item 33 asks for it by name; the enterprise scheme uses the same words)
+CONTRIBUTION_TYPE_LABELS = {
+    "normal": "正常缴费",
+    "back_payment": "补缴",
+    "government_paid": "政府代缴",
+    "arrears": "欠费",
+}
+CENT = Decimal("0.01")
+DEFAULT_PAGE_SIZE = 24
 
 
 @dataclass(frozen=True)
@@ -68,6 +79,15 @@ RESIDENT_PENSION_PAYMENTS = PaymentScheme(
 )
 
 
+class RecordsQuery(Strict):
+    """Body of a records lookup: the person, optionally one year, and a page of the rows."""
+
+    id_number: IdNumber
+    year: int | None = Field(None, ge=1950, le=2100, description="只看这一年；省略 = 全部年份")
+    page: int = Field(1, ge=1, le=10_000)
+    page_size: int = Field(DEFAULT_PAGE_SIZE, ge=1, le=120)
+
+
 class PersonHeader(BaseModel):
     name_masked: str
     id_number_masked: str
@@ -77,6 +97,8 @@ class ContributionOut(BaseModel):
     period: str
     scheme: str
     contribution_type: str
+    contribution_type_label: str = Field(description="缴费类型：正常缴费 / 补缴 / 政府代缴 …")
+    grade: str = Field(description="缴费档次（城乡居民养老保险）；空 = 不适用")
     base: Decimal | None
     amount: Decimal
     subsidy: Decimal
@@ -84,6 +106,11 @@ class ContributionOut(BaseModel):
     credited: bool
     credited_label: str
     paid_on: dt.date | None
+
+
+class Component(BaseModel):
+    name: str
+    amount: Decimal
 
 
 class PaymentOut(BaseModel):
@@ -95,33 +122,73 @@ class PaymentOut(BaseModel):
     bank: str
     account_tail_masked: str
     paid_on: dt.date | None
-    components: list[dict[str, Decimal | str]]
+    components: list[Component] = Field(description="待遇项目组成，合计等于 amount")
 
 
-class EnterprisePensionStatus(BaseModel):
+class CurrentMonth(BaseModel):
+    """当前月待遇项目组成明细: the newest payment up to this month, item by item."""
+
+    period: str
+    amount: Decimal
+    status: Literal["paid", "failed", "pending"]
+    status_label: str
+    components: list[Component]
+
+
+class Paging(BaseModel):
+    """Which rows this answer carries: one page of the chosen year (or of every year)."""
+
+    years: list[int] = Field(description="有记录的年份，新的在前")
+    year: int | None
+    page: int
+    page_size: int
+    total: int = Field(description="所选年份（或全部）的记录条数")
+
+
+class ContributionTotals(BaseModel):
+    """Aggregated in SQL over the chosen year (or the whole history), never over one page."""
+
+    periods: int = Field(description="已到账的缴费期数（月或年）")
+    amount: Decimal = Field(description="已到账的个人缴费合计")
+    subsidy: Decimal = Field(description="已到账的政府补贴合计")
+    uncredited: int = Field(description="未到账的记录条数")
+
+
+class PaymentTotals(BaseModel):
+    paid_amount: Decimal
+    paid_count: int
+    failed_count: int
+    pending_count: int
+
+
+class EnterprisePensionStatus(Paging):
     person: PersonHeader
     insured_status: str
     insured_status_label: str
     insured_since: dt.date | None
-    months_on_record: int
-    total_paid: Decimal
+    months_on_record: int = Field(description="全部缴费历史中已到账的月数")
+    total_paid: Decimal = Field(description="全部缴费历史中已到账的个人缴费合计")
+    totals: ContributionTotals
     contributions: list[ContributionOut]
 
 
-class PaymentRecords(BaseModel):
+class PaymentRecords(Paging):
     person: PersonHeader
     scheme: str
     receiving: bool
     payments: list[PaymentOut]
-    failed_count: int
+    totals: PaymentTotals
+    failed_count: int = Field(description="所选年份（或全部）发放失败的笔数")
+    current_month: CurrentMonth | None = Field(description="当前月待遇项目组成明细")
     message: str
 
 
-class ResidentContributions(BaseModel):
+class ResidentContributions(Paging):
     person: PersonHeader
     enrolled_basic: bool
     enrolled_supplementary: bool
     contribution_years: int
+    totals: ContributionTotals
     contributions: list[ContributionOut]
 
 
@@ -154,6 +221,10 @@ def _contribution(c: Contribution) -> ContributionOut:
         period=c.period,
         scheme=c.scheme,
         contribution_type=c.contribution_type,
+        contribution_type_label=CONTRIBUTION_TYPE_LABELS.get(
+            c.contribution_type, c.contribution_type
+        ),
+        grade=c.grade or "",
         base=c.base,
         amount=c.amount,
         subsidy=c.subsidy,
@@ -164,12 +235,28 @@ def _contribution(c: Contribution) -> ContributionOut:
     )
 
 
+def components_of(amount: Decimal, stored: list[Any]) -> list[Component]:
+    """The benefit's items, adding up to *amount* exactly.
+
+    Rows store each item's ``amount``; older rows stored a ``share`` of the total instead: those
+    are rounded to the fen and the last item takes the remainder, so the parts never disagree
+    with the total a resident is paid.
+    """
+    parts = [c for c in stored if isinstance(c, dict) and isinstance(c.get("name"), str)]
+    if all("amount" in c for c in parts):
+        return [Component(name=c["name"], amount=Decimal(str(c["amount"]))) for c in parts]
+    out: list[Component] = []
+    left = amount
+    for index, part in enumerate(parts):
+        share = Decimal(str(part.get("share", 0)))
+        value = left if index == len(parts) - 1 else (amount * share).quantize(CENT)
+        left -= value
+        out.append(Component(name=part["name"], amount=value))
+    return out
+
+
 def _payment(p: Payment) -> PaymentOut:
     amount = Decimal(p.amount)
-    components = [
-        {"name": c["name"], "amount": (amount * Decimal(str(c["share"]))).quantize(Decimal("0.01"))}
-        for c in p.components
-    ]
     return PaymentOut(
         period=p.period,
         amount=amount,
@@ -179,50 +266,142 @@ def _payment(p: Payment) -> PaymentOut:
         bank=p.bank,
         account_tail_masked=f"****{p.account_tail}" if p.account_tail else "",
         paid_on=p.paid_on,
-        components=components,
+        components=components_of(amount, p.components),
     )
 
 
-def _contributions(
-    session: Session, person: Person, schemes: tuple[str, ...], limit: int = 120
-) -> list[Contribution]:
-    return list(
-        session.scalars(
-            select(Contribution)
-            .where(Contribution.person_id == person.id, Contribution.scheme.in_(schemes))
-            .order_by(Contribution.period.desc(), Contribution.scheme)
-            .limit(limit)
+def _in_year(period_column, year: int | None):
+    """Periods are "YYYY" or "YYYY-MM": both sort inside [year, year+1) as text."""
+    if year is None:
+        return true()
+    return (period_column >= f"{year:04d}") & (period_column < f"{year + 1:04d}")
+
+
+def _years(session: Session, period_column, *where) -> list[int]:
+    year = func.substr(period_column, 1, 4)
+    rows = session.scalars(select(year).where(*where).distinct().order_by(year.desc()))
+    return [int(y) for y in rows if y and y.isdigit()]
+
+
+def _paging(
+    session: Session, query: RecordsQuery, period_column, where: tuple, total: int
+) -> dict[str, Any]:
+    return {
+        "years": _years(session, period_column, *where),
+        "year": query.year,
+        "page": query.page,
+        "page_size": query.page_size,
+        "total": total,
+    }
+
+
+def _contribution_totals(session: Session, *where) -> tuple[int, ContributionTotals]:
+    """How many rows match *where*, and their totals (credited rows only), in one query."""
+    credited = Contribution.credited.is_(True)
+    count, periods, amount, subsidy, uncredited = session.execute(
+        select(
+            func.count(Contribution.id),
+            func.count(distinct(case((credited, Contribution.period)))),
+            func.coalesce(func.sum(case((credited, Contribution.amount), else_=0)), 0),
+            func.coalesce(func.sum(case((credited, Contribution.subsidy), else_=0)), 0),
+            func.count(case((~credited, Contribution.id))),
+        ).where(*where)
+    ).one()
+    return count, ContributionTotals(
+        periods=periods,
+        amount=Decimal(amount).quantize(CENT),
+        subsidy=Decimal(subsidy).quantize(CENT),
+        uncredited=uncredited,
+    )
+
+
+def _contribution_page(
+    session: Session, person: Person, schemes: tuple[str, ...], query: RecordsQuery
+) -> tuple[dict[str, Any], ContributionTotals, list[ContributionOut]]:
+    """Paging facts, SQL totals of the selection, and one page of rows (newest first)."""
+    person_rows = (Contribution.person_id == person.id, Contribution.scheme.in_(schemes))
+    selected = (*person_rows, _in_year(Contribution.period, query.year))
+    count, totals = _contribution_totals(session, *selected)
+    rows = session.scalars(
+        select(Contribution)
+        .where(*selected)
+        .order_by(Contribution.period.desc(), Contribution.scheme, Contribution.id)
+        .offset((query.page - 1) * query.page_size)
+        .limit(query.page_size)
+    )
+    paging = _paging(session, query, Contribution.period, person_rows, count)
+    return paging, totals, [_contribution(c) for c in rows]
+
+
+def _current_month(
+    session: Session, person: Person, scheme: str, today: dt.date
+) -> CurrentMonth | None:
+    latest = session.scalar(
+        select(Payment)
+        .where(
+            Payment.person_id == person.id,
+            Payment.scheme == scheme,
+            Payment.period <= f"{today:%Y-%m}",
         )
+        .order_by(Payment.period.desc(), Payment.id.desc())
+        .limit(1)
+    )
+    if latest is None:
+        return None
+    amount = Decimal(latest.amount)
+    return CurrentMonth(
+        period=latest.period,
+        amount=amount,
+        status=latest.status,
+        status_label=PAYMENT_STATUS_LABELS[latest.status],
+        components=components_of(amount, latest.components),
     )
 
 
-def _payment_records(session: Session, id_number: str, benefit: PaymentScheme) -> PaymentRecords:
-    """The person's latest 60 payments of the scheme, with a failed count and a message."""
-    person = require_person(session, id_number)
-    rows = list(
-        session.scalars(
-            select(Payment)
-            .where(Payment.person_id == person.id, Payment.scheme == benefit.scheme)
-            .order_by(Payment.period.desc())
-            .limit(60)
-        )
+def _payment_records(
+    session: Session, query: RecordsQuery, benefit: PaymentScheme, today: dt.date
+) -> PaymentRecords:
+    """One page of the person's payments of the scheme, with SQL totals and a message."""
+    person = require_person(session, query.id_number)
+    person_rows = (Payment.person_id == person.id, Payment.scheme == benefit.scheme)
+    selected = (*person_rows, _in_year(Payment.period, query.year))
+    paid, failed, pending = (Payment.status == s for s in ("paid", "failed", "pending"))
+    count, paid_amount, paid_count, failed_count, pending_count = session.execute(
+        select(
+            func.count(Payment.id),
+            func.coalesce(func.sum(case((paid, Payment.amount), else_=0)), 0),
+            func.count(case((paid, Payment.id))),
+            func.count(case((failed, Payment.id))),
+            func.count(case((pending, Payment.id))),
+        ).where(*selected)
+    ).one()
+    rows = session.scalars(
+        select(Payment)
+        .where(*selected)
+        .order_by(Payment.period.desc(), Payment.id.desc())
+        .offset((query.page - 1) * query.page_size)
+        .limit(query.page_size)
     )
-    failed = sum(1 for p in rows if p.status == "failed")
-    message = (
-        benefit.none_message
-        if not rows
-        else (
-            f"有{failed}笔发放失败，请按失败原因处理后联系社保经办机构重新发放"
-            if failed
-            else "发放正常"
-        )
-    )
+    if not count:
+        message = benefit.none_message
+    elif failed_count:
+        message = f"有{failed_count}笔发放失败，请按失败原因处理后联系社保经办机构重新发放"
+    else:
+        message = "发放正常"
     return PaymentRecords(
+        **_paging(session, query, Payment.period, person_rows, count),
         person=_header(person),
         scheme=benefit.scheme,
         receiving=benefit.receiving(person),
         payments=[_payment(p) for p in rows],
-        failed_count=failed,
+        totals=PaymentTotals(
+            paid_amount=Decimal(paid_amount).quantize(CENT),
+            paid_count=paid_count,
+            failed_count=failed_count,
+            pending_count=pending_count,
+        ),
+        failed_count=failed_count,
+        current_month=_current_month(session, person, benefit.scheme, today),
         message=message,
     )
 
@@ -233,17 +412,25 @@ def _payment_records(session: Session, id_number: str, benefit: PaymentScheme) -
     summary="企业职工基本养老保险参保情况查询（25）",
     openapi_extra=READ_ONLY,
 )
-def enterprise_pension_status(body: PersonQuery, session: DbSession) -> EnterprisePensionStatus:
+def enterprise_pension_status(body: RecordsQuery, session: DbSession) -> EnterprisePensionStatus:
     person = require_person(session, body.id_number)
-    rows = _contributions(session, person, ("enterprise_pension",))
+    schemes = ("enterprise_pension",)
+    paging, totals, rows = _contribution_page(session, person, schemes, body)
+    history = totals
+    if body.year is not None:  # the header speaks of the whole history
+        _count, history = _contribution_totals(
+            session, Contribution.person_id == person.id, Contribution.scheme.in_(schemes)
+        )
     return EnterprisePensionStatus(
+        **paging,
         person=_header(person),
         insured_status=person.enterprise_pension_status,
         insured_status_label=ENTERPRISE_STATUS_LABELS.get(person.enterprise_pension_status, ""),
         insured_since=person.enterprise_pension_since,
-        months_on_record=len(rows),
-        total_paid=sum((Decimal(c.amount) for c in rows), Decimal("0.00")),
-        contributions=[_contribution(c) for c in rows],
+        months_on_record=history.periods,
+        total_paid=history.amount,
+        totals=totals,
+        contributions=rows,
     )
 
 
@@ -253,8 +440,10 @@ def enterprise_pension_status(body: PersonQuery, session: DbSession) -> Enterpri
     summary="企业职工基本养老保险待遇发放记录查询（26）",
     openapi_extra=READ_ONLY,
 )
-def enterprise_pension_payments(body: PersonQuery, session: DbSession) -> PaymentRecords:
-    return _payment_records(session, body.id_number, ENTERPRISE_PENSION_PAYMENTS)
+def enterprise_pension_payments(
+    body: RecordsQuery, session: DbSession, today: Today
+) -> PaymentRecords:
+    return _payment_records(session, body, ENTERPRISE_PENSION_PAYMENTS, today)
 
 
 @router.post(
@@ -263,8 +452,8 @@ def enterprise_pension_payments(body: PersonQuery, session: DbSession) -> Paymen
     summary="失业保险待遇发放记录查询（27）",
     openapi_extra=READ_ONLY,
 )
-def unemployment_payments(body: PersonQuery, session: DbSession) -> PaymentRecords:
-    return _payment_records(session, body.id_number, UNEMPLOYMENT_BENEFIT_PAYMENTS)
+def unemployment_payments(body: RecordsQuery, session: DbSession, today: Today) -> PaymentRecords:
+    return _payment_records(session, body, UNEMPLOYMENT_BENEFIT_PAYMENTS, today)
 
 
 @router.post(
@@ -273,15 +462,18 @@ def unemployment_payments(body: PersonQuery, session: DbSession) -> PaymentRecor
     summary="城乡居民养老保险缴费信息查询（33，含补充险）",
     openapi_extra=READ_ONLY,
 )
-def resident_contributions(body: PersonQuery, session: DbSession) -> ResidentContributions:
+def resident_contributions(body: RecordsQuery, session: DbSession) -> ResidentContributions:
     person = require_person(session, body.id_number)
-    rows = _contributions(session, person, ("resident_pension", "resident_supplementary"))
+    schemes = ("resident_pension", "resident_supplementary")
+    paging, totals, rows = _contribution_page(session, person, schemes, body)
     return ResidentContributions(
+        **paging,
         person=_header(person),
         enrolled_basic=person.resident_basic_enrolled,
         enrolled_supplementary=person.resident_supplementary_enrolled,
         contribution_years=resident_contribution_years(session, person.id),
-        contributions=[_contribution(c) for c in rows],
+        totals=totals,
+        contributions=rows,
     )
 
 
@@ -291,8 +483,8 @@ def resident_contributions(body: PersonQuery, session: DbSession) -> ResidentCon
     summary="城乡居民养老保险待遇发放记录查询（36）",
     openapi_extra=READ_ONLY,
 )
-def resident_payments(body: PersonQuery, session: DbSession) -> PaymentRecords:
-    return _payment_records(session, body.id_number, RESIDENT_PENSION_PAYMENTS)
+def resident_payments(body: RecordsQuery, session: DbSession, today: Today) -> PaymentRecords:
+    return _payment_records(session, body, RESIDENT_PENSION_PAYMENTS, today)
 
 
 @router.post(

@@ -1,16 +1,23 @@
-"""Job seekers (items 1, 4), odd-job demands (7), matching with reasons (2, 5, 8), search (9)."""
+"""Job seekers (items 1, 4), odd-job demands (7), matching with reasons (2, 5, 8), search (9).
+
+Items 8 and 9 need the resident identified (附件2: 需本人携带身份证或社保卡): the person travels
+in the POST body like every person lookup. Item 8 lists the employer's own open demands and
+matches any one of them (never another person's); item 9 shows seekers with masked contacts.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field, StringConstraints, model_validator
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from kiosk_backend.errors import ApiError, not_found
+from kiosk_backend.errors import ApiError
 from kiosk_backend.filing import enforce_rules, receipt_of
 from kiosk_backend.identity import mask_name, mask_phone
 from kiosk_backend.identity_sessions import PERSON_SCOPED
@@ -21,11 +28,11 @@ from kiosk_backend.routes.jobs import Posting, posting_out
 from kiosk_backend.routing import OUTBOX, READ_ONLY, DbSession, Filing, Today
 from kiosk_backend.rules import age_on
 from kiosk_backend.schemas import (
-    NO_CONTROL_CHARS,
     AgentField,
     IdNumber,
     Occupation,
     Page,
+    PersonQuery,
     Phone,
     Receipt,
     ShortText,
@@ -138,6 +145,41 @@ class SeekerMatches(BaseModel):
 
 class SeekerPage(Page):
     items: list[SeekerPublic]
+
+
+class DemandOut(BaseModel):
+    """One of the resident's own odd-job demands (item 7), as item 8 offers it."""
+
+    id: int
+    employer_name: str
+    occupation: str
+    town: str
+    village: str
+    workers_needed: int
+    pay_per_day: int
+    work_date: dt.date
+    days: int
+    last_day: dt.date = Field(description="用工最后一天；过了这一天登记不再列出")
+    registered_on: dt.date
+
+
+class MyDemands(BaseModel):
+    demands: list[DemandOut] = Field(description="本人仍在用工期内的招聘零工登记，新的在前")
+
+
+class DemandMatchQuery(Strict):
+    id_number: IdNumber
+    demand_id: int = Field(ge=1, le=2_000_000_000)
+
+
+class SeekerSearch(Strict):
+    """Item 9: who searches (identified), and the filters."""
+
+    id_number: IdNumber
+    occupation: Annotated[str, StringConstraints(max_length=20)] | None = None
+    town: Annotated[str, StringConstraints(max_length=20)] | None = None
+    page: int = Field(1, ge=1, le=10_000)
+    page_size: int = Field(20, ge=1, le=100)
 
 
 @router.post(
@@ -294,17 +336,61 @@ def seeker_public(seeker: JobSeeker, person: Person, today: dt.date) -> SeekerPu
     )
 
 
-@router.get(
-    "/odd-job-demands/{demand_id}/matches",
-    response_model=SeekerMatches,
-    summary="零工求职信息推荐（8）",
+def _last_day(demand: OddJobDemand) -> dt.date:
+    return demand.work_date + dt.timedelta(days=max(1, demand.days) - 1)
+
+
+def _demand_out(demand: OddJobDemand, county_tz: ZoneInfo) -> DemandOut:
+    return DemandOut(
+        id=demand.id,
+        employer_name=demand.employer_name,
+        occupation=demand.occupation,
+        town=demand.town,
+        village=demand.village,
+        workers_needed=demand.workers_needed,
+        pay_per_day=demand.pay_per_day,
+        work_date=demand.work_date,
+        days=demand.days,
+        last_day=_last_day(demand),
+        registered_on=demand.registered_at.astimezone(county_tz).date(),
+    )
+
+
+def _open_demands(session: Session, person: Person, today: dt.date) -> list[OddJobDemand]:
+    rows = session.scalars(
+        select(OddJobDemand)
+        .where(OddJobDemand.person_id == person.id)
+        .order_by(OddJobDemand.registered_at.desc(), OddJobDemand.id.desc())
+    ).all()
+    return [d for d in rows if _last_day(d) >= today]
+
+
+@router.post(
+    "/odd-job-demands/mine",
+    response_model=MyDemands,
+    summary="本人仍在用工期内的招聘零工登记（8 选择要匹配的一条）",
+    openapi_extra=READ_ONLY,
+    dependencies=PERSON_SCOPED,
 )
-def demand_matches(
-    demand_id: Annotated[int, Path(ge=1, le=2_000_000_000)], session: DbSession, today: Today
-) -> SeekerMatches:
-    demand = session.get(OddJobDemand, demand_id)
-    if demand is None:
-        raise not_found("没有这条招聘零工登记")
+def my_demands(body: PersonQuery, session: DbSession, today: Today, request: Request) -> MyDemands:
+    person = require_person(session, body.id_number)
+    county_tz = ZoneInfo(request.app.state.settings.timezone)
+    demands = _open_demands(session, person, today)
+    return MyDemands(demands=[_demand_out(d, county_tz) for d in demands])
+
+
+@router.post(
+    "/odd-job-demands/matches",
+    response_model=SeekerMatches,
+    summary="零工求职信息推荐（8，只匹配本人的招聘登记）",
+    openapi_extra=READ_ONLY,
+    dependencies=PERSON_SCOPED,
+)
+def demand_matches(body: DemandMatchQuery, session: DbSession, today: Today) -> SeekerMatches:
+    person = require_person(session, body.id_number)
+    demand = session.get(OddJobDemand, body.demand_id)
+    if demand is None or demand.person_id != person.id:  # another's demand: as if none
+        raise ApiError(404, "not_found", "没有您的这条招聘零工登记", "demand_id")
     matches = match_seekers(session, demand, today)
     return SeekerMatches(
         demand_id=demand.id,
@@ -317,17 +403,15 @@ def demand_matches(
     )
 
 
-@router.get(
-    "/odd-job-seekers", response_model=SeekerPage, summary="零工求职信息查询（9，联系方式脱敏）"
+@router.post(
+    "/odd-job-seekers/search",
+    response_model=SeekerPage,
+    summary="零工求职信息查询（9，需本人身份，联系方式脱敏）",
+    openapi_extra=READ_ONLY,
+    dependencies=PERSON_SCOPED,
 )
-def search_odd_seekers(
-    session: DbSession,
-    today: Today,
-    occupation: Annotated[str | None, Query(max_length=20, pattern=NO_CONTROL_CHARS)] = None,
-    town: Annotated[str | None, Query(max_length=20, pattern=NO_CONTROL_CHARS)] = None,
-    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=100)] = 20,
-) -> SeekerPage:
+def search_odd_seekers(body: SeekerSearch, session: DbSession, today: Today) -> SeekerPage:
+    occupation, town = body.occupation, body.town
     query = (
         select(JobSeeker, Person)
         .join(Person, Person.id == JobSeeker.person_id)
@@ -341,10 +425,10 @@ def search_odd_seekers(
         if (not occupation or any(occupation in o for o in s.occupations))
         and (not town or not s.towns or town in s.towns)
     ]
-    start = (page - 1) * page_size
+    start = (body.page - 1) * body.page_size
     return SeekerPage(
-        page=page,
-        page_size=page_size,
+        page=body.page,
+        page_size=body.page_size,
         total=len(selected),
-        items=[seeker_public(s, p, today) for s, p in selected[start : start + page_size]],
+        items=[seeker_public(s, p, today) for s, p in selected[start : start + body.page_size]],
     )

@@ -1,8 +1,10 @@
 """Deterministic, fictional demo data for 沁源县 (same input → same rows).
 
-Everything is generated from one ``random.Random`` seeded with a constant and an anchor date
-(``today``; postings, job fairs and payment months are placed relative to it). Names, employers
-and ID numbers are fictional; ID numbers are valid (region 140431, GB 11643 check character).
+Each section draws from its own ``random.Random`` seeded with a constant and the section's
+name (``Random(f"{SEED}:{section}")``), so adding a row to one section does not change the rows
+of any other; an anchor date (``today``) places postings, job fairs and payment months. Names,
+employers and ID numbers are fictional; ID numbers are valid (region 140431, GB 11643 check
+character). Records whose sums the tests check by hand (residents 09 and 10) are fixed tables.
 
 Demo e-SSC account labels (``essc_qr``), each naming a resident; a label is not a code — demo
 mode and the tests mint a fresh signed code for one (:func:`kiosk_backend.essc_codes.mint_for`):
@@ -16,6 +18,10 @@ mode and the tests mint a fresh signed code for one (:func:`kiosk_backend.essc_c
 ``ESSC-DEMO-RESIDENT-06``  age 17, a student: may not enrol yet
 ``ESSC-DEMO-RESIDENT-07``  age 35, employed and insured, holds a 就业创业证, file at an agency
 ``ESSC-DEMO-RESIDENT-08``  age 52, odd-job seeker (electrician) registered for items 4/5
+``ESSC-DEMO-RESIDENT-09``  age 58, enterprise employee insured since 1994: 372 months of
+                           1994-2024 plus every month of 2025 up to last month (item 25)
+``ESSC-DEMO-RESIDENT-10``  age 48, resident pension with mixed 缴费类型 (正常缴费, 补缴,
+                           政府代缴, one not yet credited) and 档次, and supplementary (item 33)
 =====================  =====================================================================
 
 Operator labels: ``ESSC-DEMO-OPERATOR-01`` (operator, active), ``-02`` (operator, locked),
@@ -184,7 +190,49 @@ DEMO_RESIDENTS = (
     DemoResident(
         "ESSC-DEMO-RESIDENT-08", "韩永平", "male", 52, "中峪乡", "南泉村", "odd_job_electrician"
     ),
+    DemoResident("ESSC-DEMO-RESIDENT-09", "孙国庆", "male", 58, "郭道镇", "郭道村", "long_insured"),
+    DemoResident(
+        "ESSC-DEMO-RESIDENT-10", "田秀兰", "female", 48, "交口乡", "交口村", "mixed_resident"
+    ),
 )
+
+# Resident 09 (item 25): 缴费基数 per calendar year 1994..2024 is 600 + 150 × (year − 1994) yuan,
+# the personal rate 8 %; from 2025 the base is LONG_INSURED_BASE_NOW. Tests re-add these by hand.
+LONG_INSURED_SINCE = 1994
+LONG_INSURED_UNTIL = 2024
+LONG_INSURED_BASE_NOW = 5400
+ENTERPRISE_PERSONAL_RATE = Decimal("0.08")
+
+
+def long_insured_base(year: int) -> int:
+    """Resident 09's 缴费基数 in *year* (yuan)."""
+    if year > LONG_INSURED_UNTIL:
+        return LONG_INSURED_BASE_NOW
+    return 600 + 150 * (year - LONG_INSURED_SINCE)
+
+
+# Resident 10 (item 33): (year, scheme, 缴费类型, 档次, amount, subsidy, paid on). 2016 was missed
+# and paid back in 2019 (补缴部分不享受缴费补贴, 附件2 item 32); 2017-2018 the government paid the
+# lowest grade on her behalf. This year's payment is not yet credited (added relative to today).
+MIXED_RESIDENT_CONTRIBUTIONS = (
+    (2012, "resident_pension", "normal", "200元档", 200, 30, dt.date(2012, 6, 15)),
+    (2013, "resident_pension", "normal", "200元档", 200, 30, dt.date(2013, 6, 14)),
+    (2014, "resident_pension", "normal", "300元档", 300, 40, dt.date(2014, 6, 16)),
+    (2015, "resident_pension", "normal", "300元档", 300, 40, dt.date(2015, 6, 15)),
+    (2016, "resident_pension", "back_payment", "300元档", 300, 0, dt.date(2019, 5, 10)),
+    (2017, "resident_pension", "government_paid", "200元档", 200, 30, dt.date(2017, 9, 1)),
+    (2018, "resident_pension", "government_paid", "200元档", 200, 30, dt.date(2018, 9, 3)),
+    (2019, "resident_pension", "normal", "500元档", 500, 60, dt.date(2019, 6, 17)),
+    (2020, "resident_pension", "normal", "500元档", 500, 60, dt.date(2020, 6, 15)),
+    (2021, "resident_pension", "normal", "1000元档", 1000, 80, dt.date(2021, 6, 15)),
+    (2022, "resident_pension", "normal", "1000元档", 1000, 80, dt.date(2022, 6, 15)),
+    (2022, "resident_supplementary", "normal", "100元档", 100, 0, dt.date(2022, 6, 15)),
+    (2023, "resident_pension", "normal", "1000元档", 1000, 80, dt.date(2023, 6, 15)),
+    (2023, "resident_supplementary", "normal", "100元档", 100, 0, dt.date(2023, 6, 15)),
+    (2024, "resident_pension", "normal", "1000元档", 1000, 80, dt.date(2024, 6, 14)),
+    (2024, "resident_supplementary", "normal", "100元档", 100, 0, dt.date(2024, 6, 14)),
+)
+RESIDENT_GRADES = ((200, 30), (300, 40), (500, 60), (1000, 80), (2000, 100))  # 档次, 补贴
 
 
 class _Ids:
@@ -242,10 +290,14 @@ class _Seeder:
     def __init__(self, session: Session, today: dt.date):
         self.s = session
         self.today = today
-        self.rng = random.Random(SEED)
         self.ids = _Ids()
         self.next_person_id = 1
         self.rows: dict[type, list[dict]] = {}
+
+    @staticmethod
+    def rng_for(section: str) -> random.Random:
+        """The random source of one section (see the module docstring)."""
+        return random.Random(f"{SEED}:{section}")
 
     def add(self, model: type, **values) -> None:
         self.rows.setdefault(model, []).append(values)
@@ -259,18 +311,26 @@ class _Seeder:
     # --- persons and their records -----------------------------------------------------------
 
     def person(
-        self, *, name: str, gender: str, birth: dt.date, town: str, village: str, **extra
+        self,
+        rng: random.Random,
+        *,
+        name: str,
+        gender: str,
+        birth: dt.date,
+        town: str,
+        village: str,
+        **extra,
     ) -> int:
         pid = self.next_person_id
         self.next_person_id += 1
         self.add(
             Person,
             id=pid,
-            id_number=self.ids.make(self.rng, birth, gender),
+            id_number=self.ids.make(rng, birth, gender),
             name=name,
             gender=gender,
             birth_date=birth,
-            phone=_phone(self.rng),
+            phone=_phone(rng),
             town=town,
             village=village,
             **extra,
@@ -278,22 +338,28 @@ class _Seeder:
         return pid
 
     def resident_contributions(
-        self, pid: int, years: int, last_year: int, supplementary: bool = False
+        self,
+        rng: random.Random,
+        pid: int,
+        years: int,
+        last_year: int,
+        supplementary: bool = False,
     ) -> None:
         for year in range(last_year - years + 1, last_year + 1):
-            amount = self.rng.choice((200, 300, 500, 1000, 2000))
+            amount, subsidy = rng.choice(RESIDENT_GRADES)
             self.add(
                 Contribution,
                 person_id=pid,
                 scheme="resident_pension",
                 period=f"{year}",
                 contribution_type="normal",
+                grade=f"{amount}元档",
                 base=None,
                 amount=Decimal(amount),
-                subsidy=Decimal(30 if amount < 500 else 60),
+                subsidy=Decimal(subsidy),
                 employer_name="",
                 credited=True,
-                paid_on=dt.date(year, self.rng.randrange(3, 11), 15),
+                paid_on=dt.date(year, rng.randrange(3, 11), 15),
             )
             if supplementary:
                 self.add(
@@ -302,6 +368,7 @@ class _Seeder:
                     scheme="resident_supplementary",
                     period=f"{year}",
                     contribution_type="normal",
+                    grade="100元档",
                     base=None,
                     amount=Decimal(100),
                     subsidy=Decimal(0),
@@ -331,16 +398,18 @@ class _Seeder:
 
     def payments(
         self,
+        rng: random.Random,
         pid: int,
         scheme: str,
         months: list[str],
         amount: Decimal,
-        components: list[dict],
+        shares: tuple[tuple[str, Decimal], ...],
         failures: int,
     ) -> None:
-        failed = set(self.rng.sample(range(len(months)), min(failures, len(months))))
-        bank = self.rng.choice(BANKS)
-        tail = f"{self.rng.randrange(10000):04d}"
+        failed = set(rng.sample(range(len(months)), min(failures, len(months))))
+        bank = rng.choice(BANKS)
+        tail = f"{rng.randrange(10000):04d}"
+        components = split_benefit(amount, shares)
         for index, period in enumerate(months):
             year, month = int(period[:4]), int(period[5:])
             is_failed = index in failed
@@ -352,10 +421,53 @@ class _Seeder:
                 amount=amount,
                 components=components,
                 status="failed" if is_failed else "paid",
-                failure_reason=self.rng.choice(FAILURE_REASONS) if is_failed else "",
+                failure_reason=rng.choice(FAILURE_REASONS) if is_failed else "",
                 bank=bank,
                 account_tail=tail,
                 paid_on=None if is_failed else dt.date(year, month, 10),
+            )
+
+    def long_insured_history(self, pid: int, employer: str) -> None:
+        """Resident 09: every month since LONG_INSURED_SINCE, bases as long_insured_base says."""
+        first = dt.date(LONG_INSURED_SINCE, 1, 1)
+        count = (self.today.year - first.year) * 12 + self.today.month - first.month
+        for period in _months_back(self.today, count):
+            year, month = int(period[:4]), int(period[5:])
+            base = Decimal(long_insured_base(year))
+            self.add(
+                Contribution,
+                person_id=pid,
+                scheme="enterprise_pension",
+                period=period,
+                contribution_type="normal",
+                base=base,
+                amount=(base * ENTERPRISE_PERSONAL_RATE).quantize(Decimal("0.01")),
+                subsidy=Decimal(0),
+                employer_name=employer,
+                credited=True,
+                paid_on=dt.date(year, month, 25),
+            )
+
+    def mixed_resident_history(self, pid: int) -> None:
+        """Resident 10: MIXED_RESIDENT_CONTRIBUTIONS, then this year's, not yet credited."""
+        rows = [*MIXED_RESIDENT_CONTRIBUTIONS]
+        rows.append(
+            (self.today.year, "resident_pension", "normal", "1000元档", 1000, 80, self.today)
+        )
+        for year, scheme, kind, grade, amount, subsidy, paid_on in rows:
+            self.add(
+                Contribution,
+                person_id=pid,
+                scheme=scheme,
+                period=f"{year}",
+                contribution_type=kind,
+                grade=grade,
+                base=None,
+                amount=Decimal(amount),
+                subsidy=Decimal(subsidy),
+                employer_name="",
+                credited=year != self.today.year,
+                paid_on=paid_on,
             )
 
     def demo_history(self) -> None:
@@ -383,7 +495,7 @@ class _Seeder:
             self.add(
                 Application,
                 number=f"BJ{filed:%Y%m%d}9{seq:05d}",
-                person_id=resident,  # demo residents are persons 1..8, in order
+                person_id=resident,  # demo residents are persons 1..10, in order
                 item_no=item_no,
                 kind=kind,
                 status=status,
@@ -399,7 +511,8 @@ class _Seeder:
 
     def demo_residents(self, employers: list[str]) -> None:
         for demo in DEMO_RESIDENTS:
-            birth = _birth_for_age(self.rng, self.today, demo.age)
+            rng = self.rng_for(f"resident:{demo.qr}")
+            birth = _birth_for_age(rng, self.today, demo.age)
             base = dict(
                 name=demo.name,
                 gender=demo.gender,
@@ -411,27 +524,30 @@ class _Seeder:
             p = demo.profile
             if p == "basic_claim_eligible":
                 pid = self.person(
-                    **base, employment_status="retired_farmer", resident_basic_enrolled=True
+                    rng, **base, employment_status="retired_farmer", resident_basic_enrolled=True
                 )
-                self.resident_contributions(pid, 16, self.today.year - 1)
+                self.resident_contributions(rng, pid, 16, self.today.year - 1)
             elif p == "resident_pensioner":
                 pid = self.person(
+                    rng,
                     **base,
                     employment_status="retired_farmer",
                     resident_basic_enrolled=True,
                     receiving_resident_basic=True,
                 )
-                self.resident_contributions(pid, 15, self.today.year - 8)
+                self.resident_contributions(rng, pid, 15, self.today.year - 8)
                 self.payments(
+                    rng,
                     pid,
                     "resident_pension",
                     _months_back(self.today, 12),
                     Decimal("213.00"),
-                    _RESIDENT_COMPONENTS,
+                    RESIDENT_PENSION_SHARES,
                     failures=1,
                 )
             elif p == "ui_claimant":
                 pid = self.person(
+                    rng,
                     **base,
                     employment_status="unemployed",
                     ui_insured_months=30,
@@ -450,26 +566,30 @@ class _Seeder:
                 )
             elif p == "enterprise_pensioner":
                 pid = self.person(
+                    rng,
                     **base,
                     employment_status="retired",
                     enterprise_pension_status="receiving",
                     enterprise_pension_since=dt.date(1993, 7, 1),
                     receiving_enterprise_pension=True,
+                    job_category="worker",
                 )
                 self.payments(
+                    rng,
                     pid,
                     "enterprise_pension",
                     _months_back(self.today, 12),
                     Decimal("3126.40"),
-                    _ENTERPRISE_COMPONENTS,
+                    ENTERPRISE_PENSION_SHARES,
                     failures=2,
                 )
             elif p == "not_enrolled":
-                pid = self.person(**base, employment_status="unemployed", seeking_work=True)
+                pid = self.person(rng, **base, employment_status="unemployed", seeking_work=True)
             elif p == "student":
-                pid = self.person(**base, employment_status="student", is_student=True)
+                pid = self.person(rng, **base, employment_status="student", is_student=True)
             elif p == "employed_insured":
                 pid = self.person(
+                    rng,
                     **base,
                     employment_status="employed",
                     enterprise_pension_status="active",
@@ -495,14 +615,35 @@ class _Seeder:
                 self.add(
                     PersonArchive, person_id=pid, agency_id=1, received_on=dt.date(2011, 8, 20)
                 )
+            elif p == "long_insured":
+                pid = self.person(
+                    rng,
+                    **base,
+                    employment_status="employed",
+                    enterprise_pension_status="active",
+                    enterprise_pension_since=dt.date(LONG_INSURED_SINCE, 1, 1),
+                    ui_insured_months=120,
+                    job_category="worker",
+                )
+                self.long_insured_history(pid, employers[2])
+            elif p == "mixed_resident":
+                pid = self.person(
+                    rng,
+                    **base,
+                    employment_status="flexible",
+                    resident_basic_enrolled=True,
+                    resident_supplementary_enrolled=True,
+                )
+                self.mixed_resident_history(pid)
             else:  # odd_job_electrician
                 pid = self.person(
+                    rng,
                     **base,
                     employment_status="flexible",
                     seeking_work=True,
                     resident_basic_enrolled=True,
                 )
-                self.resident_contributions(pid, 9, self.today.year - 1)
+                self.resident_contributions(rng, pid, 9, self.today.year - 1)
                 self.add(
                     JobSeeker,
                     person_id=pid,
@@ -511,7 +652,7 @@ class _Seeder:
                     towns=["中峪乡", "沁河镇"],
                     salary_min=200,
                     salary_max=350,
-                    phone=_phone(self.rng),
+                    phone=_phone(rng),
                     skills="持低压电工证",
                     available_from=self.today,
                     registered_at=dt.datetime.combine(
@@ -539,8 +680,8 @@ class _Seeder:
                 )
 
     def population(self, count: int, employers: list[str]) -> None:
+        rng = self.rng_for("population")
         for _ in range(count):
-            rng = self.rng
             gender = rng.choice(("male", "female"))
             age = rng.randrange(16, 86)
             birth = _birth_for_age(rng, self.today, age)
@@ -553,12 +694,13 @@ class _Seeder:
             if age < 19 and rng.random() < 0.7:
                 extra.update(is_student=True, employment_status="student")
                 self.person(
-                    name=name, gender=gender, birth=birth, town=town, village=village, **extra
+                    rng, name=name, gender=gender, birth=birth, town=town, village=village, **extra
                 )
                 continue
             enterprise = 19 <= age < 60 and rng.random() < 0.35
             if enterprise:
                 extra.update(
+                    job_category=rng.choice(("worker", "cadre")) if gender == "female" else "",
                     enterprise_pension_status="active",
                     ui_insured_months=rng.randrange(6, 120),
                     enterprise_pension_since=dt.date(self.today.year - rng.randrange(1, 20), 1, 1),
@@ -591,9 +733,9 @@ class _Seeder:
                     ui_insured_months=rng.randrange(12, 96),
                 )
             pid = self.person(
-                name=name, gender=gender, birth=birth, town=town, village=village, **extra
+                rng, name=name, gender=gender, birth=birth, town=town, village=village, **extra
             )
-            self.extras(pid, age, town, extra)
+            self.extras(rng, pid, age, town, extra)
             if enterprise:
                 employer = rng.choice(employers)
                 months = _months_back(self.today, 24)
@@ -613,17 +755,19 @@ class _Seeder:
                     )
             elif extra.get("receiving_enterprise_pension"):
                 self.payments(
+                    rng,
                     pid,
                     "enterprise_pension",
                     _months_back(self.today, 12),
                     Decimal(rng.randrange(2200, 4800)),
-                    _ENTERPRISE_COMPONENTS,
+                    ENTERPRISE_PENSION_SHARES,
                     failures=1 if rng.random() < 0.1 else 0,
                 )
             elif extra.get("resident_basic_enrolled"):
                 years = min(age - 16, rng.randrange(3, 20))
                 last = self.today.year - 1 if age < 60 else self.today.year - (age - 59)
                 self.resident_contributions(
+                    rng,
                     pid,
                     max(years, 1),
                     last,
@@ -631,25 +775,26 @@ class _Seeder:
                 )
                 if extra.get("receiving_resident_basic"):
                     self.payments(
+                        rng,
                         pid,
                         "resident_pension",
                         _months_back(self.today, 12),
                         Decimal(rng.choice(("188.00", "203.00", "213.00", "236.00"))),
-                        _RESIDENT_COMPONENTS,
+                        RESIDENT_PENSION_SHARES,
                         failures=1 if rng.random() < 0.08 else 0,
                     )
 
-    def extras(self, pid: int, age: int, town: str, facts: dict) -> None:
+    def extras(self, rng: random.Random, pid: int, age: int, town: str, facts: dict) -> None:
         """Benefit payouts, personnel files and job-seeker registrations of one person."""
-        rng = self.rng
         if facts.get("receiving_ui_benefit"):
             months = _months_back(self.today, rng.randrange(2, 12))
             self.payments(
+                rng,
                 pid,
                 "unemployment_benefit",
                 months,
                 Decimal("1674.00"),
-                _UI_COMPONENTS,
+                UNEMPLOYMENT_BENEFIT_SHARES,
                 failures=1 if rng.random() < 0.15 else 0,
             )
         if 19 <= age < 60 and rng.random() < 0.15:
@@ -684,11 +829,12 @@ class _Seeder:
     # --- employers, postings -----------------------------------------------------------------
 
     def employers(self, count: int) -> list[str]:
+        rng = self.rng_for("employers")
         names: list[str] = []
         for eid in range(1, count + 1):
-            industry = self.rng.choice(INDUSTRIES)
-            town = self.rng.choice(TOWN_NAMES)
-            stem = self.rng.choice(EMPLOYER_STEMS).format(town=town[:-1])
+            industry = rng.choice(INDUSTRIES)
+            town = rng.choice(TOWN_NAMES)
+            stem = rng.choice(EMPLOYER_STEMS).format(town=town[:-1])
             name = f"{stem}{EMPLOYER_SUFFIX[industry]}"
             if name in names:
                 name = f"{stem}第{eid}{EMPLOYER_SUFFIX[industry]}"
@@ -699,14 +845,16 @@ class _Seeder:
                 name=name,
                 industry=industry,
                 town=town,
-                contact_phone=f"0355-{self.rng.randrange(7000000, 7999999)}",
+                contact_phone=f"0355-{rng.randrange(7000000, 7999999)}",
             )
         return names
 
-    def postings(self, count: int, employers: list[str], start_id: int = 1) -> None:
+    def postings(
+        self, count: int, employers: list[str], start_id: int = 1, section: str = "postings"
+    ) -> None:
+        rng = self.rng_for(f"{section}:{start_id}")
         for offset in range(count):
             pid = start_id + offset
-            rng = self.rng
             fixed = rng.random() < 0.7
             table = FIXED_OCCUPATIONS if fixed else ODD_OCCUPATIONS
             occupation = rng.choice(tuple(table))
@@ -812,19 +960,20 @@ class _Seeder:
             ("qyhe-op-003", "高玉兰", "operator", "cancelled", "灵空山镇", []),
             ("qyhe-op-004", "赵文斌", "operator", "active", "王陶镇王陶村", _OPERATOR_DUTIES),
         )
+        rng = self.rng_for("operators")
         for n, (account, name, role, status, region, grants) in enumerate(specs, 1):
             idle_days = 120 if n == 7 else 2  # 07 has not signed in for 4 months
             last_signin = dt.datetime.combine(
                 self.today - dt.timedelta(days=idle_days), dt.time(1, 30), dt.UTC
             )
             gender = "female" if name[-1] in "梅丽兰" else "male"
-            birth = _birth_for_age(self.rng, self.today, 30 + 3 * n)
+            birth = _birth_for_age(rng, self.today, 30 + 3 * n)
             self.add(
                 Operator,
                 account=account,
                 name=name,
-                id_number=self.ids.make(self.rng, birth, gender),
-                phone=_phone(self.rng),
+                id_number=self.ids.make(rng, birth, gender),
+                phone=_phone(rng),
                 role=role,
                 status=status,
                 region=region,
@@ -875,19 +1024,31 @@ _OPERATOR_DUTIES = ["WATCH_HELP_REQUESTS", "VIEW_FLEET"]
 _COUNTER_DUTIES = ["HANDLE_APPLICATIONS", "ANSWER_TICKETS", "WATCH_HELP_REQUESTS", "VIEW_FLEET"]
 
 
-_ENTERPRISE_COMPONENTS = [
-    {"name": "基础养老金", "share": 0.45},
-    {"name": "个人账户养老金", "share": 0.25},
-    {"name": "过渡性养老金", "share": 0.22},
-    {"name": "调节金", "share": 0.08},
-]
-_UI_COMPONENTS = [
-    {"name": "失业保险金", "share": 1.0},
-]
-_RESIDENT_COMPONENTS = [
-    {"name": "基础养老金", "share": 0.78},
-    {"name": "个人账户养老金", "share": 0.22},
-]
+# 待遇项目组成 (shares of the monthly benefit; fictional proportions)
+ENTERPRISE_PENSION_SHARES = (
+    ("基础养老金", Decimal("0.45")),
+    ("个人账户养老金", Decimal("0.25")),
+    ("过渡性养老金", Decimal("0.22")),
+    ("调节金", Decimal("0.08")),
+)
+UNEMPLOYMENT_BENEFIT_SHARES = (("失业保险金", Decimal("1")),)
+RESIDENT_PENSION_SHARES = (
+    ("基础养老金", Decimal("0.78")),
+    ("个人账户养老金", Decimal("0.22")),
+)
+
+
+def split_benefit(amount: Decimal, shares: tuple[tuple[str, Decimal], ...]) -> list[dict]:
+    """The benefit's items in fen, as stored: each share rounded, the last one taking the
+    remainder, so the items always add up to *amount*."""
+    items, left = [], amount
+    for index, (name, share) in enumerate(shares):
+        value = left if index == len(shares) - 1 else (amount * share).quantize(Decimal("0.01"))
+        left -= value
+        items.append({"name": name, "amount": str(value)})
+    return items
+
+
 _POLICIES = (
     (
         "山西省就业促进条例",
@@ -1061,12 +1222,11 @@ def add_postings(
     today = today or dt.date.today()
     with sessions() as session:
         seeder = _Seeder(session, today)
-        seeder.rng.seed(SEED + start_id)
         employers = [f"沁源县示例{n}有限公司" for n in range(1, 200)]
         batch = 5000
         for offset in range(0, count, batch):
             n = min(batch, count - offset)
-            seeder.postings(n, employers, start_id=start_id + offset)
+            seeder.postings(n, employers, start_id=start_id + offset, section="bulk")
             seeder.flush(JobPosting, PostingGram)
         reset_sequences(session, ["job_postings"])
         session.commit()

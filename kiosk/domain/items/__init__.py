@@ -3,7 +3,9 @@ the pure shaping of backend answers into what the generic screens show."""
 
 from kiosk.domain.items.loader import Definitions, ItemDataError, load_definitions
 from kiosk.domain.items.model import (
+    Breakdown,
     Call,
+    Chooser,
     Column,
     FieldDef,
     ItemDefinition,
@@ -14,7 +16,9 @@ from kiosk.domain.items.model import (
 )
 
 __all__ = [
+    "Breakdown",
     "Call",
+    "Chooser",
     "Column",
     "Definitions",
     "FieldDef",

@@ -11,18 +11,21 @@ Pure apart from reading the files; call once at start-up; thread-safe afterwards
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from kiosk.domain.catalogue import Catalogue, load_catalogue
+from kiosk.domain.catalogue import Catalogue, ServiceItem, load_catalogue
 from kiosk.domain.items.model import (
     API_SOURCE_PREFIX,
     FORMATS,
     PATTERNS,
+    Breakdown,
     Call,
+    Chooser,
     Column,
     FieldDef,
     ItemDefinition,
@@ -42,6 +45,7 @@ _ITEM_KEYS = {
     "query_param", "paging", "page_size", "detail_call", "personal_call", "period_key",
     "year_filter", "status_key", "failed_value", "failure_key", "message_key", "empty_text",
     "requires", "field", "column", "header", "personal_column", "total", "detail_column",
+    "breakdown", "chooser",
 }  # fmt: skip
 _FIELD_KEYS = {
     "key", "label", "kind", "required", "source", "prefill", "body_key", "hint", "min", "max",
@@ -49,7 +53,11 @@ _FIELD_KEYS = {
     "default", "into", "keep_text",
 }  # fmt: skip
 _COLUMN_KEYS = {"key", "label", "format", "emphasis", "labels"}
-_TOTAL_KEYS = {"label", "sum", "when_key", "when_value", "unit"}
+_TOTAL_KEYS = {"label", "key", "format", "unit", "hide_zero"}
+_TOTAL_FORMATS = ("count", "money")
+_BREAKDOWN_KEYS = {"key", "label"}
+_COUNTER_KEYS = {"no", "field"}
+_CHOOSER_KEYS = {"call", "items_key", "value_key", "title", "label"}
 PERSON_KEYS = ("id_number", "name", "sex", "birth_date", "phone", "address", "nation")
 
 
@@ -192,20 +200,30 @@ def load_definitions(
             if linked is not None and linked not in items:
                 raise ItemDataError(path, "is not a defined item", no=definition.no, key=key)
     work_order = _work_order(data.get("work_order"), path, pickers)
+    forms = _counter_forms(data.get("counter", []), path, pickers, catalogue, work_order)
+    work_order = dataclasses.replace(work_order, forms=forms)
     return Definitions(items, work_order, pickers)
 
 
-def _item(table: dict[str, Any], path: Path, pickers, catalogue: Catalogue) -> ItemDefinition:
-    no = table.get("no")
+def _catalogue_item(
+    table: Any, path: Path, catalogue: Catalogue, section: str, keys: set[str]
+) -> tuple[int, ServiceItem]:
+    """The ``no`` of a ``[[item]]`` / ``[[counter]]`` table and its catalogue item, after
+    checking the table's keys."""
+    no = table.get("no") if isinstance(table, dict) else None
     if not isinstance(no, int) or isinstance(no, bool):
-        raise ItemDataError(path, "every [[item]] needs an integer no")
-    unknown = set(table) - _ITEM_KEYS
+        raise ItemDataError(path, f"every [[{section}]] needs an integer no")
+    unknown = set(table) - keys
     if unknown:
         raise ItemDataError(path, f"unknown keys {sorted(unknown)}", no=no)
     try:
-        service_item = catalogue.item(no)
+        return no, catalogue.item(no)
     except KeyError:
         raise ItemDataError(path, "no such item in the catalogue", no=no) from None
+
+
+def _item(table: dict[str, Any], path: Path, pickers, catalogue: Catalogue) -> ItemDefinition:
+    no, service_item = _catalogue_item(table, path, catalogue, "item", _ITEM_KEYS)
     pattern = table.get("pattern")
     if pattern not in PATTERNS:
         raise ItemDataError(path, f"pattern must be one of {PATTERNS}", no=no, key="pattern")
@@ -247,6 +265,9 @@ def _item(table: dict[str, Any], path: Path, pickers, catalogue: Catalogue) -> I
     requires = tuple(table.get("requires", ()))
     if set(call.placeholders) - set(requires):
         raise ItemDataError(path, "call placeholders must be listed in requires", no=no)
+    chooser = _chooser(table.get("chooser"), path, no, identity)
+    if chooser is not None and not requires:
+        raise ItemDataError(path, "a chooser chooses a value the call requires", no=no)
     return ItemDefinition(
         no=no,
         name=service_item.name,
@@ -278,12 +299,14 @@ def _item(table: dict[str, Any], path: Path, pickers, catalogue: Catalogue) -> I
         period_key=str(table.get("period_key", "")),
         year_filter=year_filter,
         totals=tuple(_total(t, path, no) for t in table.get("total", [])),
+        breakdown=_breakdown(table.get("breakdown"), path, no),
         status_key=str(table.get("status_key", "")),
         failed_value=str(table.get("failed_value", "")),
         failure_key=str(table.get("failure_key", "")),
         message_key=str(table.get("message_key", "")),
         empty_text=str(table.get("empty_text", "没有查询到记录")),
         requires=requires,
+        chooser=chooser,
     )
 
 
@@ -371,15 +394,45 @@ def _column(table: dict[str, Any], path: Path, no: int) -> Column:
 
 def _total(table: dict[str, Any], path: Path, no: int) -> Total:
     unknown = set(table) - _TOTAL_KEYS
-    if unknown or not isinstance(table.get("label"), str):
-        raise ItemDataError(path, "a total needs a label (and only known keys)", no=no)
+    label, key = table.get("label"), table.get("key")
+    if unknown or not isinstance(label, str) or not isinstance(key, str) or not key:
+        raise ItemDataError(path, "a total needs a label and a key (and only known keys)", no=no)
+    total_format = table.get("format", "count")
+    if total_format not in _TOTAL_FORMATS:
+        raise ItemDataError(path, f"format must be one of {_TOTAL_FORMATS}", no=no, key=key)
     return Total(
-        label=table["label"],
-        sum=str(table.get("sum", "")),
-        when_key=str(table.get("when_key", "")),
-        when_value=str(table.get("when_value", "")),
+        label=label,
+        key=key,
+        format=total_format,
         unit=str(table.get("unit", "")),
+        hide_zero=bool(table.get("hide_zero", False)),
     )
+
+
+def _chooser(
+    table: Any, path: Path, no: int, identity: tuple[tuple[str, str], ...]
+) -> Chooser | None:
+    if table is None:
+        return None
+    if not isinstance(table, dict) or set(table) - _CHOOSER_KEYS:
+        raise ItemDataError(path, f"chooser takes {sorted(_CHOOSER_KEYS)}", no=no, key="chooser")
+    texts = {k: table.get(k) for k in ("items_key", "value_key", "title", "label")}
+    if not all(isinstance(v, str) and v for v in texts.values()):
+        raise ItemDataError(path, "chooser needs every key", no=no, key="chooser")
+    call = parse_call(table.get("call"), path, no, "chooser.call")
+    _refuse_identity_in_query(call, identity, path, no, "chooser.call")
+    return Chooser(call=call, **texts)
+
+
+def _breakdown(table: Any, path: Path, no: int) -> Breakdown | None:
+    if table is None:
+        return None
+    if not isinstance(table, dict) or set(table) - _BREAKDOWN_KEYS:
+        raise ItemDataError(path, "breakdown takes key and label", no=no, key="breakdown")
+    key, label = table.get("key"), table.get("label")
+    if not isinstance(key, str) or not key or not isinstance(label, str) or not label:
+        raise ItemDataError(path, "breakdown needs key and label", no=no, key="breakdown")
+    return Breakdown(key, label)
 
 
 def _work_order(table: Any, path: Path, pickers) -> WorkOrderDefinition:
@@ -395,3 +448,31 @@ def _work_order(table: Any, path: Path, pickers) -> WorkOrderDefinition:
         submission_kind=str(table.get("submission_kind", "work_order")),
         receipt_key=str(table.get("receipt_key", "")),
     )
+
+
+def _counter_forms(
+    tables: Any, path: Path, pickers, catalogue: Catalogue, work_order: WorkOrderDefinition
+) -> tuple[tuple[int, tuple[FieldDef, ...]], ...]:
+    """The ``[[counter]]`` forms: only counter-only items, once each, with fields whose keys
+    the common work-order fields do not use."""
+    if not isinstance(tables, list):
+        raise ItemDataError(path, "[[counter]] must be tables")
+    common = {f.key for f in work_order.fields}
+    forms: dict[int, tuple[FieldDef, ...]] = {}
+    for table in tables:
+        no, service_item = _catalogue_item(table, path, catalogue, "counter", _COUNTER_KEYS)
+        if service_item.kiosk_runs:
+            raise ItemDataError(path, "a [[counter]] form is for counter-only items", no=no)
+        if no in forms:
+            raise ItemDataError(path, "duplicate [[counter]]", no=no)
+        fields = tuple(_field(f, path, no, pickers) for f in table.get("field", []))
+        keys = [f.key for f in fields]
+        if not fields or len(set(keys)) != len(keys) or common & set(keys):
+            raise ItemDataError(path, "needs fields with keys of their own", no=no, key="field")
+        for item_field in fields:
+            if item_field.api_source or item_field.into or item_field.depends_on:
+                raise ItemDataError(
+                    path, "counter fields are local pickers or values", no=no, key=item_field.key
+                )
+        forms[no] = fields
+    return tuple(sorted(forms.items()))

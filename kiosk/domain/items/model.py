@@ -141,14 +141,39 @@ class Column:
 
 @dataclass(frozen=True)
 class Total:
-    """A records total: the sum of ``sum`` (or a count when ``sum`` is empty) over the rows
-    whose ``when_key`` equals ``when_value`` (all rows when ``when_key`` is empty)."""
+    """A records total the platform computed over the whole selection (never summed on the
+    kiosk from one page of rows): the value at ``key`` (dotted) of the answer, shown as a
+    ``count`` or ``money`` with its ``unit``; left out when zero if ``hide_zero``."""
 
     label: str
-    sum: str = ""
-    when_key: str = ""
-    when_value: str = ""
+    key: str
+    format: str = "count"
     unit: str = ""
+    hide_zero: bool = False
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    """Where a records answer carries the current month's benefit items (当前月待遇项目组成明细):
+    an object at ``key`` with ``period``, ``amount``, ``status_label`` and ``components``
+    (``[{"name", "amount"}]``), shown under ``label``."""
+
+    key: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Chooser:
+    """The values the item's first ``requires`` name may take, listed for the identified
+    resident by ``call`` (item 8: their own open odd-job demands): rows at ``items_key``, the
+    value at ``value_key``, each offered as ``label`` (a template of the row's keys, e.g.
+    ``"{occupation} · {work_date}开工"``) under ``title``."""
+
+    call: Call
+    items_key: str
+    value_key: str
+    title: str
+    label: str
 
 
 @dataclass(frozen=True)
@@ -185,12 +210,14 @@ class ItemDefinition:
     period_key: str = ""
     year_filter: bool = False
     totals: tuple[Total, ...] = ()
+    breakdown: Breakdown | None = None
     status_key: str = ""
     failed_value: str = ""
     failure_key: str = ""
     message_key: str = ""
     empty_text: str = "没有查询到记录"
     requires: tuple[str, ...] = field(default=())  # values the call needs from earlier steps
+    chooser: Chooser | None = None
 
     @property
     def is_submission(self) -> bool:
@@ -206,10 +233,18 @@ class ItemDefinition:
 
 @dataclass(frozen=True)
 class WorkOrderDefinition:
-    """The one form of every counter-only item (预约柜台办理): a call and a few fields."""
+    """The form of the counter-only items (预约柜台办理): a call, the fields every item asks
+    (a phone number), and per item the fields its choices need (``forms``: item no → fields,
+    sent in the body's ``answers`` object)."""
 
     call: Call
     fields: tuple[FieldDef, ...]
     identity_body: tuple[tuple[str, str], ...]
     submission_kind: str
     receipt_key: str = ""
+    forms: tuple[tuple[int, tuple[FieldDef, ...]], ...] = ()
+    answers_key: str = "answers"
+
+    def item_fields(self, item_no: int) -> tuple[FieldDef, ...]:
+        """The fields counter item *item_no* asks beyond the common ones (() when none)."""
+        return dict(self.forms).get(item_no, ())

@@ -53,6 +53,8 @@ class CounterNotice:
     time_limit: str
     counter_hours: str
     eligibility_applies: bool
+    procedure: tuple[str, ...] = ()
+    basis: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -3,13 +3,16 @@
 The screens never read backend JSON: they get :class:`Row`, :class:`ListPage`,
 :class:`RecordsView` and :class:`CertificateView` — text already formatted in Chinese — built
 here from an :class:`~kiosk.domain.items.model.ItemDefinition`'s columns. Records views carry
-the available years, a year filter and totals over the rows shown; failed payments carry their
-reason. Functions here never raise on odd answers: a missing key shows as "—".
+the available years, the year chosen, one page of rows, the totals the platform computed over
+the whole selection (never added up here from one page) and, for pensions, the current month's
+benefit items; failed payments carry their reason. Functions here never raise on odd answers: a
+missing key shows as "—".
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -19,7 +22,7 @@ from zoneinfo import ZoneInfo
 from kiosk.domain.catalogue import MATERIALS_ALL, ServiceItem
 from kiosk.domain.clock import DEFAULT_ZONE, ServiceClock, parse_instant
 from kiosk.domain.deadlines import deadline_of
-from kiosk.domain.items.model import Column, ItemDefinition, Total
+from kiosk.domain.items.model import Breakdown, Chooser, Column, ItemDefinition, Total
 
 MISSING = "—"
 COUNTY_TZ = ZoneInfo(DEFAULT_ZONE)  # the default; callers pass the service point's zone
@@ -47,17 +50,12 @@ class Row:
     ref: int | None = None
 
 
-@dataclass(frozen=True)
-class ListPage:
-    """One page of a search list or the match results."""
+class _Paged:
+    """Page arithmetic of a view with ``page``, ``page_size`` and ``total``."""
 
-    rows: tuple[Row, ...]
     page: int
     page_size: int
     total: int
-    empty_text: str = ""
-    note: str = ""  # e.g. 数据更新于 … when served from the offline cache
-    personal: tuple[Cell, ...] = ()  # item 15: the identified resident's own archive
 
     @property
     def pages(self) -> int:
@@ -73,14 +71,37 @@ class ListPage:
 
 
 @dataclass(frozen=True)
+class ListPage(_Paged):
+    """One page of a search list or the match results."""
+
+    rows: tuple[Row, ...]
+    page: int
+    page_size: int
+    total: int
+    empty_text: str = ""
+    note: str = ""  # e.g. 数据更新于 … when served from the offline cache
+    personal: tuple[Cell, ...] = ()  # item 15: the identified resident's own archive
+
+
+@dataclass(frozen=True)
 class TotalLine:
     label: str
     text: str
 
 
 @dataclass(frozen=True)
-class RecordsView:
-    """A person's records, filtered to ``year`` (None: all years), with totals and header."""
+class BreakdownView:
+    """当前月待遇项目组成明细: ``title`` names the month and the amount, ``cells`` the items."""
+
+    label: str
+    title: str
+    cells: tuple[Cell, ...]
+
+
+@dataclass(frozen=True)
+class RecordsView(_Paged):
+    """One page of a person's records, filtered to ``year`` (None: all years), with the
+    platform's totals of the whole selection, the header and the current month's items."""
 
     header: tuple[Cell, ...]
     rows: tuple[Row, ...]
@@ -90,6 +111,10 @@ class RecordsView:
     failed_count: int
     message: str
     empty_text: str
+    page: int = 1
+    page_size: int = 0
+    total: int = 0
+    breakdown: BreakdownView | None = None
 
 
 @dataclass(frozen=True)
@@ -234,44 +259,125 @@ def year_of(period: Any) -> int | None:
     return int(text[:4]) if len(text) >= 4 and text[:4].isdigit() else None
 
 
-def records_view(definition: ItemDefinition, answer: Any, year: int | None = None) -> RecordsView:
-    """Rows of *answer* for *year* (None: all), with totals over exactly those rows.
+def _int(value: Any, default: int) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else default
 
-    ``years`` lists every year present (newest first) so the screen can offer them; a *year*
-    not present gives no rows (and zero totals), not an error.
+
+def records_view(definition: ItemDefinition, answer: Any, year: int | None = None) -> RecordsView:
+    """One page of records for *year* (None: all) as the platform answered it.
+
+    ``years`` are the platform's (every year on record, newest first, whatever the page);
+    totals are the platform's sums of the whole selection; a *year* without records gives
+    no rows and zero totals, not an error.
     """
     items = items_of(definition, answer)
-    years = sorted(
-        {y for y in (year_of(value_at(i, definition.period_key)) for i in items) if y},
-        reverse=True,
-    )
-    if year is not None:
-        items = [i for i in items if year_of(value_at(i, definition.period_key)) == year]
+    listed = value_at(answer, "years")
+    if isinstance(listed, list):
+        years = [y for y in listed if isinstance(y, int) and not isinstance(y, bool)]
+    else:  # an older platform: the years of the rows at hand
+        found = (year_of(value_at(i, definition.period_key)) for i in items)
+        years = sorted({y for y in found if y}, reverse=True)
     rows = tuple(row_of(definition, item) for item in items)
     message = value_at(answer, definition.message_key) if definition.message_key else None
+    failed = value_at(answer, "failed_count")
     return RecordsView(
         header=cells_of(answer, definition.header),
         rows=rows,
         years=tuple(years),
         year=year,
-        totals=tuple(_total_line(total, items) for total in definition.totals),
-        failed_count=sum(1 for row in rows if row.failed),
+        totals=tuple(line for line in (_total_line(t, answer) for t in definition.totals) if line),
+        failed_count=_int(failed, sum(1 for row in rows if row.failed)),
         message=str(message or ""),
         empty_text=definition.empty_text,
+        page=_int(value_at(answer, "page"), 1),
+        page_size=_int(value_at(answer, "page_size"), len(rows)),
+        total=_int(value_at(answer, "total"), len(rows)),
+        breakdown=_breakdown(definition.breakdown, answer),
     )
 
 
-def _total_line(total: Total, items: Sequence[Any]) -> TotalLine:
-    selected = [
-        i
-        for i in items
-        if not total.when_key or str(value_at(i, total.when_key)) == total.when_value
-    ]
-    if not total.sum:
-        return TotalLine(total.label, f"{len(selected)}{total.unit}")
-    amounts = (to_decimal(value_at(i, total.sum)) for i in selected)
-    amount = sum((a for a in amounts if a is not None), Decimal("0"))
-    return TotalLine(total.label, f"{money_text(amount)}{total.unit}")
+def _total_line(total: Total, answer: Any) -> TotalLine | None:
+    """The platform's total at ``total.key``; "—" when the answer lacks it (never a sum of
+    the rows at hand, which would be wrong for every history longer than a page)."""
+    value = to_decimal(value_at(answer, total.key))
+    if value is None:
+        return TotalLine(total.label, MISSING)
+    if total.hide_zero and value == 0:
+        return None
+    text = money_text(value) if total.format == "money" else str(int(value))
+    return TotalLine(total.label, f"{text}{total.unit}")
+
+
+def _breakdown(breakdown: Breakdown | None, answer: Any) -> BreakdownView | None:
+    if breakdown is None:
+        return None
+    month = value_at(answer, breakdown.key)
+    if not isinstance(month, Mapping):
+        return None
+    amount = to_decimal(month.get("amount"))
+    period = str(month.get("period") or "")
+    when = f"{period[:4]}年{int(period[5:7])}月" if _is_month(period) else period or MISSING
+    title = f"{when}待遇" + (f" {money_text(amount)}元" if amount is not None else "")
+    status = month.get("status_label")
+    if isinstance(status, str) and status:
+        title += f"（{status}）"
+    components = month.get("components")
+    cells = tuple(
+        Cell(str(c.get("name")), _money_or_missing(c.get("amount")) + "元")
+        for c in (components if isinstance(components, list) else [])
+        if isinstance(c, Mapping) and c.get("name")
+    )
+    return BreakdownView(breakdown.label, title, cells)
+
+
+def _is_month(period: str) -> bool:
+    return len(period) == 7 and period[:4].isdigit() and period[4] == "-" and period[5:].isdigit()
+
+
+def _money_or_missing(value: Any) -> str:
+    amount = to_decimal(value)
+    return money_text(amount) if amount is not None else MISSING
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One value a resident may choose for a step (item 8: one of their demands)."""
+
+    value: int | str
+    label: str
+
+
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.]*)\}")
+
+
+def _template_value(value: Any) -> str:
+    if value is None or value == "":
+        return MISSING
+    text = str(value)
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        day = dt.date.fromisoformat(text)
+        return f"{day.month}月{day.day}日"
+    return text
+
+
+def choices_of(chooser: Chooser, answer: Any) -> tuple[Choice, ...]:
+    """The rows of *answer* as choices labelled by the chooser's template (rows without a
+    usable value are left out)."""
+    choices = []
+    rows = value_at(answer, chooser.items_key) if isinstance(answer, Mapping) else None
+    for row in rows if isinstance(rows, list) else []:
+        value = value_at(row, chooser.value_key)
+        if isinstance(value, bool) or not isinstance(value, int | str) or value == "":
+            continue
+        label = _PLACEHOLDER.sub(
+            lambda m, r=row: _template_value(value_at(r, m.group(1))), chooser.label
+        )
+        choices.append(Choice(value, label))
+    labels = [c.label for c in choices]  # a picker tells choices apart by their label
+    return tuple(
+        Choice(c.value, f"{c.label}（编号{c.value}）") if labels.count(c.label) > 1 else c
+        for c in choices
+    )
 
 
 def certificate_view(definition: ItemDefinition, answer: Any) -> CertificateView:
