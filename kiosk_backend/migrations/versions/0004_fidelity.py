@@ -9,7 +9,7 @@
 - ``ledger_responders.business_line``: the line a desk answers ("" = every line).
 
 Revision ID: 0004
-Revises: 0009 (re-chained onto main's head at merge)
+Revises: 0008 (re-chained at merge)
 """
 
 from __future__ import annotations
