@@ -11,19 +11,6 @@ os.environ.setdefault("KIVY_NO_ARGS", "1")
 os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
 
 
-def pytest_collection_modifyitems(config, items):
-    """A GUI scenario that timed out waiting for the screen runs once more.
-
-    The scenarios tap a real app under Xvfb on shared CI machines, where a frame can be seconds
-    late; a wait that runs out there says "slow", not "wrong". Only ScenarioTimeout is retried
-    (a wrong screen, a wrong value or a crash fails at once), the retry shows as R in the
-    report, and a scenario that times out twice fails.
-    """
-    for item in items:
-        if item.get_closest_marker("gui"):
-            item.add_marker(pytest.mark.flaky(reruns=1, only_rerun=["ScenarioTimeout"]))
-
-
 @pytest.fixture
 def data_dir(tmp_path, monkeypatch):
     """A private kiosk data directory for one test (KIOSK_DATA_DIR points at it)."""

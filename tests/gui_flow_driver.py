@@ -900,19 +900,66 @@ def flow_tour(app, rig, seen):
     seen["shots"] = shots
 
 
+def reset_flow_app(app, rig):
+    """Put a served child's app and rig back as they were after start (a script): background
+    calls finished, cards out, paper in, the session ended and every layer closed on the home
+    screen, counters at zero, the outbox drained and both platform databases restored from the
+    copies taken after start. Raises (retiring the child) when a part was stopped by the
+    scenario."""
+    from gui_child import restore_database
+
+    from kiosk.screens.driver import Until
+
+    if not rig.backend_handle.running:
+        raise RuntimeError("the scenario stopped the rig's platform")
+    yield idle_calls(rig)
+    rig.sscard.virtual_card.remove()
+    rig.idcard.simulator.lift()
+    rig.printer.simulator.set_paper("ok")
+    app.go_home()
+    app.allow_exit = False
+    yield Until(
+        lambda: app.current_screen == "home" and not rig.controller.open_layer,
+        30,
+        lambda: f"home with no layer ({layers(rig)})",
+    )
+    yield Until(lambda: rig.outbox.summary().pending == 0, 15, "the outbox drained")
+    with rig.printer.simulator._job_done:
+        rig.printer.simulator.jobs.clear()
+    app.chime.played = 0
+    app.ui_errors = 0
+    SIZES.clear()
+    for database, pristine in rig.pristine.items():
+        restore_database(pristine, database)
+
+
+def pristine_platforms(rig) -> dict:
+    """Copies of the rig's and the app's platform databases as they are after start (each
+    kiosk re-keyed with its own secret): what :func:`reset_flow_app` restores."""
+    from gui_child import snapshot_database
+
+    from kiosk.services.embedded_backend import BACKEND_DB_FILE_NAME
+
+    runtime = getattr(rig.app.services, "runtime", None)
+    if runtime is not None:
+        runtime.backend.wait_ready(120)
+    databases = [rig.data_dir / BACKEND_DB_FILE_NAME, rig.data_dir.parent / BACKEND_DB_FILE_NAME]
+    return {db: snapshot_database(db) for db in databases if db.exists()}
+
+
 def main(name: str, orientation: str) -> int:
+    from gui_child import ScenarioServer
+
     from kiosk.config import load_config
     from kiosk.paths import data_dir as resolve_data_dir
     from kiosk.screens.bootstrap import GuiOptions, StartupError, start_gui
 
     config = load_config()
-    observations: dict = {}
-    outcome: dict = {"error": "the app stopped before the scenario finished"}
+    outcome: dict = {"error": None}
     rigs: list = []
+    servers: list = []
 
     def on_start(app) -> None:
-        from kiosk.screens.driver import ScenarioRunner
-
         # A directory of its own: the app's demo runtime may run its own backend beside.
         rig_dir = resolve_data_dir(config.kiosk.data_dir) / RIG_DIR_NAME
         rig_dir.mkdir(parents=True, exist_ok=True)
@@ -930,13 +977,20 @@ def main(name: str, orientation: str) -> int:
             app.allow_exit = True
             Clock.schedule_once(lambda _dt: app.stop(), 0)  # not from inside on_start
             return
+        rig.pristine = pristine_platforms(rig)
 
-        def on_finish(error):
-            outcome["error"] = None if error is None else f"{type(error).__name__}: {error}"
-            app.allow_exit = True
-            app.stop()
+        def finish(observations: dict) -> None:
+            observations["sizes"] = dict(SIZES)
 
-        ScenarioRunner(SCENARIOS[name](app, rig, observations), on_finish).start(delay=0.5)
+        server = ScenarioServer(
+            app,
+            name,
+            lambda scenario_name, seen: SCENARIOS[scenario_name](app, rig, seen),
+            finish=finish,
+            reset=lambda: reset_flow_app(app, rig),
+        )
+        servers.append(server)
+        server.start(delay=0.5)
 
     options = GuiOptions(
         orientation=orientation, fullscreen=False, allow_short_timers=True, on_start=on_start
@@ -948,8 +1002,9 @@ def main(name: str, orientation: str) -> int:
     finally:
         for rig in rigs:
             rig.stop()
-    observations["sizes"] = SIZES
-    print_result(outcome["error"], observations)
+    unfinished = outcome["error"] or (servers[0].stopped_with if servers else None)
+    if unfinished:  # the app ended without a scenario's RESULT line
+        print_result(unfinished, {"sizes": SIZES})
     return 0
 
 
