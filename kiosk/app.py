@@ -158,7 +158,7 @@ def build_app(
     bus = EventBus(dispatcher=UiDispatcher())
     session = SessionManager(publish=bus.publish)
     data_dir = resolve_data_dir(config.kiosk.data_dir)
-    runtime = build_runtime(config, data_dir, bus, session=session)
+    runtime = build_runtime(config, data_dir, bus, session=session, options=options.runtime)
     try:
         voice = open_voice(
             config, data_dir=data_dir, catalogue=catalogue, mixer=options.mixer or SdlMixer()

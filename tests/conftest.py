@@ -11,6 +11,36 @@ os.environ.setdefault("KIVY_NO_ARGS", "1")
 os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
 
 
+# Modules that use the machine's one pcscd + vpcd (virtual card slots on fixed ports), directly or
+# through a demo-mode runtime or app: under pytest-xdist they run in one worker, one at a time.
+VPCD_MODULES = frozenset(
+    {
+        "test_diag_all",
+        "test_gui_startup",
+        "test_maint_facade",
+        "test_maint_runtime",
+        "test_runtime_demo",
+        "test_runtime_faults",
+        "test_runtime_gui",
+        "test_runtime_pcscd",
+        "test_sscard_diag",
+        "test_sscard_driver",
+        "test_sscard_pcscd",
+        "test_sscard_vpcd",
+    }
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Under ``pytest -n N --dist loadgroup`` (``make test``) a module's tests stay in one worker:
+    its GUI scenarios then share their pooled app children (tests/gui_child.py), and the vpcd
+    modules share one worker between them."""
+    for item in items:
+        module = item.module.__name__.rpartition(".")[2] if item.module else item.nodeid
+        group = "vpcd" if module in VPCD_MODULES else module
+        item.add_marker(pytest.mark.xdist_group(group))
+
+
 @pytest.fixture
 def data_dir(tmp_path, monkeypatch):
     """A private kiosk data directory for one test (KIOSK_DATA_DIR points at it)."""

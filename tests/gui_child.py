@@ -50,6 +50,7 @@ READY_LINE = "READY"  # the child has reset and waits for the next scenario
 SERVE_ENV = "KIOSK_TEST_SERVE"  # "1": a serving driver keeps the app for more scenarios
 # Read by the child for each scenario, not at start: they do not split the pool.
 PER_SCENARIO_ENV = frozenset({"FLOW_SHOTS", "KIOSK_MAINT_SHOTS"})
+EXIT_GRACE_SECONDS = 10.0  # a served child told to stop exits by then, stopped or not
 POOL_SIZE = 2  # idle children kept (each holds an app and its platform; ~300 MB)
 ROOT = Path(__file__).resolve().parents[1]
 _seeded_template: Path | None = None
@@ -60,22 +61,41 @@ _names = itertools.count(1)
 
 
 def seeded_platform_template() -> Path:
-    """The demo platform database, seeded on first use in this process (same seed, same day)."""
+    """The demo platform database, seeded once per test run (same seed, same day).
+
+    Under pytest-xdist the workers of one run share it: the first to get the lock seeds it.
+    """
     global _seeded_template
     if _seeded_template is None:
-        from kiosk.config import load_config
-        from kiosk.services.embedded_backend import (
-            BACKEND_DB_FILE_NAME,
-            start_embedded_backend,
-        )
+        run = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+        if run is None:
+            _seeded_template = _seed(Path(tempfile.mkdtemp(prefix="kiosk-seeded-platform-")))
+        else:
+            import fcntl
 
-        # The demo kiosk's own id: the child re-keys it with its own secret on start.
-        kiosk_id = load_config().kiosk.device_id
-        directory = Path(tempfile.mkdtemp(prefix="kiosk-seeded-platform-"))
-        _url, _secret, handle = start_embedded_backend(directory, kiosk_id)
-        handle.stop()
-        _seeded_template = directory / BACKEND_DB_FILE_NAME
+            directory = Path(tempfile.gettempdir()) / f"kiosk-seeded-platform-{run}"
+            directory.mkdir(exist_ok=True)
+            with open(directory / "lock", "w") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)
+                done = directory / "seeded"
+                if not done.exists():
+                    _seed(directory)
+                    done.touch()
+            from kiosk.services.embedded_backend import BACKEND_DB_FILE_NAME
+
+            _seeded_template = directory / BACKEND_DB_FILE_NAME
     return _seeded_template
+
+
+def _seed(directory: Path) -> Path:
+    from kiosk.config import load_config
+    from kiosk.services.embedded_backend import BACKEND_DB_FILE_NAME, start_embedded_backend
+
+    # The demo kiosk's own id: each child re-keys it with its own secret on start.
+    kiosk_id = load_config().kiosk.device_id
+    _url, _secret, handle = start_embedded_backend(directory, kiosk_id)
+    handle.stop()
+    return directory / BACKEND_DB_FILE_NAME
 
 
 def give_seeded_platform(data_dir: Path) -> None:
@@ -400,6 +420,43 @@ def print_result(error: str | None, observations: dict, screenshot: str | None =
 
 
 # ------------------------------------------------------------------------------- child side
+class ScenarioClock:
+    """The idle timer's clock in a GUI child: it stands still until a scenario moves it, so a
+    slow frame on a loaded machine never brings the idle prompt into a scenario that did not
+    ask for it, and one that waits for idleness does not wait real seconds (:func:`pass_idle`).
+    Seconds, like ``time.monotonic``."""
+
+    def __init__(self) -> None:
+        self._now = time.monotonic()
+
+    def __call__(self) -> float:
+        return self._now
+
+    def advance(self, seconds: float) -> None:
+        self._now += seconds
+
+
+SCENARIO_CLOCK = ScenarioClock()
+
+
+def pass_idle(seconds: float):
+    """Let *seconds* of the resident's inactivity pass on the idle clock (a script step:
+    ``yield from pass_idle(s)``), and a little more: a limit is reached, not just touched. The
+    app notices at its next idle poll."""
+    from kiosk.screens.driver import Frames
+
+    SCENARIO_CLOCK.advance(seconds + 0.5)
+    yield Frames(1)
+
+
+def child_runtime_options():
+    """The app's runtime as GUI children run it: the demo card in-process (the machine's one
+    pcscd + vpcd is shared with other test runs, whose card pulls would end our sessions)."""
+    from kiosk.services.runtime import RuntimeOptions
+
+    return RuntimeOptions(pcsc_available=lambda: None)
+
+
 class ScenarioServer:
     """The child's side of :func:`run_child`: runs scenario *first*, then, when the parent asked
     for a serving child and the driver can reset its app, more scenarios read from stdin.
@@ -436,7 +493,7 @@ class ScenarioServer:
             for key in PER_SCENARIO_ENV:
                 os.environ.pop(key, None)
             os.environ.update(scenario_env)
-        logging.getLogger("tests.gui").info(
+        logging.getLogger("kiosk.tests").info(
             "scenario", extra={"event": "scenario_start", "state": name}
         )
         observations: dict = {}
@@ -477,7 +534,10 @@ class ScenarioServer:
         line = sys.stdin.readline()
         if not line.strip():  # EOF: the parent is done with this child
             Clock.schedule_once(lambda _dt: self._stop(), 0)
-            return
+            # Every result is out; an app that lingers after stopping (seen after a long idle
+            # wait, its loop still flipping) must not hold the parent up.
+            time.sleep(EXIT_GRACE_SECONDS)
+            os._exit(0)
         request = json.loads(line)
         Clock.schedule_once(lambda _dt: self._run(request["name"], request.get("env", {})), 0)
 
