@@ -17,12 +17,13 @@ PYTEST_WORKERS ?= 2
 APT_RUN := libgl1 libgl1-mesa-dri libmtdev1 libsdl2-2.0-0 fonts-wqy-microhei fonts-hanazono \
 	pcscd libpcsclite1 libpcsclite-dev swig vsmartcard-vpcd python3-venv
 # Tests: a virtual X server, xauth for xvfb-run, PostgreSQL for the server tests, espeak-ng for
-# the test that the committed voice is what scripts/build_voice.py makes.
-APT_TEST := xvfb xauth postgresql libzbar0 espeak-ng
+# the test that the committed voice is what scripts/build_voice.py makes, Chromium and its
+# WebDriver for the console's browser tests (tests/browser/).
+APT_TEST := xvfb xauth postgresql libzbar0 espeak-ng chromium chromium-driver
 # Building the voice (a developer's step; the WAVs are committed, the kiosk needs no espeak-ng).
 APT_VOICE := espeak-ng
 
-.PHONY: run test lint format deps deps-test clean tour bench voices
+.PHONY: run test lint format deps deps-test clean tour bench soak voices console-shots
 
 run: deps
 	@if [ -z "$$DISPLAY" ] && [ -z "$$WAYLAND_DISPLAY" ]; then \
@@ -47,6 +48,10 @@ format: deps-test
 tour: deps-test
 	$(XVFB) $(BIN)/kiosk tour --out docs/screens
 
+# Every console page in Chromium at 1366×768, written to docs/console/ (the browser tests' shots).
+console-shots: deps-test
+	CONSOLE_SHOTS_DIR=docs/console $(BIN)/python -m pytest -q tests/browser -p no:cacheprovider
+
 voices: deps
 	@bash scripts/apt-ensure.sh $(APT_VOICE)
 	$(BIN)/python scripts/build_voice.py
@@ -54,6 +59,11 @@ voices: deps
 bench: deps-test
 	@bash scripts/test-services.sh
 	for b in benchmarks/*.py; do echo "== $$b"; $(XVFB) $(BIN)/python $$b || exit 1; done
+
+# 10,000 resident sessions with faults injected (about an hour); the short run is in `make test`.
+soak: deps-test
+	@bash scripts/test-services.sh
+	$(BIN)/python benchmarks/soak.py --sessions 10000 --seed 1
 
 deps: $(VENV)/.apt-run $(VENV)/.installed
 
@@ -63,6 +73,14 @@ $(VENV)/.apt-run: Makefile
 	@bash scripts/apt-ensure.sh $(APT_RUN)
 	@mkdir -p $(VENV) && touch $@
 
+# Tests: a virtual X server, xauth for xvfb-run, PostgreSQL for the server tests, espeak-ng for
+# the test that the committed voice is what scripts/build_voice.py makes, Chromium and its
+# WebDriver for the console's browser tests (tests/browser/).
+APT_TEST := xvfb xauth postgresql libzbar0 espeak-ng chromium chromium-driver
+# Building the voice (a developer's step; the WAVs are committed, the kiosk needs no espeak-ng).
+APT_VOICE := espeak-ng
+
+.PHONY: run test lint format deps deps-test clean tour bench voices console-shots
 $(VENV)/.apt-test: Makefile
 	@bash scripts/apt-ensure.sh $(APT_TEST)
 	@mkdir -p $(VENV) && touch $@

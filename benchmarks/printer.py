@@ -36,7 +36,10 @@ def standard_receipt() -> Receipt:
             ReceiptLine("申领月数", "3个月"),
             ReceiptLine("开户银行", "中国邮政储蓄银行沁源县支行"),
         ),
-        qr_payload="https://rs.example.invalid/r/JJB20261129-000123",
+        deadline_text="2026年12月10日",
+        # A progress URL as [receipt] progress_url makes it (number and check code).
+        qr_payload="https://jjb.example.gov.cn/progress/BJ20261129000123?c=qxthr25gtgadckhh",
+        qr_caption="手机扫码查询办理进度",
         footer="咨询电话 0355-7022000 周一至周五 上午8:30-12:00 下午14:30-17:30",
     )
 

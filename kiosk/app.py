@@ -8,10 +8,9 @@ navigates, runs the idle timer and owns the overlays. Screens receive one servic
 
 from __future__ import annotations
 
-import datetime
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
@@ -28,6 +27,7 @@ from kivy.uix.screenmanager import NoTransition, ScreenManager
 from kiosk.config import KioskConfig
 from kiosk.devices.sound import SdlMixer
 from kiosk.domain.catalogue import Catalogue, CatalogueError, ServiceItem, load_catalogue
+from kiosk.domain.clock import ServiceClock
 from kiosk.domain.idle import IdleState, IdleTimer
 from kiosk.domain.prompts import PromptTableError, ScreenSpeech
 from kiosk.paths import ShippedFilesMissing
@@ -95,6 +95,8 @@ class KioskServices:
     demo: object | None = None
     # The voice guidance (kiosk.services.voice); None when the prompts could not be loaded.
     voice: VoiceService | None = None
+    # The service point's clock: every time and date on screen (kiosk.domain.clock).
+    clock: ServiceClock = field(default_factory=ServiceClock)
 
 
 class RecoverFromUiErrors(ExceptionHandler):
@@ -157,6 +159,7 @@ def build_app(
         raise StartupError(f"事项目录错误 / catalogue error: {exc}", EXIT_CONFIG) from None
     bus = EventBus(dispatcher=UiDispatcher())
     session = SessionManager(publish=bus.publish)
+    clock = ServiceClock(config.kiosk.timezone)
     data_dir = resolve_data_dir(config.kiosk.data_dir)
     runtime = build_runtime(config, data_dir, bus, session=session, options=options.runtime)
     try:
@@ -167,6 +170,7 @@ def build_app(
         log.error("voice guidance unavailable: %s", exc, extra={"event": "voice"})
         voice = None
     services = KioskServices(
+        clock=clock,
         config=config,
         catalogue=catalogue,
         session=session,
@@ -177,7 +181,7 @@ def build_app(
         demo=runtime.demo,
         voice=voice,
         item_flows=build_flow_controller(
-            config, catalogue=catalogue, session=session, runtime=runtime
+            config, catalogue=catalogue, session=session, runtime=runtime, clock=clock
         ),
     )
     idle = IdleTimer(
@@ -563,7 +567,7 @@ class KioskApp(App):
         self.portrait = height >= width
 
     def _tick_clock(self, _dt: float) -> None:
-        now = datetime.datetime.now()
+        now = self.services.clock.now()
         self.clock_text = f"{now.month}月{now.day}日 星期{WEEKDAYS[now.weekday()]}\n{now:%H:%M}"
 
     def _on_flip(self, *_args) -> None:

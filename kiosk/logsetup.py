@@ -3,10 +3,15 @@
 The rule is that callers never pass personal data to a log call; :class:`PersonalDataFilter`
 is the second line of defence: it masks anything shaped like a resident ID number, a social
 security card number, a phone number or a long digit run before a record is written.
+
+Times in logs are UTC with their offset (``2026-12-04T18:31:17.123+00:00``), whatever the
+operating system's zone: a log line can be matched with the platform's records without
+guessing which zone a machine was set to.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import logging.handlers
@@ -74,6 +79,19 @@ class ScrubbingFormatter(logging.Formatter):
         return scrub(super().format(record))
 
 
+def utc_stamp(record: logging.LogRecord) -> str:
+    """The record's time, UTC with offset, to the millisecond."""
+    moment = dt.datetime.fromtimestamp(record.created, dt.UTC)
+    return moment.isoformat(timespec="milliseconds")
+
+
+class UtcFormatter(logging.Formatter):
+    """A plain-text formatter whose ``%(asctime)s`` is :func:`utc_stamp` (servers' logs)."""
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        return utc_stamp(record)
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object a line: ts, level, logger, msg, plus whitelisted ``extra`` fields."""
 
@@ -81,7 +99,7 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         entry = {
-            "ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
+            "ts": utc_stamp(record),
             "level": record.levelname,
             "logger": record.name,
             "msg": record.getMessage(),

@@ -11,6 +11,8 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from kiosk_backend import __doc__ as package_doc
+from kiosk_backend import console, progress
+from kiosk_backend.check_codes import ensure_key
 from kiosk_backend.db import make_engine, make_session_factory, migrate
 from kiosk_backend.errors import install_error_handlers
 from kiosk_backend.models import Person
@@ -20,6 +22,7 @@ from kiosk_backend.routes import ROUTERS
 from kiosk_backend.security import SignedRequestMiddleware
 from kiosk_backend.seed.places import REGION_CODE
 from kiosk_backend.settings import DEMO_SERVICE_POINT, ServerSettings
+from kiosk_backend.staff.scheduler import Housekeeping
 
 log = logging.getLogger(__name__)
 
@@ -27,19 +30,40 @@ API_VERSION = "1.0.0"
 API_TITLE = "就近办 platform API (kiosk contract)"
 
 
-def create_app(settings: ServerSettings) -> FastAPI:
-    """Build the server for *settings*: apply migrations, seed demo data if asked, wire routes.
+def prepare_database(settings: ServerSettings) -> None:
+    """Apply migrations and seed demo data if asked: once per deployment, before any worker.
 
-    Blocking (database work) — call it before serving, not from an event loop.
+    Blocking (database work). ``kiosk backend serve --workers N`` calls it in the parent
+    process, so N workers never race each other through Alembic or the seed.
     """
     engine = make_engine(settings.db_url)
-    migrate(engine)
+    try:
+        migrate(engine)
+        _prepare_demo(settings, make_session_factory(engine))
+    finally:
+        engine.dispose()
+
+
+def create_app(settings: ServerSettings, *, prepare: bool = True) -> FastAPI:
+    """Build the server for *settings*: apply migrations, seed demo data if asked, wire routes.
+
+    *prepare* False skips the migrations and the seed (a worker process of a multi-worker
+    server, whose parent ran :func:`prepare_database`). Blocking (database work) — call it
+    before serving, not from an event loop.
+    """
+    engine = make_engine(settings.db_url)
     sessions = make_session_factory(engine)
-    _prepare_demo(settings, sessions)
+    if prepare:
+        migrate(engine)
+        _prepare_demo(settings, sessions)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI):
+        housekeeping = Housekeeping(
+            sessions, every_seconds=settings.staff_lock_check_seconds, tz=settings.timezone
+        ).start()
         yield
+        housekeeping.stop()
         engine.dispose()
 
     app = FastAPI(
@@ -52,9 +76,15 @@ def create_app(settings: ServerSettings) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = sessions
+    app.state.zone = ZoneInfo(settings.timezone)
+    with sessions() as session:
+        app.state.progress_key = ensure_key(session)
+    app.state.progress_limits = progress.PageLimits()
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router, prefix="/api/v1", responses={})
+    app.include_router(progress.router)  # public, unsigned, outside the kiosk contract
+    console.install(app)
     app.add_middleware(
         SignedRequestMiddleware,
         sessions=sessions,

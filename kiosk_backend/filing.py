@@ -8,11 +8,13 @@ from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
+from kiosk.domain.deadlines import deadline_of
 from kiosk.domain.identity import mask_id_number, mask_name
 from kiosk.domain.workdays import due_date
 from kiosk_backend import catalogue, rules
+from kiosk_backend.check_codes import check_code_for
 from kiosk_backend.errors import ApiError
 from kiosk_backend.models import Application, Kiosk, Person, QueueCounter
 from kiosk_backend.people import facts_of
@@ -63,7 +65,9 @@ def file_application(
             422, "invalid_field", "代办人不能是本人，本人办理无需填写代办人", "agent.id_number"
         )
     item = catalogue.item(item_no)
-    due = due_date(today, item.time_limit_days) if item.time_limit_days else None
+    # A pre-application's clock starts when the counter accepts it (kiosk_backend.progression).
+    counted = item.time_limit_days and status != "waiting_counter"
+    due = due_date(today, item.time_limit_days) if counted else None
     application = Application(
         number=f"TMP{uuid.uuid4().hex[:24]}",
         person_id=person.id,
@@ -134,11 +138,41 @@ def agent_of(application: Application) -> AgentOut | None:
     )
 
 
-def receipt_of(application: Application, message: str = "") -> Receipt:
-    item = catalogue.item(application.item_no)
+def due_basis(application: Application) -> str:
+    """Where the application's 办结时限 counts from (see :mod:`kiosk.domain.deadlines`)."""
+    if application.status in ("rejected", "cancelled"):
+        return "none"
+    if application.kind == "work_order":
+        return "accepted" if application.accepted_on else "on_acceptance"
+    return "immediate" if catalogue.item(application.item_no).is_instant else "filed"
+
+
+def deadline_fields(application: Application) -> dict[str, Any]:
+    """The 办结时限 fields of receipts and 我的办件 answers."""
     note = ""
     if application.due_date and application.due_estimated:
         note = "办结期限按周末推算（节假日安排尚未公布），以经办机构通知为准"
+    return {
+        "due_date": application.due_date,
+        "due_estimated": application.due_estimated,
+        "due_note": note,
+        "due_basis": due_basis(application),
+        "time_limit_days": catalogue.item(application.item_no).time_limit_days,
+        "accepted_on": application.accepted_on,
+    }
+
+
+def deadline_label(application: Application) -> str:
+    """The 办结时限 as a resident reads it ("" when there is none to promise)."""
+    fields = deadline_fields(application)
+    answer = {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in fields.items()}
+    deadline = deadline_of({**answer, "status": application.status})
+    return deadline.label_zh() if deadline is not None else ""
+
+
+def receipt_of(application: Application, message: str = "") -> Receipt:
+    item = catalogue.item(application.item_no)
+    session = object_session(application)
     return Receipt(
         number=application.number,
         item_no=item.no,
@@ -146,10 +180,9 @@ def receipt_of(application: Application, message: str = "") -> Receipt:
         status=application.status,
         status_label=STATUS_LABELS.get(application.status, "已受理"),
         submitted_at=application.submitted_at,
-        due_date=application.due_date,
-        due_estimated=application.due_estimated,
-        due_note=note,
         queue_no=application.queue_no,
         message=message or application.result,
         agent=agent_of(application),
+        check_code=check_code_for(session, application.number) if session is not None else "",
+        **deadline_fields(application),
     )

@@ -109,6 +109,16 @@ class IdempotencyRecord(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=_utcnow, index=True)
 
 
+class HousekeepingTurn(Base):
+    """When a periodic job (purging spent nonces, old idempotency answers) last ran, shared by
+    every worker process: one of them takes each turn (:mod:`kiosk_backend.housekeeping`)."""
+
+    __tablename__ = "housekeeping_turns"
+
+    job: Mapped[str] = mapped_column(String(40), primary_key=True)
+    last_run_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+
+
 # --- people, employers, jobs --------------------------------------------------------------------
 
 
@@ -241,7 +251,12 @@ class Application(Base):
     """Anything a resident filed (registrations, applications, pre-applications): 我的办件."""
 
     __tablename__ = "applications"
-    __table_args__ = (Index("ix_applications_person", "person_id", "submitted_at"),)
+    __table_args__ = (
+        Index("ix_applications_person", "person_id", "submitted_at"),
+        # the console's queues: oldest first, by status
+        Index("ix_applications_status_submitted", "status", "submitted_at", "id"),
+        Index("ix_applications_submitted", "submitted_at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     number: Mapped[str] = mapped_column(String(32), unique=True)
@@ -262,6 +277,8 @@ class Application(Base):
     agent_name: Mapped[str] = mapped_column(String(50), default="")
     agent_relation: Mapped[str] = mapped_column(String(20), default="")
     updated_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+    # The county's local day the counter accepted a 预约柜台办理 (its due date counts from it).
+    accepted_on: Mapped[dt.date | None] = mapped_column(Date)
 
 
 class ApplicationEvent(Base):
@@ -278,6 +295,17 @@ class ApplicationEvent(Base):
     from_status: Mapped[str] = mapped_column(String(20))
     to_status: Mapped[str] = mapped_column(String(20))
     text: Mapped[str] = mapped_column(String(300), default="")
+
+
+class PlatformSecret(Base):
+    """A secret the platform makes for itself on first start, e.g. the key of the receipts'
+    progress check codes (``kiosk_backend.progress``). Never sent to any client."""
+
+    __tablename__ = "platform_secrets"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=_utcnow)
 
 
 class QueueCounter(Base):
@@ -399,6 +427,17 @@ class PersonArchive(Base):
 
 
 class Operator(Base):
+    """A staff account of 附件3 (系统管理员 / 业务管理员 / 业务操作员, and vendor engineers).
+
+    ``status`` is what kiosks see (active / locked / cancelled); ``lock_reason`` says why a
+    locked account is locked (``idle``: 3 months without sign-in, ``frozen``: frozen by a
+    系统管理员, e.g. a leaked account). ``region`` is the unit's name (沁河镇城关社区),
+    ``region_code`` the division-code prefix the account works in (14 province, 1404 city,
+    140431 county): every console query is scoped by it. ``grants``: the console duties
+    (:class:`kiosk.domain.roles.Permission` names) granted within what ``role`` allows.
+    The lifecycle lives in :mod:`kiosk_backend.staff`.
+    """
+
     __tablename__ = "operators"
 
     account: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -410,19 +449,32 @@ class Operator(Base):
     region: Mapped[str] = mapped_column(String(100))
     essc_qr: Mapped[str] = mapped_column(String(200), unique=True)
     last_signin_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+    region_code: Mapped[str] = mapped_column(String(12), default="", index=True)
+    title: Mapped[str] = mapped_column(String(50), default="")
+    grants: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    lock_reason: Mapped[str] = mapped_column(String(20), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=_utcnow)
+    password_hash: Mapped[str] = mapped_column(String(200), default="")
+    totp_secret: Mapped[str] = mapped_column(String(64), default="")
+    password_must_change: Mapped[bool] = mapped_column(Boolean, default=False)
+    reactivated_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
 
 
 class HelpRequest(Base):
     __tablename__ = "help_requests"
+    __table_args__ = (Index("ix_help_requests_state", "state", "created_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kiosk_id: Mapped[str] = mapped_column(String(64))
     screen: Mapped[str] = mapped_column(String(60))
     item_no: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=_utcnow)
-    state: Mapped[str] = mapped_column(String(20), default="open")
+    state: Mapped[str] = mapped_column(String(20), default="open")  # open / taken / done
+    handled_by: Mapped[str] = mapped_column(String(40), default="")
+    handled_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
 
 
-# The fault workflow's ledger tables live in their own module; importing it here keeps them in
-# Base.metadata wherever the models are used (migrations, schema tests).
-from kiosk_backend import ledger_models  # noqa: E402, F401
+# The fault workflow's ledger tables and the staff console's tables live in their own modules;
+# importing them here keeps them in Base.metadata wherever the models are used (migrations,
+# schema tests).
+from kiosk_backend import ledger_models, staff_models  # noqa: E402, F401

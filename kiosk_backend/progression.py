@@ -8,7 +8,9 @@ States (``applications.status``)::
 
 ``completed``, ``rejected``, ``cancelled`` (and the legacy ``approved``) are final. Pure rules;
 :func:`move_application` applies them in a session, records an :class:`ApplicationEvent`, and
-on completion updates the person's record (:func:`apply_completion`).
+on completion updates the person's record (:func:`apply_completion`). When the counter accepts
+a pre-application (``waiting_counter`` → ``submitted``) its 办结时限 starts: ``accepted_on`` is
+the county's local day and the due date is counted from it (:func:`start_the_clock`).
 Only county desks (县人社部门, which run the counters and review the kiosk's applications) move
 applications, and only those filed at kiosks of their region.
 """
@@ -16,10 +18,13 @@ applications, and only those filed at kiosks of their region.
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from kiosk.domain.workdays import due_date
+from kiosk_backend import catalogue
 from kiosk_backend.errors import ApiError
 from kiosk_backend.filing import STATUS_LABELS
 from kiosk_backend.ledger_models import Responder
@@ -60,6 +65,19 @@ def apply_completion(session: Session, application: Application) -> None:
         person.registered_unemployed = True
     elif application.item_no == 23:
         person.receiving_ui_benefit = True
+
+
+COUNTY_ZONE = ZoneInfo("Asia/Shanghai")  # ServerSettings.timezone's default
+
+
+def start_the_clock(application: Application, accepted_on: dt.date) -> None:
+    """The counter accepted the pre-application on *accepted_on* (the county's local day):
+    its due date counts from that day (即时办结 items: that day itself)."""
+    days = catalogue.item(application.item_no).time_limit_days
+    due = due_date(accepted_on, days)
+    application.accepted_on = accepted_on
+    application.due_date = due.date
+    application.due_estimated = due.estimated
 
 
 def check_transition(current: str, target: str, reason: str) -> None:
@@ -121,10 +139,11 @@ def move_application(
     reason: str,
     *,
     now: dt.datetime,
+    zone: ZoneInfo = COUNTY_ZONE,
 ) -> Application:
     """Move application *number* to *target* (409 ``invalid_transition`` if not allowed);
     record who did it and why (caller commits). The reason becomes the result the resident
-    sees in 我的办件."""
+    sees in 我的办件. *now* is an aware instant; *zone* the county's, for the acceptance day."""
     application = application_in_region(session, desk, number)
     current = application.status
     try:
@@ -136,6 +155,8 @@ def move_application(
     text = reason.strip()
     if target == "completed":
         apply_completion(session, application)
+    if current == "waiting_counter" and target == "submitted":
+        start_the_clock(application, now.astimezone(zone).date())
     application.status = target
     application.result = (text or DEFAULT_RESULTS[target])[:300]
     application.updated_at = now

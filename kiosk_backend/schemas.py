@@ -121,6 +121,15 @@ class Page(BaseModel):
     total: int
 
 
+DueBasis = Annotated[
+    Literal["immediate", "filed", "on_acceptance", "accepted", "none"],
+    Field(
+        description="办结时限的起算：immediate 即时办结；filed 自提交日起算；on_acceptance "
+        "柜台受理后起算（尚未受理，无日期）；accepted 自柜台受理日起算；none 无（不予受理/撤销）"
+    ),
+]
+
+
 class Receipt(BaseModel):
     """What the kiosk prints/shows after a submission (no full personal data)."""
 
@@ -136,3 +145,10 @@ class Receipt(BaseModel):
     queue_no: str | None = None
     message: str = ""
     agent: AgentOut | None = Field(None, description="代办人（脱敏）；本人办理时为空")
+    due_basis: DueBasis = "filed"
+    time_limit_days: int = Field(0, description="附件2 办结时限的工作日数；0 为即时办结")
+    accepted_on: dt.date | None = Field(None, description="柜台受理日（预约柜台办理）")
+    check_code: str = Field(
+        "",
+        description="进度查询校验码：凭证二维码的进度链接带上它才能打开（平台生成，防止遍历编号）",
+    )

@@ -1,6 +1,7 @@
 """ASGI middleware enforcing the contract's request signing, replay window and idempotency.
 
-Order of checks for every request except the unsigned ones (health, OpenAPI, docs):
+Order of checks for every request except the unsigned ones (health, OpenAPI, docs, the public
+progress page — :func:`is_public_page`):
 headers present and well-formed → body read (bounded) → timestamp within the skew → kiosk known
 → HMAC over the raw bytes matches → nonce not seen before (stored until it cannot be replayed).
 Any failure answers 401 ``unauthenticated`` without the body ever being parsed.
@@ -41,6 +42,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from kiosk_backend import signing
 from kiosk_backend.answers import CLAIM_STATE_KEY
 from kiosk_backend.errors import error_response
+from kiosk_backend.housekeeping import PURGE_JOB, take_turn
 from kiosk_backend.models import (
     PRINCIPAL_DESK,
     PRINCIPAL_KIOSK,
@@ -52,6 +54,21 @@ from kiosk_backend.models import (
 log = logging.getLogger(__name__)
 
 UNSIGNED_PATHS = frozenset({"/api/v1/health", "/openapi.json", "/docs", "/docs/oauth2-redirect"})
+# Public pages, deliberately outside the kiosk contract: the receipts' progress page
+# (kiosk_backend.progress) holds no personal data and is opened by phones. One path segment
+# after the prefix only, so nothing under /api/v1 can ever be reached through it.
+PUBLIC_PAGE_PREFIX = "/progress/"
+
+
+def is_public_page(path: str) -> bool:
+    """True for the unsigned public pages (see PUBLIC_PAGE_PREFIX)."""
+    rest = path[len(PUBLIC_PAGE_PREFIX) :] if path.startswith(PUBLIC_PAGE_PREFIX) else ""
+    return bool(rest) and "/" not in rest and ".." not in rest
+
+
+# The staff console authenticates people with its own sessions (kiosk_backend.console.auth);
+# a kiosk's or desk's signature opens nothing there.
+CONSOLE_PREFIX = "/console"
 DESK_PATH_PREFIXES = ("/api/v1/desk/", "/api/v1/ledger/desk/")
 DESK_PATHS = frozenset({"/api/v1/ledger/responsibility"})
 PRINCIPAL_STATE_KEY = "principal_kind"
@@ -68,6 +85,10 @@ class _Reject(Exception):
 def is_desk_path(path: str) -> bool:
     """True for endpoints only responder desks may call (everything else signed is kiosk-only)."""
     return path in DESK_PATHS or path.startswith(DESK_PATH_PREFIXES)
+
+
+def _is_console(path: str) -> bool:
+    return path == CONSOLE_PREFIX or path.startswith(CONSOLE_PREFIX + "/")
 
 
 def _check_principal(kind: str, path: str) -> None:
@@ -109,7 +130,9 @@ class SignedRequestMiddleware:
         self._last_purge = 0.0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in UNSIGNED_PATHS:
+        path = scope.get("path", "")
+        unsigned = path in UNSIGNED_PATHS or is_public_page(path) or _is_console(path)
+        if scope["type"] != "http" or unsigned:
             await self.app(scope, receive, send)
             return
         try:
@@ -200,10 +223,14 @@ class SignedRequestMiddleware:
         return kind
 
     def _maybe_purge(self, session: Session, now: float) -> None:
+        # The local stamp only saves a database round trip per request; which of the worker
+        # processes purges is decided in the database (one turn per PURGE_EVERY_SECONDS).
         if now - self._last_purge < PURGE_EVERY_SECONDS:
             return
         self._last_purge = now
         current = dt.datetime.fromtimestamp(now, dt.UTC)
+        if not take_turn(session, PURGE_JOB, PURGE_EVERY_SECONDS, current):
+            return
         session.execute(delete(SeenNonce).where(SeenNonce.expires_at < current))
         session.execute(
             delete(IdempotencyRecord).where(

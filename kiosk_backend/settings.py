@@ -19,6 +19,8 @@ class ServerSettings:
     沁源县 demo data. demo_kiosk_secret_hex: when set, the demo kiosk is provisioned with it.
     clock_skew_seconds / nonce_ttl_seconds: replay-protection windows of the signing contract.
     seed_postings: how many job postings the demo seed creates.
+    heartbeat_interval_seconds: how often kiosks send heartbeats (the console flags a kiosk
+    that missed 3); staff_lock_check_seconds: how often the idle-lock job runs (0: never).
     """
 
     db_url: str = "sqlite:///kiosk-backend.sqlite3"
@@ -31,3 +33,5 @@ class ServerSettings:
     seed_postings: int = 3000
     seed_persons: int = 400
     timezone: str = "Asia/Shanghai"
+    heartbeat_interval_seconds: int = 60
+    staff_lock_check_seconds: int = 3600

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json as jsonlib
+import os
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -144,3 +145,120 @@ def running_backend(
         )
     finally:
         handle.stop()
+
+
+@dataclasses.dataclass
+class ServedProcess:
+    """``kiosk backend serve`` running as its own process (see :func:`start_served`)."""
+
+    process: Any  # subprocess.Popen
+    url: str
+    port: int
+
+    def worker_pids(self) -> list[int]:
+        """The pids of the server's worker processes (its own pid when it runs one worker)."""
+        children = _child_pids(self.process.pid)
+        return children or [self.process.pid]
+
+    def stop(self, *, kill: bool = False) -> None:
+        """SIGTERM (SIGKILL after 30 s), or SIGKILL at once with *kill* (a crash)."""
+        import signal
+        import subprocess
+
+        if self.process.poll() is not None:
+            return
+        if kill:
+            for pid in self.worker_pids():
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+            self.process.kill()
+        else:
+            self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def _child_pids(pid: int) -> list[int]:
+    from pathlib import Path
+
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        children = (task / "children").read_text().split() if (task / "children").exists() else []
+        found += [int(child) for child in children]
+    # uvicorn's spawn start method leaves a resource tracker beside the workers
+    return [c for c in found if b"resource_tracker" not in _cmdline(c)]
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            return fh.read()
+    except OSError:
+        return b""
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_served(
+    db_url: str,
+    *,
+    workers: int = 1,
+    port: int | None = None,
+    seed_demo: bool = False,
+    env: dict[str, str] | None = None,
+    start_timeout: float = 120.0,
+    log_level: str = "warning",
+) -> ServedProcess:
+    """Start ``python -m kiosk backend serve --workers N`` on 127.0.0.1; return once
+    ``/api/v1/health`` answers. Raises RuntimeError (with the server's stderr) if it exits
+    during start-up. Stop it with :meth:`ServedProcess.stop`."""
+    import subprocess
+    import sys
+    import tempfile
+    import time
+
+    port = port or free_port()
+    command = [sys.executable, "-m", "kiosk", "backend", "serve", "--db", db_url]
+    command += ["--port", str(port), "--workers", str(workers), "--log-level", log_level]
+    if seed_demo:
+        command.append("--seed-demo")
+    stderr = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the server
+    process = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=stderr, env={**os.environ, **(env or {})}
+    )
+    served = ServedProcess(process, f"http://127.0.0.1:{port}", port)
+    deadline = time.monotonic() + start_timeout
+    while True:
+        try:
+            if requests.get(served.url + "/api/v1/health", timeout=2).ok:
+                return served
+        except requests.RequestException:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            served.stop(kill=True)
+            stderr.seek(0)
+            raise RuntimeError(
+                "kiosk backend serve did not start: "
+                + stderr.read().decode("utf-8", "replace")[-2000:]
+            )
+        time.sleep(0.2)
+
+
+@contextlib.contextmanager
+def served_process(db_url: str, **options: Any) -> Iterator[ServedProcess]:
+    """:func:`start_served` for the length of a ``with`` block (stopped with SIGTERM)."""
+    served = start_served(db_url, **options)
+    try:
+        yield served
+    finally:
+        served.stop()

@@ -216,6 +216,13 @@ def scroll_into_view(scroll, widget, what, timeout=10.0):
 
     from kiosk.screens.driver import ScenarioTimeout, settled
 
+    def scroll_there() -> None:
+        # Only a list taller than its view can scroll: ScrollView.scroll_to on a shorter one
+        # divides by a negative height and flings the content out of sight.
+        content = scroll.children[0] if scroll.children else None
+        if content is not None and content.height > scroll.height:
+            scroll.scroll_to(widget, animate=False)
+
     def in_view() -> bool:
         centre = scroll.parent.to_widget(*widget.to_window(*widget.center))
         return scroll.collide_point(*centre)
@@ -229,7 +236,7 @@ def scroll_into_view(scroll, widget, what, timeout=10.0):
             return
         if time.monotonic() > deadline:
             raise ScenarioTimeout(f"timed out after {timeout:g} s: {what} in view")
-        scroll.scroll_to(widget, animate=False)
+        scroll_there()
 
 
 def pick(rig, labels, *, confirm=True):
@@ -297,6 +304,17 @@ def fill_required(app, rig, answers):
             yield from type_pinyin(rig, value)
         else:
             yield from type_digits(rig, value)
+
+
+def work_order_answers(form) -> dict:
+    """Answers for a work-order form: a phone number, the first option of required pickers."""
+    answers = {}
+    for child in reversed(form.ids.fields.children):
+        if child.kind == "phone":
+            answers[child.key] = "13712345678"
+        elif child.required and child.kind in ("picker", "multi_picker"):
+            answers[child.key] = [""]
+    return answers
 
 
 def widget_texts(app):
@@ -626,13 +644,7 @@ def counter_item_work_order(app, rig, seen):
         yield from tap(form.ids.continue_button)
     seen["asked"] = [child.key for child in reversed(form.ids.fields.children)]
     seen["agent_on_form"] = form.agent_text
-    answers = {}
-    for child in reversed(form.ids.fields.children):
-        if child.kind == "phone":
-            answers[child.key] = "13712345678"
-        elif child.required and child.kind in ("picker", "multi_picker"):
-            answers[child.key] = [""]
-    yield from fill_required(app, rig, answers)
+    yield from fill_required(app, rig, work_order_answers(form))
     rig.printer.simulator.set_paper("end")
     yield 1.0
     yield from tap(form.ids.submit_button)

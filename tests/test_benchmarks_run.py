@@ -54,6 +54,41 @@ def test_printer_benchmark_prints_native_and_raster_receipts():
         assert raster["bytes"] > 5 * native["bytes"]  # the QR went as an image
 
 
+def test_fleet_load_benchmark_signs_as_many_kiosks_and_finds_every_submission_once():
+    result = run_benchmark(
+        "fleet_load",
+        "--kiosks",
+        "40",
+        "--seconds",
+        "4",
+        "--workers",
+        "2",
+        "--speed",
+        "40",
+        "--db",
+        "sqlite",
+    )
+    (run,) = result["runs"]
+    (step,) = run["steps"]
+    assert run["workers"] == 2 and result["kiosks"] == 40
+    assert step["errors_by_status"] == {}
+    assert step["requests"] > 50
+    assert step["per_endpoint"]["POST /kiosks/heartbeat"]["count"] > 40
+    assert step["lost"] == 0 and step["duplicated"] == 0
+    assert step["submissions_stored"] == step["submissions_accepted"]
+    assert step["stored_but_never_answered"] == 0
+    assert step["generator"]["server_cpu_cores_used"] > 0
+
+
+def test_console_benchmark_signs_in_and_renders_every_list_page():
+    result = run_benchmark(
+        "console", "--sqlite", "--applications", "300", "--tickets", "60", "--repeats", "2"
+    )
+    assert (result["applications"], result["tickets"]) == (300, 60)
+    assert set(result["pages"]) >= {"applications", "tickets_mine_open", "fleet", "responsibility"}
+    assert all(page["bytes"] > 1500 for page in result["pages"].values())
+
+
 def test_voice_benchmark_starts_every_prompt_it_times():
     result = run_benchmark("voice", "--count", "15")
     assert result["rounds"] == 15

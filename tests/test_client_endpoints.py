@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from test_client_support import seeded_server  # noqa: F401  (fixture)
 
+from kiosk.domain.clock import ServiceClock
 from kiosk.services import api_models as m
 from kiosk.services.cache import OfflineCache, PublicInfo
 from kiosk.services.errors import (
@@ -152,7 +153,8 @@ def test_public_information_is_served_from_cache_with_data_as_of_when_offline(
             assert cached.from_cache, name
             assert cached.value == online[name].value, name
             assert cached.data_as_of == pytest.approx(online[name].data_as_of), name
-            assert cached.data_as_of_text.startswith("数据更新于 ")
+            shanghai = ServiceClock("Asia/Shanghai").from_timestamp(cached.data_as_of)
+            assert cached.data_as_of_text(ServiceClock()) == f"数据更新于 {shanghai:%Y-%m-%d %H:%M}"
         # offline search looks through the cached recent postings
         word = online["recent_postings"].value.items[0].occupation
         found = info.search_jobs(word)

@@ -11,31 +11,10 @@ from test_flows_support import (  # noqa: F401  (fixtures)
     RESIDENT_BASIC_CLAIM,
     RESIDENT_UI_CLAIMANT,
     RESIDENT_YOUNG,
+    desk_client,
     flows_rig_fixture,
     fresh_session_fixture,
 )
-
-from kiosk_backend.ledger import add_responder
-from kiosk_backend.provision import new_secret_hex
-from kiosk_backend.seed.desks import DEMO_DESKS
-from kiosk_backend.testing import SignedClient
-
-COUNTY_DESK = DEMO_DESKS[0]
-
-
-def _desk_client(rig) -> SignedClient:
-    """Re-key the demo county desk (the administrator's step) and sign as it."""
-    secret = new_secret_hex()
-    add_responder(
-        f"sqlite:///{rig.server.db_path}",
-        COUNTY_DESK.account,
-        name=COUNTY_DESK.name,
-        role=COUNTY_DESK.role,
-        level=COUNTY_DESK.level,
-        region_prefix=COUNTY_DESK.region_prefix,
-        secret_hex=secret,
-    )
-    return SignedClient(rig.server.handle.url, COUNTY_DESK.account, secret)
 
 
 def test_a_form_submitted_by_an_agent_records_the_agent_and_shows_it_masked(fresh_session):
@@ -91,7 +70,7 @@ def test_the_county_desk_moves_an_application_and_my_applications_follows(fresh_
         return next(r for r in rows if r.reference == result.reference).status_text
 
     assert status_of_mine() == "已受理"
-    desk = _desk_client(rig)
+    desk = desk_client(rig)
     path = f"/api/v1/desk/applications/{result.reference}/status"
     queue = desk.get("/api/v1/desk/applications", params={"status": "submitted"})
     assert queue.status_code == 200

@@ -34,6 +34,10 @@ from kiosk.services.outbox import Outbox
 from kiosk.services.printing import PrintingService, PrintQueue
 from kiosk.services.session import EndReason, SessionManager
 from kiosk.services.store import PayloadCipher, open_store
+from kiosk_backend.ledger import add_responder
+from kiosk_backend.provision import new_secret_hex
+from kiosk_backend.seed.desks import DEMO_DESKS
+from kiosk_backend.testing import SignedClient
 
 SERVICE_POINT = "沁源县沁河镇城关社区就业社保服务点"
 COUNTER_HOURS = "周一至周五 上午8:30-12:00 下午14:30-17:30（法定节假日除外）"
@@ -94,6 +98,27 @@ class FlowsRig:
         self.printer_sim.stop()
         if self.server is not None:
             self.server.handle.stop()
+
+
+def county_desk_client(db_path: Path, url: str) -> SignedClient:
+    """Re-key the demo county desk in the platform database at *db_path* (the
+    administrator's step) and sign as it against *url*."""
+    county = DEMO_DESKS[0]
+    secret = new_secret_hex()
+    add_responder(
+        f"sqlite:///{db_path}",
+        county.account,
+        name=county.name,
+        role=county.role,
+        level=county.level,
+        region_prefix=county.region_prefix,
+        secret_hex=secret,
+    )
+    return SignedClient(url, county.account, secret)
+
+
+def desk_client(rig: FlowsRig) -> SignedClient:
+    return county_desk_client(rig.server.db_path, rig.server.handle.url)
 
 
 def build_rig(directory: Path, *, online: bool = True, submit_timeout: float = 20.0) -> FlowsRig:

@@ -78,10 +78,13 @@ def test_reopening_an_existing_store_keeps_its_rows(data_dir, cipher):
         store.close()
 
 
-def test_a_file_that_is_not_a_database_is_a_clear_error(data_dir):
+def test_a_file_that_is_not_a_database_is_a_clear_error_to_a_second_process(data_dir):
+    """Only the kiosk itself sets a damaged file aside (tests/test_store_recovery.py); any
+    other reader gets a clear error and leaves the file where it is."""
     (data_dir / "kiosk.sqlite3").write_bytes(b"this is not sqlite" * 100)
     with pytest.raises(sa.exc.DatabaseError):
-        open_store(data_dir)
+        open_store(data_dir, quarantine=False)
+    assert (data_dir / "kiosk.sqlite3").read_bytes() == b"this is not sqlite" * 100
 
 
 def test_key_file_is_created_once_with_mode_0600_outside_the_database(data_dir):

@@ -46,6 +46,11 @@ EXPECTED: dict[Permission, set[Role]] = {
     P.EXIT_TO_DESKTOP: {S},
     P.VIEW_AUDIT_LOG: {S, B},
     P.GRANT_ROLES: {B},
+    P.HANDLE_APPLICATIONS: {OP},
+    P.ANSWER_TICKETS: {OP},
+    P.WATCH_HELP_REQUESTS: {OP},
+    P.VIEW_FLEET: {OP, V, S},
+    P.REVIEW_ACCOUNTS: {B},
 }
 
 

@@ -24,6 +24,7 @@ RESULT_PREFIX = "RESULT "
 COMPONENTS = (
     "session-wiring",
     "backend",
+    "faults",
     "printer",
     "idcard",
     "sscard",

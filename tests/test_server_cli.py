@@ -115,3 +115,9 @@ def test_serve_answers_signed_requests_from_a_provisioned_kiosk(tmp_path):
         # uvicorn shuts down gracefully, then re-raises the signal it caught
         assert server.wait(timeout=30) in (0, -signal.SIGTERM)
         assert b"Traceback" not in server.stderr.read()
+
+
+def test_serve_refuses_zero_workers():
+    result = _kiosk("serve", "--workers", "0", "--db", "sqlite:///unused.sqlite3")
+    assert result.returncode == 2
+    assert "--workers: must be 1 or more" in result.stderr

@@ -49,6 +49,7 @@ def _run_with_platform(config, directory):
     """Build the inputs (starting the embedded backend in demo mode) and run the check."""
     import kiosk
     from kiosk.domain.catalogue import load_catalogue
+    from kiosk.domain.clock import ServiceClock
     from kiosk.services.acceptance import (
         AcceptanceInputs,
         ClientPlatformProbe,
@@ -88,6 +89,7 @@ def _run_with_platform(config, directory):
             load_catalogue=load_catalogue,
             audit=AuditLog(directory),
             device_note=note,
+            now=ServiceClock(config.kiosk.timezone).now,
         )
         return run_acceptance(inputs)
     finally:

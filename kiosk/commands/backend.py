@@ -1,4 +1,4 @@
-"""``kiosk backend serve|add-kiosk|seed``: run and provision the reference platform server.
+"""``kiosk backend serve|add-kiosk|seed|staff``: run and provision the reference platform server.
 
 Imports the backend only inside the handlers (no Kivy, fast ``kiosk --help``).
 """
@@ -32,6 +32,13 @@ def register(subparsers) -> None:
     serve.add_argument(
         "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"]
     )
+    serve.add_argument(
+        "--workers",
+        type=_positive_int,
+        default=1,
+        help="worker processes sharing the port (PostgreSQL for more than one; the database "
+        "is migrated once before they start)",
+    )
     serve.set_defaults(func=_serve)
 
     add = actions.add_parser("add-kiosk", help="provision a kiosk id and its HMAC secret")
@@ -52,21 +59,65 @@ def register(subparsers) -> None:
     seed.add_argument("--persons", type=int, default=400)
     seed.set_defaults(func=_seed)
 
+    from kiosk_backend.staff import cli as staff_cli
+
+    staff_cli.register(actions, DEFAULT_DB_HELP, _default_db_url)
+
+
+# uvicorn's own log set-up, with every line stamped in UTC with its offset.
+UTC_LOG_CONFIG = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "utc": {
+            "()": "kiosk.logsetup.UtcFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s: %(message)s",
+        }
+    },
+    "handlers": {
+        "stderr": {
+            "class": "logging.StreamHandler",
+            "formatter": "utc",
+            "stream": "ext://sys.stderr",
+        }
+    },
+    "loggers": {
+        "uvicorn": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
+        "uvicorn.access": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
+        "kiosk_backend": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
+    },
+}
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return value
+
 
 def _serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from kiosk_backend.app import create_app
     from kiosk_backend.settings import ServerSettings
+    from kiosk_backend.workers import serve
 
-    app = create_app(ServerSettings(db_url=args.db or _default_db_url(), seed_demo=args.seed_demo))
-    print(f"kiosk backend listening on http://{args.host}:{args.port}", file=sys.stderr)
-    uvicorn.run(
-        app,
+    db_url = args.db or _default_db_url()
+    if args.workers > 1 and db_url.startswith("sqlite"):
+        print(
+            "note: SQLite serialises writers across worker processes; use PostgreSQL to scale",
+            file=sys.stderr,
+        )
+    print(
+        f"kiosk backend listening on http://{args.host}:{args.port} "
+        f"({args.workers} worker{'s' if args.workers > 1 else ''})",
+        file=sys.stderr,
+    )
+    serve(
+        ServerSettings(db_url=db_url, seed_demo=args.seed_demo),
         host=args.host,
         port=args.port,
+        workers=args.workers,
         log_level=args.log_level,
-        access_log=args.log_level == "debug",
+        log_config=UTC_LOG_CONFIG,
     )
     return 0
 

@@ -8,7 +8,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
+from dataclasses import asdict
+
+EXIT_DAMAGED = 3
 
 
 def register(subparsers) -> None:
@@ -35,23 +39,41 @@ def run(args: argparse.Namespace) -> int:
 
     config = load_config(args.config)
     directory = data_dir(config.kiosk.data_dir)
+    from kiosk.services.quarantine import quarantined_files
+
+    quarantined = quarantined_files(directory)
     if not (directory / DB_FILE_NAME).exists() and args.outbox_action != "retry":
-        return _print_status(None, args.json) if args.outbox_action == "status" else 0
+        if args.outbox_action == "status":
+            return _print_status(None, quarantined, args.json)
+        return 0
+    import sqlalchemy as sa
+
     from kiosk.services.outbox import OutboxStatus, summarize
     from kiosk.services.store import open_store
 
-    store = open_store(directory)
+    try:
+        # Never move the file here: the running kiosk may hold it open; it quarantines a
+        # damaged store itself when it starts.
+        store = open_store(directory, quarantine=False)
+    except sa.exc.DatabaseError:
+        print(
+            f"{DB_FILE_NAME} 已损坏，无法读取；重新启动本机程序时会隔离该文件并新建"
+            f" / {DB_FILE_NAME} is damaged; the kiosk sets it aside when it next starts",
+            file=sys.stderr,
+        )
+        return EXIT_DAMAGED
     try:
         if args.outbox_action == "status":
-            return _print_status(summarize(store.engine, time.time()), args.json)
+            return _print_status(summarize(store.engine, time.time()), quarantined, args.json)
         if args.outbox_action == "list":
-            return _print_list(store, OutboxStatus(args.status) if args.status else None, args)
+            status = OutboxStatus(args.status) if args.status else None
+            return _print_list(store, status, args, config.kiosk.timezone)
         return _retry(store, args.local_ref)
     finally:
         store.close()
 
 
-def _print_status(summary, as_json: bool) -> int:
+def _print_status(summary, quarantined: list, as_json: bool) -> int:
     pending = summary.pending if summary else 0
     delivered = summary.delivered if summary else 0
     failed = summary.failed if summary else 0
@@ -64,7 +86,9 @@ def _print_status(summary, as_json: bool) -> int:
                     "delivered": delivered,
                     "failed": failed,
                     "oldest_pending_age_seconds": None if age is None else round(age, 1),
-                }
+                    "quarantined": [asdict(record) for record in quarantined],
+                },
+                ensure_ascii=False,
             )
         )
         return 0
@@ -72,13 +96,22 @@ def _print_status(summary, as_json: bool) -> int:
     print(f"已送达 delivered:   {delivered}")
     print(f"未受理 failed:      {failed}")
     print(f"最久待提交 oldest pending: {'-' if age is None else _duration(age)}")
+    for record in quarantined:
+        whole = "complete" if record.complete else "INCOMPLETE: some rows could not be read"
+        print(
+            f"已隔离的损坏文件 quarantined: {record.moved_to} ({record.moved_at}, "
+            f"{record.reason}); rows saved into the new outbox: {record.salvaged}, {whole}"
+        )
     return 0
 
 
-def _print_list(store, status, args) -> int:
+def _print_list(store, status, args, zone: str) -> int:
     import sqlalchemy as sa
 
+    from kiosk.domain.clock import ServiceClock
     from kiosk.services.store import outbox_entries
+
+    clock = ServiceClock(zone)
 
     columns = [
         outbox_entries.c.local_ref,
@@ -99,7 +132,7 @@ def _print_list(store, status, args) -> int:
         if args.json:
             print(json.dumps(dict(row), ensure_ascii=False))
         else:
-            created = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(row["created_at"]))
+            created = f"{clock.from_timestamp(row['created_at']):%Y-%m-%d %H:%M:%S}"
             print(
                 f"{row['local_ref']}  {created}  {row['kind']:<15} {row['status']:<9} "
                 f"tries={row['attempts']} {row['error_code'] or ''} {row['reference_no'] or ''}"

@@ -51,6 +51,8 @@ class KioskSection:
     data_dir: str = ""
     counter_hours: str = "周一至周五 上午8:30-12:00 下午14:30-17:30（法定节假日除外）"
     operator_phone: str = ""
+    # IANA zone of the service point: every time and date a resident sees or takes home.
+    timezone: str = "Asia/Shanghai"
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,14 @@ class DisplaySection:
     font: str = ""
     # Loudness of the 请工作人员帮忙 chime, 0 (silent) to 1.
     chime_volume: float = 0.8
+
+
+@dataclass(frozen=True)
+class ReceiptSection:
+    # The receipt QR's progress URL: {number} and {check} (the platform's check code) are
+    # filled in; {backend} is the platform root. Empty: the QR holds the bare number and its
+    # caption says to scan it at the kiosk (kiosk.domain.progress_link).
+    progress_url: str = ""
 
 
 @dataclass(frozen=True)
@@ -173,6 +183,12 @@ class FaultsSection:
     read_failures: int = 5
     # How often device states are re-checked; a state fault counts once per check.
     check_interval_seconds: float = 10.0
+    # Changing a paper roll means opening the cover for a minute or so: not a fault.
+    cover_open_grace_seconds: float = 120.0
+    # The kiosk's clock this far from the platform's (seen at each heartbeat) is a fault.
+    clock_skew_seconds: float = 120.0
+    # Less free space than this in the data directory is a fault (submissions need room).
+    min_free_bytes: int = 20_000_000
 
 
 def _fraction(value: float) -> str | None:
@@ -218,6 +234,7 @@ class AssetsSection:
 class KioskConfig:
     kiosk: KioskSection = field(default_factory=KioskSection)
     display: DisplaySection = field(default_factory=DisplaySection)
+    receipt: ReceiptSection = field(default_factory=ReceiptSection)
     session: SessionSection = field(default_factory=SessionSection)
     devices: DevicesSection = field(default_factory=DevicesSection)
     backend: BackendSection = field(default_factory=BackendSection)
@@ -250,7 +267,31 @@ def load_config(
         if name.startswith(ENV_PREFIX):
             keys = [part.lower() for part in name[len(ENV_PREFIX) :].split("__")]
             _set_from_env(merged, keys, raw, sources, name)
-    return _build(KioskConfig, merged, "", sources)
+    config = _build(KioskConfig, merged, "", sources)
+    _check_values(config, sources)
+    return config
+
+
+def _check_values(config: KioskConfig, sources: dict[str, str]) -> None:
+    """Values whose type is right but whose meaning is checked by the domain."""
+    from kiosk.domain.clock import UnknownZone, zone_of
+    from kiosk.domain.progress_link import ProgressTemplateError, check_template
+
+    checks = (
+        ("kiosk.timezone", config.kiosk.timezone, zone_of, UnknownZone),
+        (
+            "receipt.progress_url",
+            config.receipt.progress_url,
+            check_template,
+            ProgressTemplateError,
+        ),
+    )
+    for dotted, value, check, error in checks:
+        try:
+            check(value)
+        except error as exc:
+            source = sources.get(dotted, "config")
+            raise ConfigError(f"{source}: {dotted} = {value!r} is invalid: {exc}") from None
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

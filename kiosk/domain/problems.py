@@ -82,6 +82,8 @@ FAULT_LABELS: dict[str, str] = {
     "sscard.read_failed": "社保卡连续读取失败",
     "sscard.sam_fault": "社保卡认证模块(PSAM)故障或未配置",
     "backend.unreachable": "服务平台长时间无法连接",
+    "storage.full": "本机存储空间不足，无法保存新的办件",
+    "clock.skew": "本机时钟与服务平台相差过大",
 }
 _DEVICE_LABELS = {
     "printer": "打印机故障",
@@ -89,6 +91,8 @@ _DEVICE_LABELS = {
     "sscard": "社保卡读卡器故障",
     "scanner": "扫码器故障",
     "backend": "网络或服务平台故障",
+    "storage": "本机存储故障",
+    "clock": "本机时钟故障",
 }
 
 

@@ -47,7 +47,10 @@ class ReceiptLine:
 
 @dataclass(frozen=True)
 class Receipt:
-    """Everything printed on one receipt. Times are local (naive) kiosk time."""
+    """Everything printed on one receipt. ``submitted_at`` is printed as its own wall clock:
+    give it aware, on the service point's clock (``kiosk.domain.clock``), never the OS's.
+    ``deadline_text`` is the 办结时限 as the catalogue says it (``kiosk.domain.deadlines``);
+    without it the due date is printed. ``qr_caption`` says what the QR code is for."""
 
     service_point: str
     item_no: str
@@ -59,8 +62,10 @@ class Receipt:
     agent: str = ""  # masked 代办人, when someone acts for the resident
     due_date: date | None = None
     due_estimated: bool = False  # True when offline: the date was computed locally
+    deadline_text: str = ""  # e.g. 即时办结（已办结）, 受理后2个工作日内办结
     lines: tuple[ReceiptLine, ...] = field(default_factory=tuple)
-    qr_payload: str = ""  # reference URL or number; empty = no QR code
+    qr_payload: str = ""  # progress URL or reference; empty = no QR code
+    qr_caption: str = ""  # what the code is for (kiosk.domain.progress_link)
     queue_number: str = ""  # counter work orders: the number to wait for
     title: str = "办理凭证"
     footer: str = ""  # e.g. counter hours / operator phone
@@ -90,6 +95,8 @@ class Receipt:
                 "item_name",
                 "reference",
                 "status_text",
+                "deadline_text",
+                "qr_caption",
                 "person",
                 "agent",
                 "qr_payload",
@@ -115,6 +122,8 @@ class Receipt:
             "agent": self.agent,
             "due_date": self.due_date.isoformat() if self.due_date else None,
             "due_estimated": self.due_estimated,
+            "deadline_text": self.deadline_text,
+            "qr_caption": self.qr_caption,
             "lines": [[line.label, line.value] for line in self.lines],
             "qr_payload": self.qr_payload,
             "queue_number": self.queue_number,

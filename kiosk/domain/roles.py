@@ -8,7 +8,11 @@ Four roles, matching the backend's ``role`` strings:
 * ``vendor`` — the vendor's engineer: hardware diagnostics only; no permission that can show a
   resident's data.
 * ``system_admin`` — county 系统管理员: kiosk configuration, accounts, restart, exit to desktop.
-* ``business_admin`` — county 业务管理员: role grants.
+* ``business_admin`` — county 业务管理员: role grants, approving account applications, the
+  monthly account review.
+
+The platform's web console adds duties (applications, tickets, help requests, fleet) that an
+account holds only when its role allows them AND they were granted to it (``grants``).
 
 Principles (附件3), each checked by a test: the two admin roles hold no business operation
 (业务经办和审核); the vendor holds no permission touching personal data; one person never holds
@@ -99,6 +103,13 @@ class Permission(enum.Enum):
     EXIT_TO_DESKTOP = ("退出到桌面", False, False)
     VIEW_AUDIT_LOG = ("查看操作审计记录", False, False)
     GRANT_ROLES = ("角色关联和赋权", False, False)
+    # The platform's web console (kiosk_backend/console): duties an account is granted within
+    # what its role allows (附件3: 业务管理员 sets the least permissions each account needs).
+    HANDLE_APPLICATIONS = ("办件受理和审核", True, True)
+    ANSWER_TICKETS = ("问题台账答复和上报", False, True)
+    WATCH_HELP_REQUESTS = ("接收群众求助", False, False)
+    VIEW_FLEET = ("查看自助机运行情况", False, False)
+    REVIEW_ACCOUNTS = ("每月账号核查", False, False)
 
     def __init__(self, label: str, business: bool, personal_data: bool) -> None:
         self.label = label
@@ -122,6 +133,10 @@ GRANTS: dict[Role, frozenset[Permission]] = {
             _P.VIEW_NETWORK_HEALTH,
             _P.VIEW_LOGS,
             _P.RUN_ACCEPTANCE_CHECK,
+            _P.HANDLE_APPLICATIONS,
+            _P.ANSWER_TICKETS,
+            _P.WATCH_HELP_REQUESTS,
+            _P.VIEW_FLEET,
             _P.ADJUST_SOUND,
         }
     ),
@@ -133,6 +148,7 @@ GRANTS: dict[Role, frozenset[Permission]] = {
             _P.VIEW_NETWORK_HEALTH,
             _P.VIEW_LOGS,
             _P.RUN_ACCEPTANCE_CHECK,
+            _P.VIEW_FLEET,
             _P.ADJUST_SOUND,
         }
     ),
@@ -146,9 +162,10 @@ GRANTS: dict[Role, frozenset[Permission]] = {
             _P.RESTART_KIOSK,
             _P.EXIT_TO_DESKTOP,
             _P.VIEW_AUDIT_LOG,
+            _P.VIEW_FLEET,
         }
     ),
-    Role.BUSINESS_ADMIN: frozenset({_P.GRANT_ROLES, _P.VIEW_AUDIT_LOG}),
+    Role.BUSINESS_ADMIN: frozenset({_P.GRANT_ROLES, _P.VIEW_AUDIT_LOG, _P.REVIEW_ACCOUNTS}),
 }
 
 

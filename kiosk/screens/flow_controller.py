@@ -6,7 +6,8 @@ flows facade (:class:`~kiosk.services.flows.FlowsService`, built by the composit
 in :meth:`attach`, builds its screens once and adds them to the app, with the overlays they
 share (keypad, picker, text box, detail, spinner). Device events reach it through the event
 bus on the UI thread; it identifies only while the 确认身份 screen is shown (a QR code scanned
-elsewhere, e.g. an operator's sign-in, is not a resident's).
+elsewhere, e.g. an operator's sign-in, is not a resident's). A receipt's own QR code scanned on
+any resident screen opens that application in 我的办件, after identification.
 
 Threads: everything here runs on the UI thread; the flows facade's blocking calls run in
 :class:`~kiosk.screens.spinner.BackgroundCalls`. Personal data: the controller keeps none but
@@ -26,6 +27,7 @@ from kiosk.devices.idcard import events as idcard_events
 from kiosk.devices.scanner.events import QrScanned
 from kiosk.devices.sscard import events as sscard_events
 from kiosk.domain.catalogue import ServiceItem
+from kiosk.domain.progress_link import ScannedReceipt
 from kiosk.screens import (
     certificate,
     confirm,
@@ -85,6 +87,8 @@ SCREENS: tuple[tuple[str, type], ...] = (
     ("confirm", confirm.ConfirmScreen),
     ("my_applications", my_applications.MyApplicationsScreen),
 )
+# Where a receipt's QR code may be scanned to open it (not maintenance mode's screens).
+RESIDENT_SCREENS = frozenset({"home", "category", "item", *(name for name, _cls in SCREENS)})
 PATTERN_SCREENS = {
     "form": "form",
     "search_list": "search_list",
@@ -100,6 +104,7 @@ READING_CARD = "正在读取社保卡，请不要拔卡……"
 CHECKING_IDENTITY = "正在核验身份，请稍候……"
 SSCARD_OFFLINE = "社保卡读卡器暂不可用，请放置身份证或扫电子社保卡码"
 IDCARD_OFFLINE = "身份证读卡器暂不可用，请插入社保卡或扫电子社保卡码"
+SCANNED_RECEIPT = "已识别办理凭证。请刷社保卡、身份证或扫电子社保卡码确认身份，随后为您打开该办件"
 
 
 class FlowController:
@@ -257,8 +262,23 @@ class FlowController:
     def _on_identity_event(self, event: Any) -> None:
         if isinstance(event, sscard_events.SsCardRead):
             self._inserted_card = event
+        if isinstance(event, QrScanned):
+            receipt = self.flows.recognise_receipt(event.code)
+            if receipt is not None:  # a receipt, not an e-SSC: never sent to be verified
+                self._open_scanned_receipt(receipt)
+                return
         if self._identify_shown():
             self._identify(event)
+
+    def _open_scanned_receipt(self, receipt: ScannedReceipt) -> None:
+        """Identity (unless known), then 我的办件 with the receipt's application first."""
+        current = self.app.manager.current if self.app is not None else ""
+        if current not in RESIDENT_SCREENS or self.calls.busy:
+            return  # maintenance mode, or a call (a submission) is running: not now
+        log.info("receipt code scanned", extra={"event": "receipt_scanned", "state": receipt.kind})
+        self.with_identity("我的办件", lambda: self.go("my_applications", receipt.reference))
+        if self._identify_shown():  # say why identity is asked, and what comes next
+            self.screens["identify"].set_status(SCANNED_RECEIPT)
 
     def _on_read_failed(self, event: Any) -> None:
         if self._identify_shown():
@@ -458,8 +478,8 @@ class FlowController:
     def load_certificate(self, screen, item_no: int) -> None:
         self.run(screen, lambda: self.flows.certificate(item_no), screen.fill)
 
-    def load_my_applications(self, screen) -> None:
-        self.run(screen, self.flows.my_applications, screen.fill)
+    def load_my_applications(self, screen, focus: str | None = None) -> None:
+        self.run(screen, lambda: self.flows.my_applications(focus), screen.fill)
 
     def show_detail(self, screen, item_no: int, row) -> None:
         if row.ref is None or self.flows.definition(item_no).detail_call is None:
@@ -613,7 +633,7 @@ class FlowController:
             screen.clear()
 
 
-def build_flow_controller(config, *, catalogue, session, runtime) -> FlowController:
+def build_flow_controller(config, *, catalogue, session, runtime, clock=None) -> FlowController:
     """The composition root's one call: the flows facade over the kiosk runtime's handles
     (late-bound signed client, outbox, offline cache, printing), wrapped in a controller.
 
@@ -621,6 +641,7 @@ def build_flow_controller(config, *, catalogue, session, runtime) -> FlowControl
     attach` from the app's ``build()`` once its screens exist.
     """
     from kiosk.domain.items import load_definitions
+    from kiosk.domain.progress_link import ProgressLinks
     from kiosk.services.cache import OfflineCache
     from kiosk.services.flows import FlowsService
 
@@ -638,5 +659,7 @@ def build_flow_controller(config, *, catalogue, session, runtime) -> FlowControl
         counter_hours=config.kiosk.counter_hours,
         printing=runtime.printing,
         cache=OfflineCache(backend.store),
+        clock=clock,
+        progress_links=ProgressLinks(config.receipt.progress_url),
     )
     return FlowController(flows, spinner_delay_ms=config.session.spinner_delay_ms)

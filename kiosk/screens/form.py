@@ -12,7 +12,6 @@ flows service. Every call goes through the controller's worker pool. UI thread o
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -235,7 +234,8 @@ class FormScreen(FlowScreen):
     def _check(self, item_field: FormField, text: str) -> str:
         """ "" when *text* is acceptable for the field, else the Chinese reason."""
         try:
-            validate_value(item_field.definition.rule(item_field.options), text, dt.date.today())
+            today = self.services.clock.today()  # the service point's date, not the OS's
+            validate_value(item_field.definition.rule(item_field.options), text, today)
         except FieldInvalid as exc:
             return exc.message
         return ""

@@ -28,7 +28,7 @@ def application_data(row, index: int, scale: float, fit: LineFit | None = None) 
     """RecycleView entry of one ApplicationRow (lines broken to the card by *fit*, if given)."""
     lines = [f"受理编号：{row.reference}", f"提交时间：{row.submitted}"]
     if row.due_text:
-        lines.append(f"办结期限：{row.due_text}")
+        lines.append(f"办结时限：{row.due_text}")
     if row.queue_number:
         lines.append(f"排队号：{row.queue_number}")
     if row.agent_text:
@@ -50,7 +50,8 @@ def application_data(row, index: int, scale: float, fit: LineFit | None = None) 
 
 
 class MyApplicationsScreen(FlowScreen):
-    """``show(None)``: the identified resident's list."""
+    """``show(None)``: the identified resident's list; ``show(reference)``: the same with a
+    scanned receipt's application first (the note says whether it is theirs)."""
 
     voice_key = "my_applications"
 
@@ -60,7 +61,7 @@ class MyApplicationsScreen(FlowScreen):
     def show(self, argument) -> None:
         self.clear()
         self.heading = "我的办件"
-        self.controller.load_my_applications(self)
+        self.controller.load_my_applications(self, argument or None)
 
     def fill(self, mine) -> None:
         from kivy.app import App
@@ -68,6 +69,8 @@ class MyApplicationsScreen(FlowScreen):
         app = App.get_running_app()
         fit = result_line_fit(self.ids.rv, app)
         rows = [application_data(r, i, app.scale, fit) for i, r in enumerate(mine.rows)]
+        if mine.focus_found and rows:
+            rows[0]["title"] = "【扫码的办件】" + rows[0]["title"]
         self.rows = level_heights(rows, result_columns(app))
         self.note = mine.note
 

@@ -36,6 +36,7 @@ from kiosk.domain.acceptance import (
     StandardLine,
     Verdict,
 )
+from kiosk.domain.clock import ServiceClock
 from kiosk.domain.roles import Role
 from kiosk.services.audit import AuditLog
 from kiosk.services.errors import BackendAuthError, BackendError
@@ -79,7 +80,7 @@ class AcceptanceInputs:
     load_catalogue: Callable[[], Any]
     audit: AuditLog
     device_note: str = ""  # why ``devices`` is empty, when it is (app not running, ...)
-    now: Callable[[], dt.datetime] = dt.datetime.now
+    now: Callable[[], dt.datetime] = ServiceClock().now  # the service point's clock
 
 
 def run_acceptance(inputs: AcceptanceInputs) -> AcceptanceReport:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,7 @@ from typing import Any
 import requests
 
 import kiosk
+from kiosk.domain.clock import zone_of
 from kiosk.services.backend_client import BackendClient
 from kiosk.services.cache import OfflineCache, PublicInfo
 from kiosk.services.errors import BackendError, BackendUnavailable
@@ -35,6 +37,14 @@ NOT_READY_MESSAGE = "正在连接服务平台，请稍候"
 
 # (devices as DeviceHealth-shaped dicts, paper level "ok" / "low" / "out" / "unknown")
 HeartbeatSource = Callable[[], tuple[list[dict[str, Any]], str]]
+
+
+@dataclass(frozen=True)
+class PlatformClockChecked:
+    """A heartbeat's answer carried the platform's time: ``skew_seconds`` = platform − kiosk
+    (positive when the kiosk's clock is behind)."""
+
+    skew_seconds: float
 
 
 @dataclass(frozen=True)
@@ -88,6 +98,7 @@ class BackendRuntime:
             self.answers.deliver,
             config.outbox,
             publish=publish,
+            zone=zone_of(config.kiosk.timezone),
         )
         self.public_info = PublicInfo(_LateClient(self.client), OfflineCache(self.store))
 
@@ -168,7 +179,7 @@ class BackendRuntime:
 
     def _heartbeat_loop(self) -> None:
         """Announce the kiosk, then report health every ``backend.heartbeat_seconds``."""
-        interval = max(5, self._config.backend.heartbeat_seconds)
+        interval = max(1, self._config.backend.heartbeat_seconds)
         while not self._stop.is_set():
             self.beat()
             self._stop.wait(interval)
@@ -187,7 +198,8 @@ class BackendRuntime:
                 )
                 self._registered = True
             devices, paper = self._heartbeat_source() if self._heartbeat_source else ([], "unknown")
-            client.heartbeat(kiosk.__version__, devices, paper, self.outbox.summary().pending)
+            ack = client.heartbeat(kiosk.__version__, devices, paper, self.outbox.summary().pending)
+            self._publish(PlatformClockChecked(ack.server_time.timestamp() - time.time()))
         except BackendError as exc:
             self._set_reachable(False, exc.code or type(exc).__name__)
             return False

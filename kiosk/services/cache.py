@@ -18,6 +18,7 @@ from typing import Any, Generic, TypeVar
 
 import sqlalchemy as sa
 
+from kiosk.domain.clock import ServiceClock
 from kiosk.services import api_models as m
 from kiosk.services.backend_client import (
     PATH_ARCHIVE_AGENCIES,
@@ -49,11 +50,9 @@ class Cached(Generic[T]):
     data_as_of: float
     from_cache: bool
 
-    @property
-    def data_as_of_text(self) -> str:
-        """``数据更新于 2026-11-29 08:30`` (kiosk local time) for the screen."""
-        stamp = time.strftime("%Y-%m-%d %H:%M", time.localtime(self.data_as_of))
-        return f"数据更新于 {stamp}"
+    def data_as_of_text(self, clock: ServiceClock) -> str:
+        """``数据更新于 2026-11-29 08:30`` on the service point's *clock*, for the screen."""
+        return f"数据更新于 {clock.from_timestamp(self.data_as_of):%Y-%m-%d %H:%M}"
 
     def map(self, convert: Callable[[T], U]) -> Cached[U]:
         return Cached(convert(self.value), self.data_as_of, self.from_cache)
@@ -81,7 +80,12 @@ class OfflineCache:
             log.info("serving cached data", extra={"event": "cache_hit", "code": exc.code})
             return hit
         now = self._clock()
-        self.put(key, value, now)
+        try:
+            self.put(key, value, now)
+        except sa.exc.SQLAlchemyError as exc:
+            # A full disk must not cost the resident the answer the platform just gave;
+            # only the offline copy is not refreshed.
+            log.warning("cache not written: %s", type(exc).__name__, extra={"event": "cache_write"})
         return Cached(value, now, False)
 
     def put(self, key: str, value: Any, fetched_at: float | None = None) -> None:
@@ -116,7 +120,7 @@ class PublicInfo:
     """Public information for the screens, served from the cache when the platform is away.
 
     Each method returns :class:`Cached` of the typed value; ``from_cache`` and
-    ``data_as_of_text`` tell the screen to show 数据更新于 …. Raises BackendUnavailable only when
+    ``data_as_of_text()`` tell the screen to show 数据更新于 …. Raises BackendUnavailable only when
     the platform is unreachable *and* nothing was cached yet. Blocks: call off the UI thread.
     """
 

@@ -53,5 +53,10 @@ def start_embedded_backend(
         **settings,
     )
     handle = serve_in_thread(create_app(server_settings), host="127.0.0.1", port=0)
-    log.info("embedded backend started", extra={"event": "embedded_backend"})
+    # The staff console of the embedded platform, for trying it in demo mode (a browser on
+    # this machine); the kiosk itself never calls it.
+    log.info(
+        "embedded backend started",
+        extra={"event": "embedded_backend", "console_url": f"{handle.url}/console/"},
+    )
     return handle.url, secret, handle

@@ -30,6 +30,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import shutil
 import threading
 import time
 import uuid
@@ -44,7 +45,7 @@ from kiosk.devices.printer.status import PrinterStatus
 from kiosk.devices.sscard import events as sscard_events
 from kiosk.domain.fault_tracker import Decision, FaultRule, FaultTracker, OpenTicket
 from kiosk.domain.problems import fault_label
-from kiosk.services.backend_runtime import BackendReachabilityChanged
+from kiosk.services.backend_runtime import BackendReachabilityChanged, PlatformClockChecked
 from kiosk.services.durable_files import write_private_file
 from kiosk.services.outbox import SubmissionKind
 
@@ -105,14 +106,23 @@ class FaultReporter:
         backend_unreachable_seconds: float = 300.0,
         read_failures: int = 5,
         check_interval: float = 10.0,
+        cover_open_grace_seconds: float = COVER_OPEN_GRACE_SECONDS,
+        clock_skew_seconds: float = 120.0,
+        data_dir: Path | None = None,
+        min_free_bytes: int = 0,
         clock: Callable[[], float] = time.time,
         publish: Callable[[Any], None] | None = None,
     ) -> None:
         threshold = max(1, consecutive_failures)
+        self._clock_skew_limit = clock_skew_seconds
+        self._data_dir = Path(data_dir) if data_dir is not None else None
+        self._min_free = min_free_bytes
+        # Tickets decided but not yet saved (the disk was full): saved at the next check.
+        self._unsaved: dict[str, tuple[Decision, str]] = {}
         self._tracker = FaultTracker(
             default_rule=FaultRule(threshold=threshold),
             rules={
-                "printer.cover_open": FaultRule(threshold, COVER_OPEN_GRACE_SECONDS),
+                "printer.cover_open": FaultRule(threshold, cover_open_grace_seconds),
                 "backend.unreachable": FaultRule(1, float(backend_unreachable_seconds)),
                 "idcard.read_failed": FaultRule(max(1, read_failures)),
                 "sscard.read_failed": FaultRule(max(1, read_failures)),
@@ -148,6 +158,7 @@ class FaultReporter:
             subscribe(sscard_events.CardReadFailed, self._on_sscard_read_failed),
             subscribe(sscard_events.SsCardRead, self._on_sscard_read),
             subscribe(BackendReachabilityChanged, self._on_backend),
+            subscribe(PlatformClockChecked, self._on_platform_clock),
         ]
 
     @classmethod
@@ -162,6 +173,10 @@ class FaultReporter:
             backend_unreachable_seconds=section.backend_unreachable_seconds,
             read_failures=section.read_failures,
             check_interval=section.check_interval_seconds,
+            cover_open_grace_seconds=section.cover_open_grace_seconds,
+            clock_skew_seconds=section.clock_skew_seconds,
+            data_dir=Path(data_dir),
+            min_free_bytes=section.min_free_bytes,
             **kwargs,
         )
 
@@ -211,10 +226,13 @@ class FaultReporter:
         decisions through the outbox; returns them (for tests and diagnostics)."""
         with self._work:
             now = self._clock() if now is None else now
+            self._observe_storage()
+            decisions: list[Decision] = [
+                d for d, _ in list(self._unsaved.values()) if self._save(d)
+            ]
             with self._lock:
                 queued, self._events = self._events, []
                 states = dict(self._conditions)
-            decisions: list[Decision] = []
             observations = queued + [(k, failing, d) for k, (failing, d) in states.items()]
             for fault_key, failing, detail in observations:
                 decision = self._tracker.observe(fault_key, failing, now, detail)
@@ -222,11 +240,27 @@ class FaultReporter:
                     decisions.append(decision)
             return decisions
 
+    def _observe_storage(self) -> None:
+        if self._data_dir is None or not self._min_free:
+            return
+        try:
+            free = shutil.disk_usage(self._data_dir).free
+        except OSError:
+            return
+        self._set("storage.full", free < self._min_free, f"free={free}")
+
     def _carry_out(self, decision: Decision) -> bool:
+        client_ref = uuid.uuid4().hex if isinstance(decision, OpenTicket) else ""
+        self._unsaved[decision.fault_key] = (decision, client_ref)
+        return self._save(decision)
+
+    def _save(self, decision: Decision) -> bool:
+        """Save the decision's request to the outbox; False (kept for the next check) if the
+        outbox cannot take it now — a full disk must still end in its ticket, later."""
         key = decision.fault_key
+        _, client_ref = self._unsaved[key]
         try:
             if isinstance(decision, OpenTicket):
-                client_ref = uuid.uuid4().hex
                 payload = {
                     "client_ref": client_ref,
                     "kind": "device_fault",
@@ -248,14 +282,16 @@ class FaultReporter:
                 entry = self._outbox.submit(SUBMISSION_KIND, PATH_LEDGER_CLOSE, payload)
                 self._tracker.confirm_closed(key)
                 event = FaultTicketClosed(key, decision.ticket_ref, entry.local_ref)
-        except Exception:
-            # Not saved: forget the decision so the next observation makes it again.
-            if isinstance(decision, OpenTicket):
-                self._tracker.abandon_open(key)
-            else:
-                self._tracker.abandon_close(key)
-            log.exception("could not save a fault ticket", extra={"event": "fault_save"})
+        except Exception as exc:
+            # Not saved: kept, and tried again at the next check. The tracker holds the
+            # decision pending meanwhile, so it is not made twice.
+            log.warning(
+                "could not save a fault ticket yet: %s",
+                type(exc).__name__,
+                extra={"event": "fault_save", "fault_key": key},
+            )
             return False
+        del self._unsaved[key]
         self._save_state()
         log.info(
             "fault ticket saved",
@@ -324,6 +360,10 @@ class FaultReporter:
 
     def _on_backend(self, event: BackendReachabilityChanged) -> None:
         self._set("backend.unreachable", not event.reachable, event.code)
+
+    def _on_platform_clock(self, event: PlatformClockChecked) -> None:
+        skew = event.skew_seconds
+        self._set("clock.skew", abs(skew) > self._clock_skew_limit, f"skew={round(skew)}s")
 
 
 def printer_conditions(status: PrinterStatus) -> dict[str, bool | None]:

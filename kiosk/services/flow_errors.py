@@ -5,7 +5,9 @@
     FlowError                      base of the facade's own errors
     ├── IdentityRequired           the item needs identity and none is in the session
     ├── MissingStep                the item needs a value from an earlier step (item 8: demand)
-    └── FormInvalid                ``errors``: {field key: message}; nothing was submitted
+    ├── FormInvalid                ``errors``: {field key: message}; nothing was submitted
+    └── NotSaved                   the kiosk could not save the submission (disk full, storage
+                                   broken); nothing was submitted or acknowledged
 """
 
 from __future__ import annotations
@@ -47,4 +49,12 @@ class FormInvalid(FlowError):
         self.errors = dict(errors)
 
 
-__all__ = ["FlowError", "FormInvalid", "IdentityRequired", "MissingStep"]
+class NotSaved(FlowError):
+    """The submission could not be saved on this kiosk (its storage is full or broken):
+    nothing was sent and nothing acknowledged; the resident is sent to the counter."""
+
+    def __init__(self) -> None:
+        super().__init__("本机暂时无法保存您的申请（存储空间不足），请到柜台办理，或稍后再试")
+
+
+__all__ = ["FlowError", "FormInvalid", "IdentityRequired", "MissingStep", "NotSaved"]

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from kiosk.domain.catalogue import Catalogue
+from kiosk.domain.clock import ServiceClock
 from kiosk.domain.items import Definitions, FieldDef, ItemDefinition
 from kiosk.domain.items.requests import put_value
 from kiosk.domain.items.views import (
@@ -60,7 +61,9 @@ class FlowQueries:
         today: Callable[[], dt.date],
         resident: Callable[[int], Person],
         options_for: Callable[[FieldDef], tuple[str, ...]],
+        clock: ServiceClock,
     ) -> None:
+        self._clock = clock
         self._client = client
         self._session = session
         self._definitions = definitions
@@ -86,7 +89,9 @@ class FlowQueries:
         if definition.paging == "server":
             params.update(page=page, page_size=definition.page_size)
         answer, note = self._public_get(item_no, definition.call.path, params, cache=not query)
-        result = list_page(definition, answer, page, definition.page_size, note=note)
+        result = list_page(
+            definition, answer, page, definition.page_size, note=note, zone=self._clock.zone
+        )
         if definition.personal_call is not None and self._session.resident is not None:
             result = _with_personal(result, self._personal(definition))
         return result
@@ -117,7 +122,7 @@ class FlowQueries:
             return fetch(), ""
         key = f"list:{item_no}:" + "&".join(f"{k}={params[k]}" for k in sorted(params))
         cached = self._cache.fetch(key, fetch)
-        return cached.value, cached.data_as_of_text if cached.from_cache else ""
+        return cached.value, cached.data_as_of_text(self._clock) if cached.from_cache else ""
 
     def _personal(self, definition: ItemDefinition) -> tuple[Cell, ...]:
         person = self._session.resident
@@ -130,7 +135,7 @@ class FlowQueries:
             return (Cell("本人档案", exc.message),)
         except BackendUnavailable:
             return (Cell("本人档案", OFFLINE_MESSAGE),)
-        return cells_of(answer, definition.personal_columns)
+        return cells_of(answer, definition.personal_columns, self._clock.zone)
 
     def detail(self, item_no: int, ref: int) -> tuple[Cell, ...]:
         """See :meth:`kiosk.services.flows.FlowsService.detail`."""
@@ -138,7 +143,7 @@ class FlowQueries:
         if definition.detail_call is None:
             raise ValueError(f"item {item_no} has no detail view")
         path = definition.detail_call.path.replace("{id}", str(int(ref)))
-        return cells_of(self._client.get(path), definition.detail_columns)
+        return cells_of(self._client.get(path), definition.detail_columns, self._clock.zone)
 
     def match(self, item_no: int, demand_id: int | None) -> ListPage:
         """See :meth:`kiosk.services.flows.FlowsService.match`."""

@@ -54,6 +54,7 @@ from kiosk.devices.scanner.events import QrScanned
 from kiosk.devices.sscard.events import CardReadFailed, SsCardRead
 from kiosk.domain import eligibility as rules
 from kiosk.domain.catalogue import Catalogue, ServiceItem
+from kiosk.domain.clock import ServiceClock
 from kiosk.domain.items import Definitions, FieldDef, ItemDefinition
 from kiosk.domain.items.requests import request_body
 from kiosk.domain.items.results import (
@@ -79,6 +80,7 @@ from kiosk.domain.person import (
     person_from_idcard,
     person_from_sscard,
 )
+from kiosk.domain.progress_link import ProgressLinks, ScannedReceipt
 from kiosk.domain.validation import validate_all
 from kiosk.domain.workdays import WorkingCalendar, default_calendar
 from kiosk.services.errors import BackendError, BackendRejected, BackendUnavailable
@@ -123,9 +125,17 @@ class FlowsService:
         cache: OfflineCache | None = None,
         calendar: WorkingCalendar | None = None,
         submit_timeout: float = 8.0,
-        today: Callable[[], dt.date] = dt.date.today,
-        now: Callable[[], dt.datetime] = dt.datetime.now,
+        clock: ServiceClock | None = None,
+        progress_links: ProgressLinks | None = None,
+        today: Callable[[], dt.date] | None = None,
+        now: Callable[[], dt.datetime] | None = None,
     ) -> None:
+        """*clock*: the service point's (default Asia/Shanghai); *today*/*now* override it
+        (tests). *progress_links*: the receipt QR's template (default: none configured)."""
+        self.clock = clock or ServiceClock()
+        today = today or self.clock.today
+        now = now or self.clock.now
+        self.progress_links = progress_links or ProgressLinks()
         self._client = client
         self._session = session
         self.definitions = definitions
@@ -144,6 +154,7 @@ class FlowsService:
             today=today,
             resident=self._resident,
             options_for=self._options_for,
+            clock=self.clock,
         )
         self._submissions = Submissions(
             outbox=outbox,
@@ -156,11 +167,13 @@ class FlowsService:
             printing=printing,
             calendar=calendar or default_calendar(),
             submit_timeout=submit_timeout,
+            clock=self.clock,
             today=today,
             now=now,
             resident=self._resident,
             form_body=self._form_body,
             counter_item=self._counter_item,
+            receipt_code=self._receipt_code,
         )
 
     # -- identity and the session ---------------------------------------------------------
@@ -427,11 +440,13 @@ class FlowsService:
 
     # -- 我的办件 and help ----------------------------------------------------------------------
 
-    def my_applications(self) -> MyApplications:
+    def my_applications(self, focus: str | None = None) -> MyApplications:
         """The resident's applications and work orders with status and due date.
 
         Submissions still waiting in this kiosk's outbox are listed first (待联网提交);
-        offline, only those are shown, with a note saying so.
+        offline, only those are shown, with a note saying so. *focus*: the reference of a
+        scanned receipt; its row comes first and the note says whether it was found among the
+        resident's own (another person's receipt opens nothing).
         """
         person = self._resident(0)
         rows = list(self._submissions.pending_rows(person))
@@ -439,14 +454,27 @@ class FlowsService:
         try:
             answer = self._client.post_query("/applications/mine", {"id_number": person.id_number})
         except BackendUnavailable:
-            return MyApplications(tuple(rows), MY_APPLICATIONS_OFFLINE)
+            return _focused(MyApplications(tuple(rows), MY_APPLICATIONS_OFFLINE), focus)
         items = answer.get("items", []) if isinstance(answer, Mapping) else []
         for item in items:
             if isinstance(item, Mapping):
-                rows.append(application_row(item))
+                rows.append(application_row(item, self.clock))
         if not rows:
             note = "暂无办件记录"
-        return MyApplications(tuple(rows), note)
+        return _focused(MyApplications(tuple(rows), note), self._submissions.resolve(focus))
+
+    def recognise_receipt(self, code: str) -> ScannedReceipt | None:
+        """The receipt a scanned *code* came from (its progress URL, number or outbox
+        reference), or None when it is no receipt's code (e.g. an e-SSC code)."""
+        return self.progress_links.recognise(code)
+
+    def _receipt_code(self, reference: str, check: str) -> tuple[str, str]:
+        """The receipt QR's content and caption for *reference* (see ProgressLinks)."""
+        try:
+            backend = self._client.base_url
+        except (BackendError, AttributeError):  # not connected yet: no platform root known
+            backend = ""
+        return self.progress_links.qr_and_caption(reference, check, str(backend or ""))
 
     def help_request(self, screen: str, item_no: int | None = None) -> HelpResult:
         """请工作人员帮忙: tell the operator on duty which screen (and item) needs help.
@@ -472,6 +500,19 @@ class FlowsService:
 
 
 # -- helpers ------------------------------------------------------------------------------------
+
+
+def _focused(mine: MyApplications, focus: str | None) -> MyApplications:
+    """*mine* with the row of *focus* first and a note saying it was found (or not)."""
+    if not focus:
+        return mine
+    found = [row for row in mine.rows if row.reference == focus]
+    if not found:
+        note = f"您的办件中没有受理编号为 {focus} 的办件，请确认凭证是本人的"
+        return MyApplications(mine.rows, note, focus_found=False)
+    rest = [row for row in mine.rows if row.reference != focus]
+    note = f"已为您找到扫码的办件（受理编号 {focus}），显示在第一条"
+    return MyApplications((*found, *rest), note, focus_found=True)
 
 
 def _text(value: Any) -> str | None:

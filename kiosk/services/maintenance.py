@@ -33,9 +33,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from kiosk.devices.base import DeviceHealth, DeviceState
 from kiosk.domain.acceptance import INSPECTOR_TEXT, AcceptanceReport, Verdict, receipt_lines
+from kiosk.domain.clock import DEFAULT_ZONE, ServiceClock, zone_of
 from kiosk.domain.problems import CATEGORY_LABELS, COMMON_PROBLEMS, common_problem
 from kiosk.domain.roles import Permission
 from kiosk.logsetup import LOG_FILE_NAME, scrub
@@ -367,6 +369,12 @@ def diagnostics_rows(report: dict) -> tuple[PanelRow, ...]:
     return tuple(rows)
 
 
+def _print_reason(reason: str) -> str:
+    from kiosk.services.printing import REASON_LABELS
+
+    return REASON_LABELS.get(reason, reason or "未知")
+
+
 VOLUME_STEP = 0.1
 SOUND_ACTIONS = (
     PanelAction("louder", "音量加大", Permission.ADJUST_SOUND),
@@ -421,8 +429,9 @@ def _age_text(seconds: float) -> str:
     return f"{seconds / 3600:.1f}小时前"
 
 
-def _local_time(unix: float) -> str:
-    return dt.datetime.fromtimestamp(unix).strftime("%m-%d %H:%M")
+def _local_time(unix: float, zone: ZoneInfo) -> str:
+    """*unix* on the service point's wall clock (*zone*), never the OS's."""
+    return dt.datetime.fromtimestamp(unix, zone).strftime("%m-%d %H:%M")
 
 
 # -- the facade ----------------------------------------------------------------------------------
@@ -471,6 +480,7 @@ class MaintenanceFacade:
         self.parts = parts or MaintenanceParts()
         self.version = version
         self._clock = clock
+        self._zone = zone_of(getattr(getattr(config, "kiosk", None), "timezone", DEFAULT_ZONE))
         self.log_path = self.data_dir / "logs" / LOG_FILE_NAME
         self.audit = AuditLog(self.data_dir)
         self.last_acceptance: AcceptanceReport | None = None
@@ -594,6 +604,8 @@ class MaintenanceFacade:
             rows.append(
                 PanelRow(
                     f"{_local_time(job.created_at)}（{_age_text(now - job.created_at)}）",
+                    f"原因：{_print_reason(job.reason)}，已尝试{job.attempts}次",
+                    f"{_local_time(job.created_at, self._zone)}（{_age_text(now - job.created_at)}）",
                     f"原因：{job.reason or '未知'}，已尝试{job.attempts}次",
                     WARN,
                 )
@@ -649,8 +661,25 @@ class MaintenanceFacade:
                     BAD,
                 )
             )
+        rows += self._quarantine_rows()
         actions = (PanelAction("retry", "立即重传", Permission.RETRY_OUTBOX),)
         return Panel("outbox", PAGES["outbox"].label, tuple(rows), actions, "不显示群众提交的内容")
+
+    def _quarantine_rows(self) -> list[PanelRow]:
+        """Damaged database files set aside at start-up, until an engineer takes them away."""
+        from kiosk.services.quarantine import quarantined_files
+
+        rows = []
+        for record in quarantined_files(self.data_dir):
+            whole = "全部可读" if record.complete else "部分内容无法读取，请联系厂家工程师"
+            rows.append(
+                PanelRow(
+                    f"数据库文件损坏，已隔离：{record.moved_to}",
+                    f"已救回{record.salvaged}笔并继续上传；{whole}",
+                    BAD,
+                )
+            )
+        return rows
 
     def _page_tickets(self, session) -> Panel:
         reports = self.parts.problem_reports
@@ -944,6 +973,7 @@ class MaintenanceFacade:
             load_catalogue=self.parts.load_catalogue or load_catalogue,
             audit=self.audit,
             device_note=note,
+            now=ServiceClock(self._zone).now,
         )
         self.last_acceptance = run_acceptance(inputs)
         return self.last_acceptance

@@ -23,6 +23,7 @@ logged or put in events.
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 import json
 import logging
@@ -33,9 +34,11 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
+from kiosk.domain.clock import DEFAULT_ZONE
 from kiosk.services.errors import BackendAuthError, BackendError, BackendRejected
 from kiosk.services.store import KioskStore, PayloadCipher, PayloadDecryptError, outbox_entries
 
@@ -48,6 +51,8 @@ RECEIPT_FAILED = "提交未被受理，请到柜台办理"
 SECONDS_PER_DAY = 86_400
 PURGE_INTERVAL_SECONDS = 3600.0
 IDLE_WAKE_SECONDS = 60.0
+# Kinds delivered strictly in the order they were saved (see Outbox.run_once).
+ORDERED_KINDS = frozenset({"fault"})
 
 Deliver = Callable[[str, dict[str, Any], str], dict[str, Any]]
 Publish = Callable[[Any], None]
@@ -166,8 +171,10 @@ class Outbox:
         clock: Callable[[], float] = time.time,
         rng: random.Random | None = None,
         checkpoint: Checkpoint | None = None,
+        zone: ZoneInfo | None = None,
     ) -> None:
         self._engine = store.engine
+        self._zone = zone or ZoneInfo(DEFAULT_ZONE)  # the service point's: local_ref's date
         self._cipher = cipher
         self._deliver = deliver
         self._initial = backoff_initial_seconds
@@ -220,7 +227,8 @@ class Outbox:
     def _insert(self, kind: str, path: str, body: bytes) -> OutboxEntry:
         key = str(uuid.uuid4())
         now = self._clock()
-        local_ref = time.strftime("%y%m%d", time.localtime(now)) + "-" + key[:8].upper()
+        day = dt.datetime.fromtimestamp(now, self._zone)
+        local_ref = f"{day:%y%m%d}-{key[:8].upper()}"
         row = {
             "local_ref": local_ref,
             "idempotency_key": key,
@@ -398,23 +406,39 @@ class Outbox:
         """Try every entry that is due, oldest first; return seconds until the next one is due.
 
         Stops the round at the first network failure (the rest would fail the same way).
+        Entries of an ordered kind (fault tickets: an open, then its close, then the next
+        open of the same fault) never overtake an older pending one of that kind that is
+        waiting for its retry — the platform would merge a new fault into the old ticket.
         """
         now = self._clock()
         with self._engine.connect() as conn:
-            due = (
+            pending = (
                 conn.execute(
                     sa.select(outbox_entries)
                     .where(outbox_entries.c.status == OutboxStatus.PENDING.value)
-                    .where(outbox_entries.c.next_attempt_at <= now)
                     .order_by(outbox_entries.c.id)
                 )
                 .mappings()
                 .all()
             )
-        for row in due:
+        held: set[str] = set()  # ordered kinds with an older entry still waiting
+        for row in pending:
             if self._stop.is_set():
                 break
-            if not self._attempt(row):
+            ordered = row["kind"] in ORDERED_KINDS
+            if ordered and row["kind"] in held:
+                continue
+            # Due, or scheduled further ahead than any backoff: the wall clock was set back
+            # since (times are persisted), so it is due as well.
+            due = row["next_attempt_at"] <= now or row["next_attempt_at"] > now + self._cap
+            if not due:
+                if ordered:
+                    held.add(row["kind"])
+                continue
+            reachable = self._attempt(row)
+            if ordered and self.entry(row["local_ref"]).status is OutboxStatus.PENDING:
+                held.add(row["kind"])
+            if not reachable:
                 break
         return self._seconds_until_next_due()
 

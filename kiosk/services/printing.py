@@ -33,20 +33,35 @@ import sqlalchemy as sa
 from kiosk.devices.printer.driver import PrinterError, PrinterNotReady, PrintNotConfirmed
 from kiosk.devices.printer.glyphs import GlyphRenderer
 from kiosk.devices.printer.layout import receipt_bytes
-from kiosk.devices.printer.preview import PreviewRenderer
+from kiosk.devices.printer.preview import PreviewRenderer, RenderResult
 from kiosk.devices.printer.profile import PrinterProfile
 from kiosk.devices.printer.status import PROBLEM_MESSAGES, PrinterStatus
 from kiosk.domain.receipt import Receipt, ReceiptError
+from kiosk.services.quarantine import check_or_quarantine, salvage_rows
 from kiosk.services.store import (
     KEY_FILE_NAME,
     PayloadCipher,
     PayloadDecryptError,
+    create_private_file,
     create_sqlite_engine,
 )
 
 log = logging.getLogger(__name__)
 
 QUEUE_FILE_NAME = "print-queue.sqlite3"
+REASON_PRINTING = "printing"  # written before the bytes go out; cleared once confirmed
+REASON_UNCONFIRMED = "unconfirmed"  # the kiosk stopped while printing: maybe on paper, maybe not
+# What the operator reads beside each waiting receipt (maintenance 打印纸和补打).
+REASON_LABELS = {
+    REASON_PRINTING: "正在打印",
+    REASON_UNCONFIRMED: "未确认是否打出（打印时断电或程序中断）",
+    "paper_end": "打印机缺纸",
+    "cover_open": "纸仓盖未关",
+    "no_reply": "打印机无应答",
+    "offline": "打印机离线",
+    "error": "打印机故障",
+    "not_ready": "打印机未就绪",
+}
 SCREEN_HINT = "凭证已保存，请拍照或扫描屏幕上的二维码；工作人员换纸后可补打"
 
 
@@ -115,15 +130,41 @@ _jobs = sa.Table(
 
 
 class PrintQueue:
-    """Receipts not yet on paper, in their own SQLite file (WAL, synchronous=FULL)."""
+    """Receipts not yet on paper, in their own SQLite file (WAL, synchronous=FULL).
+
+    A job is written with reason ``printing`` before its bytes go to the printer. Opening the
+    queue finds any job still marked so — the kiosk lost power or was killed while printing —
+    and marks it ``unconfirmed``: it may or may not be on paper, so it stays in the queue for
+    the operator and is never counted as printed. A damaged queue file is set aside and its
+    readable jobs carried over (:mod:`kiosk.services.quarantine`).
+    """
 
     def __init__(self, path: Path, cipher: PayloadCipher) -> None:
         self.path = Path(path)
-        if not self.path.exists():
-            self.path.touch(mode=0o600)
+        damaged = check_or_quarantine(self.path)
+        create_private_file(self.path)
         self._engine = create_sqlite_engine(self.path)
         _metadata.create_all(self._engine)
+        if damaged is not None:
+            salvage_rows(
+                self.path.with_name(damaged.moved_to),
+                self.path,
+                "print_jobs",
+                damaged,
+                lambda row: isinstance(row.get("job_id"), str) and len(row["job_id"]) == 32,
+            )
         self._cipher = cipher
+        with self._engine.begin() as conn:
+            interrupted = conn.execute(
+                _jobs.update()
+                .where(_jobs.c.reason == REASON_PRINTING)
+                .values(reason=REASON_UNCONFIRMED)
+            ).rowcount
+        if interrupted:
+            log.warning(
+                "receipts interrupted while printing kept as not confirmed",
+                extra={"event": "print_unconfirmed", "count": interrupted},
+            )
 
     @classmethod
     def in_data_dir(cls, data_dir: Path) -> PrintQueue:
@@ -135,7 +176,7 @@ class PrintQueue:
     def close(self) -> None:
         self._engine.dispose()
 
-    def add(self, receipt: Receipt, created_at: float, reason: str = "printing") -> str:
+    def add(self, receipt: Receipt, created_at: float, reason: str = REASON_PRINTING) -> str:
         job_id = uuid.uuid4().hex
         payload = json.dumps(receipt.to_dict(), ensure_ascii=False).encode("utf-8")
         blob = self._cipher.encrypt(payload, _aad(job_id))
@@ -218,9 +259,13 @@ class PrintingService:
 
     def preview_png(self, receipt: Receipt) -> bytes:
         """The receipt as it would print, as PNG bytes at the paper width."""
+        return self.preview(receipt).png()
+
+    def preview(self, receipt: Receipt) -> RenderResult:
+        """The receipt as it would print (picture, and where its QR code lies)."""
         data = self.job_bytes(receipt)
         with self._render_lock:
-            return self._preview.render_bytes(data).png()
+            return self._preview.render_bytes(data)
 
     def print_receipt(self, receipt: Receipt) -> PrintOutcome:
         """Print *receipt*; on any failure queue it and return the preview to show instead."""

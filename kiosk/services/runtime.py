@@ -7,8 +7,9 @@ service, the session wiring and a periodic device-health recorder, and returns t
 :class:`KioskRuntime`.
 
 ``KioskRuntime.components`` lists ``name``/``start()``/``stop()`` objects in a safe start order:
-session wiring → backend → printer → ID card reader → social security card reader → scanner →
-health recorder; stop in reverse. Each ``start()`` returns at once (device I/O runs on the
+session wiring → backend → fault reporter → printer → ID card reader → social security card
+reader → scanner → health recorder; stop in reverse. The fault reporter turns device faults,
+an unreachable platform, a full data disk and a wrong clock into 问题台账 tickets. Each ``start()`` returns at once (device I/O runs on the
 devices' own threads) and never raises: a device that cannot be built or started is kept as a
 component whose health says FAULT or OFFLINE with the reason, and the others start normally.
 A port that cannot be opened is reported OFFLINE by the driver itself, which keeps retrying.
@@ -40,6 +41,7 @@ from kiosk.services.acceptance import save_device_health
 from kiosk.services.backend_runtime import BackendRuntime
 from kiosk.services.bus import EventBus
 from kiosk.services.demo_controls import DemoControls
+from kiosk.services.fault_reporter import FaultReporter
 from kiosk.services.session import EndReason, SessionManager
 
 log = logging.getLogger(__name__)
@@ -335,6 +337,7 @@ class KioskRuntime:
         self.devices: dict[str, DeviceComponent | UnavailableDevice] = {}
         self.components: list[RuntimeComponent] = []
         self.backend: BackendRuntime | None = None
+        self.faults: FaultReporter | None = None
         self.printing: Any = None
         self.demo: DemoControls | None = None
         self._started: list[RuntimeComponent] = []
@@ -454,6 +457,11 @@ def build_runtime(
     if session is not None:
         runtime.components.append(SessionWiring(bus, session))
     runtime.components.append(BackendComponent(runtime.backend, sessions))
+    # Device faults become tickets in the 问题台账 by themselves (through the outbox).
+    runtime.faults = FaultReporter.from_config(
+        config, runtime.backend.outbox, bus.subscribe, data_dir, publish=publish
+    )
+    runtime.components.append(runtime.faults)
     runtime.components.extend(runtime.devices.values())
     runtime.components.append(
         HealthRecorder(data_dir, runtime.healths, options.health_save_seconds)

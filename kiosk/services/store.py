@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import secrets
 import stat
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy.engine import Engine
 
 from kiosk.services.durable_files import fsync_dir
+from kiosk.services.quarantine import check_or_quarantine, salvage_rows
 
 DB_FILE_NAME = "kiosk.sqlite3"
 KEY_FILE_NAME = "store.key"
@@ -80,18 +82,49 @@ class KioskStore:
         self.engine.dispose()
 
 
-def open_store(data_dir: Path, file_name: str = DB_FILE_NAME) -> KioskStore:
+def open_store(
+    data_dir: Path, file_name: str = DB_FILE_NAME, *, quarantine: bool = True
+) -> KioskStore:
     """Open (creating and migrating if needed) the store in *data_dir*.
 
-    Raises sqlalchemy.exc.DatabaseError if the file is not a SQLite database.
+    With *quarantine* (the kiosk itself), a truncated or corrupt file is first moved aside and
+    a fresh store started with every outbox row that still reads
+    (:mod:`kiosk.services.quarantine`). Without it (a second process such as ``kiosk outbox
+    status``, which must not move a file the running kiosk holds open), a damaged file raises
+    sqlalchemy.exc.DatabaseError.
     """
     path = Path(data_dir) / file_name
-    if not path.exists():
-        # Create it private before SQLite does (SQLite would use the umask).
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    damaged = check_or_quarantine(path) if quarantine else None
+    create_private_file(path)
     engine = create_sqlite_engine(path)
     migrate(engine)
+    if damaged is not None:
+        salvage_rows(
+            path.with_name(damaged.moved_to), path, "outbox_entries", damaged, _sound_outbox_row
+        )
     return KioskStore(engine=engine, path=path)
+
+
+_OUTBOX_STATES = frozenset({"pending", "delivered", "failed"})
+_KEY_SHAPE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+def _sound_outbox_row(row: dict) -> bool:
+    """A salvaged outbox row worth keeping: a known state and an intact Idempotency-Key (the
+    payload's own integrity is checked by AES-GCM when the worker decrypts it)."""
+    key = row.get("idempotency_key")
+    return (
+        row.get("status") in _OUTBOX_STATES
+        and isinstance(key, str)
+        and bool(_KEY_SHAPE.match(key))
+        and isinstance(row.get("payload"), bytes)
+    )
+
+
+def create_private_file(path: Path) -> None:
+    """Create *path* empty with mode 0600 if it does not exist (SQLite would use the umask)."""
+    if not path.exists():
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
 
 
 def create_sqlite_engine(path: Path) -> Engine:

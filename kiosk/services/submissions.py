@@ -17,15 +17,20 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import sqlalchemy as sa
+
 from kiosk.domain.catalogue import Catalogue, ServiceItem
+from kiosk.domain.clock import ServiceClock
+from kiosk.domain.deadlines import Deadline, deadline_of, offline_deadline
 from kiosk.domain.items import Definitions, FieldDef, WorkOrderDefinition
 from kiosk.domain.items.requests import agent_body, phone_of, submission_item_no
 from kiosk.domain.items.results import SubmissionResult
-from kiosk.domain.items.views import ApplicationRow, due_of, materials_text
+from kiosk.domain.items.views import ApplicationRow, materials_text
 from kiosk.domain.person import Person
 from kiosk.domain.receipt import STATUS_ACCEPTED, STATUS_SAVED_OFFLINE, Receipt, ReceiptLine
-from kiosk.domain.workdays import DueDate, WorkingCalendar
+from kiosk.domain.workdays import WorkingCalendar
 from kiosk.services.errors import BackendRejected
+from kiosk.services.flow_errors import NotSaved
 from kiosk.services.outbox import Outbox, OutboxEntry, OutboxStatus
 from kiosk.services.session import SessionManager
 from kiosk.services.submission_answers import SubmissionAnswers
@@ -41,9 +46,10 @@ NO_PRINTER_MESSAGE = "本机打印机暂不可用，请拍照保存屏幕上的�
 PRINTED_MESSAGE = "凭证已打印，请取走"
 SAVED_MESSAGE = "网络恢复后本机自动提交，可在“我的办件”查看进度"
 SAVED_WORK_ORDER_MESSAGE = "网络恢复后本机自动提交，请到柜台凭本凭证取号办理"
-SAVED_DUE_REASON = "联网提交后以受理时间为准"
 
 FormBody = Callable[[tuple[FieldDef, ...], Mapping[str, Any], Person], dict[str, Any]]
+# (reference, check code) → (what the receipt's QR holds, the caption printed under it)
+ReceiptCode = Callable[[str, str], tuple[str, str]]
 
 
 class Submissions:
@@ -51,7 +57,8 @@ class Submissions:
 
     *resident* returns the session's resident or raises ``IdentityRequired``; *form_body*
     validates entered values into a request body or raises ``FormInvalid``; *counter_item*
-    returns a counter-only item or raises ValueError.
+    returns a counter-only item or raises ValueError; *receipt_code* makes the receipt's QR
+    content and caption. *clock* is the service point's (aware times, local dates).
     """
 
     def __init__(
@@ -67,12 +74,16 @@ class Submissions:
         printing: PrintingService | None,
         calendar: WorkingCalendar,
         submit_timeout: float,
+        clock: ServiceClock,
         today: Callable[[], dt.date],
         now: Callable[[], dt.datetime],
         resident: Callable[[int], Person],
         form_body: FormBody,
         counter_item: Callable[[int], ServiceItem],
+        receipt_code: ReceiptCode,
     ) -> None:
+        self._clock = clock
+        self._receipt_code = receipt_code
         self._outbox = outbox
         self._answers = answers
         self._session = session
@@ -148,9 +159,17 @@ class Submissions:
         receipt_key: str,
         phone: str,
     ) -> SubmissionResult:
-        entry = self._outbox.submit_and_wait(
-            kind, API_PREFIX + path, body, timeout=self._submit_timeout
-        )
+        try:
+            entry = self._outbox.submit_and_wait(
+                kind, API_PREFIX + path, body, timeout=self._submit_timeout
+            )
+        except sa.exc.SQLAlchemyError as exc:  # a full disk or broken storage: nothing saved
+            log.error(
+                "submission not saved: %s",
+                type(exc).__name__,
+                extra={"event": "flows_not_saved", "item": item.no},
+            )
+            raise NotSaved() from None
         answer = self._answers.take(entry.idempotency_key)
         log.info(
             "submission",
@@ -173,11 +192,12 @@ class Submissions:
         if phone:
             self._remember_phone(phone)
         if entry.delivered:
-            outcome = _delivered_outcome(entry, answer, receipt_key, followup_keys)
+            outcome = _delivered_outcome(entry, answer, receipt_key, followup_keys, item)
         else:
             outcome = self._saved_outcome(entry, item, kind)
         receipt = self._receipt(item, outcome, person)
-        printed, print_message, preview = self._print(receipt)
+        printed, print_message = self._print(receipt)
+        preview, qr_span = self._preview(receipt)
         return SubmissionResult(
             item_no=item.no,
             item_name=item.name,
@@ -186,23 +206,32 @@ class Submissions:
             status_text=outcome.status_text,
             reference=outcome.reference,
             local_ref=entry.local_ref,
-            due=outcome.due,
+            due=outcome.deadline.due if outcome.deadline else None,
             queue_number=outcome.queue,
             message=outcome.message,
             followup=outcome.followup,
+            deadline=outcome.deadline,
             receipt=receipt,
             printed=printed,
             print_message=print_message,
             preview_png=preview,
+            preview_qr=qr_span,
         )
 
     def _saved_outcome(self, entry: OutboxEntry, item: ServiceItem, kind: str) -> _Outcome:
-        """Saved in the outbox, not yet on the platform: local reference, estimated due date."""
-        due = self._calendar.due_date(self._today(), item.time_limit_days)
+        """Saved in the outbox, not yet on the platform: local reference; a date only where the
+        clock has started (an estimate), else what the catalogue promises."""
+        deadline = offline_deadline(
+            item.time_limit_days,
+            counter=kind == "work_order",
+            today=self._today(),
+            calendar=self._calendar,
+        )
         return _Outcome(
             status_text=STATUS_SAVED_OFFLINE,
             reference=entry.local_ref,
-            due=DueDate(due.date, estimated=True, reason=due.reason or SAVED_DUE_REASON),
+            deadline=deadline,
+            check_code="",
             queue="",
             message=SAVED_WORK_ORDER_MESSAGE if kind == "work_order" else SAVED_MESSAGE,
             followup={},
@@ -214,15 +243,15 @@ class Submissions:
             session.identity.remember_phone(phone)
 
     def _receipt(self, item: ServiceItem, outcome: _Outcome, person: Person) -> Receipt:
-        due = outcome.due
+        deadline = outcome.deadline
+        due = deadline.due if deadline is not None else None
         agent = self._session.agent
+        qr_payload, qr_caption = self._receipt_code(outcome.reference, outcome.check_code)
         lines = [ReceiptLine("办理渠道", "自助服务终端")]
         if not item.kiosk_runs:
             lines.append(ReceiptLine("请携带", materials_text(item)))
             if self._counter_hours:
                 lines.append(ReceiptLine("柜台时间", self._counter_hours))
-        if due is not None and due.estimated and due.reason:
-            lines.append(ReceiptLine("办结期限说明", due.reason))
         if outcome.message:
             lines.append(ReceiptLine("说明", outcome.message))
         return Receipt(
@@ -236,23 +265,47 @@ class Submissions:
             agent=agent.masked if agent is not None else "",
             due_date=due.date if due is not None else None,
             due_estimated=bool(due and due.estimated),
+            deadline_text=deadline.label_zh() if deadline is not None else "",
             lines=tuple(lines),
-            qr_payload=outcome.reference,
+            qr_payload=qr_payload,
+            qr_caption=qr_caption,
             queue_number=outcome.queue,
             footer="可在本机“我的办件”查询办理进度",
         )
 
-    def _print(self, receipt: Receipt) -> tuple[bool, str, bytes | None]:
+    def _print(self, receipt: Receipt) -> tuple[bool, str]:
+        """Print *receipt*: (printed, what to tell the resident)."""
         if self._printing is None:
-            return False, NO_PRINTER_MESSAGE, None
+            return False, NO_PRINTER_MESSAGE
         try:
             outcome = self._printing.print_receipt(receipt)
         except Exception:  # the receipt data is safe in the outbox; never lose the result
             log.exception("printing failed", extra={"event": "flows_print_error"})
-            return False, NO_PRINTER_MESSAGE, None
+            return False, NO_PRINTER_MESSAGE
         if outcome.printed:
-            return True, PRINTED_MESSAGE, None
-        return False, outcome.message or NO_PRINTER_MESSAGE, outcome.preview_png
+            return True, PRINTED_MESSAGE
+        return False, outcome.message or NO_PRINTER_MESSAGE
+
+    def _preview(self, receipt: Receipt) -> tuple[bytes | None, tuple[int, int] | None]:
+        """The receipt's picture from the printer's own renderer (the confirmation screen
+        always shows it, printed or not) and where its QR code lies in it."""
+        if self._printing is None:
+            return None, None
+        try:
+            picture = self._printing.preview(receipt)
+        except Exception:  # a picture that cannot be drawn must not cost the result
+            log.exception("receipt preview failed", extra={"event": "flows_preview_error"})
+            return None, None
+        return picture.png(), (picture.qr_spans[0] if picture.qr_spans else None)
+
+    def resolve(self, reference: str | None) -> str | None:
+        """The platform number an outbox reference was delivered as (else *reference*)."""
+        if not reference:
+            return reference
+        entry = self._outbox.entry(reference)
+        if entry is not None and entry.delivered and entry.reference_no:
+            return entry.reference_no
+        return reference
 
     def pending_rows(self, person: Person) -> list[ApplicationRow]:
         """*person*'s submissions still waiting in this kiosk's outbox (待联网提交)."""
@@ -268,7 +321,7 @@ class Submissions:
                 entry.path, payload, self._definitions.items.values(), API_PREFIX
             )
             name = self._catalogue.item(no).name if no else "办件"
-            created = dt.datetime.fromtimestamp(entry.created_at)
+            created = self._clock.from_timestamp(entry.created_at)
             rows.append(
                 ApplicationRow(
                     reference=entry.local_ref,
@@ -291,10 +344,16 @@ class _Outcome:
 
     status_text: str
     reference: str
-    due: DueDate | None
+    deadline: Deadline | None
+    check_code: str  # the platform's, for the progress URL ("" while saved offline)
     queue: str
     message: str
     followup: dict[str, Any]
+
+
+def _code(value: Any) -> str:
+    """A check code as the platform sent it; "" for anything that is not one."""
+    return value if isinstance(value, str) and value.isalnum() and len(value) <= 64 else ""
 
 
 def _delivered_outcome(
@@ -302,8 +361,9 @@ def _delivered_outcome(
     answer: dict[str, Any] | BackendRejected | None,
     receipt_key: str,
     followup_keys: tuple[tuple[str, str], ...],
+    item: ServiceItem,
 ) -> _Outcome:
-    """The platform's receipt (number, due date, queue number) from its answer."""
+    """The platform's receipt (number, 办结时限, check code, queue number) from its answer."""
     if not isinstance(answer, dict):  # delivered, but the answer was not kept here
         answer = {"number": entry.reference_no, "due_date": entry.due_date}
     receipt = answer.get(receipt_key, answer) if receipt_key else answer
@@ -311,7 +371,8 @@ def _delivered_outcome(
     return _Outcome(
         status_text=STATUS_ACCEPTED,
         reference=str(receipt.get("number") or entry.reference_no or entry.local_ref),
-        due=due_of(receipt),
+        deadline=deadline_of(receipt, item.time_limit_days),
+        check_code=_code(receipt.get("check_code")),
         queue=str(receipt.get("queue_no") or ""),
         message=str(receipt.get("message") or ""),
         followup={name: answer.get(key) for key, name in followup_keys if key in answer},

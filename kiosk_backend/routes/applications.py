@@ -13,11 +13,25 @@ from sqlalchemy.orm import Session
 
 from kiosk_backend import catalogue, rules
 from kiosk_backend.errors import ApiError
-from kiosk_backend.filing import STATUS_LABELS, agent_of, enforce_rules, receipt_of
+from kiosk_backend.filing import (
+    STATUS_LABELS,
+    agent_of,
+    deadline_fields,
+    enforce_rules,
+    receipt_of,
+)
 from kiosk_backend.models import Application, Person
 from kiosk_backend.people import facts_of, person_for_registration, require_person
 from kiosk_backend.routing import READ_ONLY, DbSession, Filing, Today
-from kiosk_backend.schemas import AgentField, AgentOut, IdNumber, Phone, Receipt, Strict
+from kiosk_backend.schemas import (
+    AgentField,
+    AgentOut,
+    DueBasis,
+    IdNumber,
+    Phone,
+    Receipt,
+    Strict,
+)
 
 router = APIRouter(tags=["applications"])
 
@@ -115,6 +129,10 @@ class MyApplication(BaseModel):
     result: str
     agent: AgentOut | None = Field(None, description="代办人（脱敏）；本人办理时为空")
     updated_at: dt.datetime | None = Field(None, description="最近一次状态变更时间")
+    due_note: str = ""
+    due_basis: DueBasis = "filed"
+    time_limit_days: int = Field(0, description="附件2 办结时限的工作日数；0 为即时办结")
+    accepted_on: dt.date | None = Field(None, description="柜台受理日（预约柜台办理）")
 
 
 class MyApplications(BaseModel):
@@ -289,13 +307,12 @@ def _my_application(a: Application) -> MyApplication:
         status=a.status,
         status_label=STATUS_LABELS.get(a.status, a.status),
         submitted_at=a.submitted_at,
-        due_date=a.due_date,
-        due_estimated=a.due_estimated,
         queue_no=a.queue_no,
         service_point=a.service_point,
         result=a.result,
         agent=agent_of(a),
         updated_at=a.updated_at,
+        **deadline_fields(a),
     )
 
 
@@ -333,4 +350,5 @@ def work_order(body: WorkOrder, filing: Filing) -> Response:
         queue=True,
         result=f"请携带{materials}到柜面办理",
     )
+    person.phone = body.phone  # the counter calls the resident back on it (console detail page)
     return filing.answer(receipt_of(application, f"已预约，请携带{materials}到柜面，凭号办理"))

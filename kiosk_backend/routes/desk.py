@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
@@ -62,6 +63,9 @@ class DeskApplication(BaseModel):
     submitted_at: dt.datetime
     updated_at: dt.datetime | None
     due_date: dt.date | None
+    accepted_on: dt.date | None = Field(
+        None, description="柜台受理日：预约柜台办理的办结时限自此起算"
+    )
     queue_no: str | None
     kiosk_id: str
     service_point: str
@@ -88,6 +92,7 @@ def _view(session: Session, application: Application) -> DeskApplication:
         submitted_at=application.submitted_at,
         updated_at=application.updated_at,
         due_date=application.due_date,
+        accepted_on=application.accepted_on,
         queue_no=application.queue_no,
         kiosk_id=application.kiosk_id,
         service_point=application.service_point,
@@ -143,6 +148,12 @@ def change_status(
 ) -> Response:
     desk = progression.require_county_desk(session, calling_kiosk_id(request))
     application = progression.move_application(
-        session, desk, number, body.status, body.reason, now=dt.datetime.now(dt.UTC)
+        session,
+        desk,
+        number,
+        body.status,
+        body.reason,
+        now=dt.datetime.now(dt.UTC),
+        zone=ZoneInfo(request.app.state.settings.timezone),
     )
     return commit_with_answer(session, request, _view(session, application))

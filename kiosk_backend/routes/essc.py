@@ -11,14 +11,14 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, StringConstraints
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kiosk_backend.deps import db_session
 from kiosk_backend.errors import ApiError
+from kiosk_backend.essc_codes import operator_for_code, resident_for_code
 from kiosk_backend.identity import mask_name
-from kiosk_backend.models import Operator, Person
 from kiosk_backend.schemas import Strict
+from kiosk_backend.staff.accounts import check_at_signin
 
 router = APIRouter(tags=["e-SSC"])
 
@@ -45,7 +45,6 @@ class ResidentIdentity(BaseModel):
     birth_date: dt.date
 
 
-IDLE_LOCK = dt.timedelta(days=90)
 STATUS_MESSAGES = {
     "active": "登录成功",
     "locked": "账号已锁定（3个月未使用或被冻结），请联系县人社局系统管理员解锁",
@@ -66,17 +65,12 @@ def _unrecognised() -> ApiError:
 def operator_signin(
     body: QrBody, session: Annotated[Session, Depends(db_session)]
 ) -> OperatorSignin:
-    operator = session.scalar(select(Operator).where(Operator.essc_qr == body.qr))
+    operator = operator_for_code(session, body.qr)
     if operator is None:
         raise _unrecognised()
-    now = dt.datetime.now(dt.UTC)
-    if operator.status == "active":
-        idle = operator.last_signin_at is not None and now - operator.last_signin_at > IDLE_LOCK
-        if idle:  # 附件3: accounts unused for 3 months are locked
-            operator.status = "locked"
-        else:
-            operator.last_signin_at = now
-        session.commit()
+    # 附件3: accounts unused for 3 months (from the last sign-in or creation) are locked.
+    check_at_signin(session, operator, dt.datetime.now(dt.UTC))
+    session.commit()
     return OperatorSignin(
         account=operator.account,
         name_masked=mask_name(operator.name),
@@ -96,7 +90,7 @@ def operator_signin(
 def verify_resident(
     body: QrBody, session: Annotated[Session, Depends(db_session)]
 ) -> ResidentIdentity:
-    person = session.scalar(select(Person).where(Person.essc_qr == body.qr))
+    person = resident_for_code(session, body.qr)
     if person is None:
         raise _unrecognised()
     return ResidentIdentity(

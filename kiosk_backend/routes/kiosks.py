@@ -14,6 +14,7 @@ from kiosk_backend.deps import calling_kiosk, db_session
 from kiosk_backend.errors import ApiError
 from kiosk_backend.ledger_models import LedgerTicket
 from kiosk_backend.schemas import Strict
+from kiosk_backend.staff_models import KioskHeartbeat
 from kiosk_backend.ticket_routing import OPEN_STATES
 
 router = APIRouter(prefix="/kiosks", tags=["kiosks"])
@@ -99,6 +100,16 @@ def heartbeat(
     kiosk.last_devices = [d.model_dump() for d in body.devices]
     kiosk.paper_level = body.paper_level
     kiosk.outbox_depth = body.outbox_depth
+    session.add(  # the history the console draws
+        KioskHeartbeat(
+            kiosk_id=kiosk.id,
+            at=now,
+            version=body.version,
+            paper_level=body.paper_level,
+            outbox_depth=body.outbox_depth,
+            device_faults=sum(1 for d in body.devices if d.state in ("fault", "offline")),
+        )
+    )
     session.commit()
     open_tickets = session.scalar(
         select(func.count())

@@ -19,7 +19,9 @@ Demo e-SSC QR codes (what the scanner simulator "reads"), each mapped to a resid
 
 Operator e-SSC codes: ``ESSC-DEMO-OPERATOR-01`` (operator, active), ``-02`` (operator, locked),
 ``-03`` (vendor, active), ``-04`` (system_admin), ``-05`` (business_admin), ``-06`` (cancelled),
-``-07`` (operator, active but idle for 4 months: locked at its next sign-in, per 附件3).
+``-07`` (operator, active but idle for 4 months: locked at its next sign-in, per 附件3);
+``-08`` the county counter and desk (``qy-counter-01``), ``-09`` the city desk (``cz-desk-01``),
+``-10`` the province desk (``sx-desk-01``) — the console's demo staff.
 """
 
 from __future__ import annotations
@@ -798,15 +800,15 @@ class _Seeder:
 
     def operators(self) -> None:
         specs = (
-            ("qyhe-op-001", "李春梅", "operator", "active", "沁河镇城关社区"),
-            ("qyhe-op-002", "王海涛", "operator", "locked", "郭道镇郭道村"),
-            ("vendor-eng-01", "周斌", "vendor", "active", "沁源县"),
-            ("qy-sysadmin", "孙丽", "system_admin", "active", "沁源县人社局"),
-            ("qy-bizadmin", "马强", "business_admin", "active", "沁源县人社局"),
-            ("qyhe-op-003", "高玉兰", "operator", "cancelled", "灵空山镇"),
-            ("qyhe-op-004", "赵文斌", "operator", "active", "王陶镇王陶村"),
+            ("qyhe-op-001", "李春梅", "operator", "active", "沁河镇城关社区", _OPERATOR_DUTIES),
+            ("qyhe-op-002", "王海涛", "operator", "locked", "郭道镇郭道村", _OPERATOR_DUTIES),
+            ("vendor-eng-01", "周斌", "vendor", "active", "沁源县", ["VIEW_FLEET"]),
+            ("qy-sysadmin", "孙丽", "system_admin", "active", "沁源县人社局", ["VIEW_FLEET"]),
+            ("qy-bizadmin", "马强", "business_admin", "active", "沁源县人社局", []),
+            ("qyhe-op-003", "高玉兰", "operator", "cancelled", "灵空山镇", []),
+            ("qyhe-op-004", "赵文斌", "operator", "active", "王陶镇王陶村", _OPERATOR_DUTIES),
         )
-        for n, (account, name, role, status, region) in enumerate(specs, 1):
+        for n, (account, name, role, status, region, grants) in enumerate(specs, 1):
             idle_days = 120 if n == 7 else 2  # 07 has not signed in for 4 months
             last_signin = dt.datetime.combine(
                 self.today - dt.timedelta(days=idle_days), dt.time(1, 30), dt.UTC
@@ -824,7 +826,49 @@ class _Seeder:
                 region=region,
                 essc_qr=f"ESSC-DEMO-OPERATOR-{n:02d}",
                 last_signin_at=last_signin,
+                created_at=last_signin - dt.timedelta(days=400),
+                region_code=REGION_CODE,
+                grants=grants,
+                lock_reason="frozen" if status == "locked" else "",
             )
+        self.console_staff(first_code=len(specs) + 1)
+
+    def console_staff(self, first_code: int) -> None:
+        """The staff behind the demo desks (county counter, city and province desks): console
+        accounts with e-SSC codes ESSC-DEMO-OPERATOR-08 … -10. Own RNG, so the rows above and
+        every section after keep their values."""
+        rng = random.Random(f"{SEED}:console-staff")
+        specs = (
+            ("qy-counter-01", "韩晓东", REGION_CODE, "沁源县人社局就业股", _COUNTER_DUTIES),
+            ("cz-desk-01", "冯雪梅", REGION_CODE[:4], "长治市人社局就业科", ["ANSWER_TICKETS"]),
+            ("sx-desk-01", "郑建国", REGION_CODE[:2], "省就近办工作专班", ["ANSWER_TICKETS"]),
+        )
+        for n, (account, name, region_code, region, grants) in enumerate(specs, first_code):
+            gender = "female" if name[-1] in "梅丽兰" else "male"
+            birth = _birth_for_age(rng, self.today, 32 + n)
+            last_signin = dt.datetime.combine(
+                self.today - dt.timedelta(days=1), dt.time(1, 0), dt.UTC
+            )
+            self.add(
+                Operator,
+                account=account,
+                name=name,
+                id_number=self.ids.make(rng, birth, gender),
+                phone=_phone(rng),
+                role="operator",
+                status="active",
+                region=region,
+                essc_qr=f"ESSC-DEMO-OPERATOR-{n:02d}",
+                last_signin_at=last_signin,
+                created_at=last_signin - dt.timedelta(days=200),
+                region_code=region_code,
+                grants=grants,
+                lock_reason="",
+            )
+
+
+_OPERATOR_DUTIES = ["WATCH_HELP_REQUESTS", "VIEW_FLEET"]
+_COUNTER_DUTIES = ["HANDLE_APPLICATIONS", "ANSWER_TICKETS", "WATCH_HELP_REQUESTS", "VIEW_FLEET"]
 
 
 _ENTERPRISE_COMPONENTS = [

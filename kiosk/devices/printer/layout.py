@@ -13,8 +13,6 @@ from kiosk.devices.printer.glyphs import GlyphRenderer
 from kiosk.devices.printer.profile import PrinterProfile, display_columns
 from kiosk.domain.receipt import Receipt
 
-QR_HINT = "微信/支付宝扫码查询办理进度"
-
 
 def wrap(text: str, columns: int, indent: int = 0) -> list[str]:
     """Break *text* into lines of at most *columns* half-width columns (Chinese = 2).
@@ -108,7 +106,9 @@ def receipt_bytes(
     field("代办人", receipt.agent)
     field("受理编号", receipt.reference, bold=True)
     field("提交时间", format_time(receipt.submitted_at))
-    if receipt.due_date:
+    if receipt.deadline_text:
+        field("办结时限", receipt.deadline_text)
+    elif receipt.due_date:  # a receipt queued by an older version
         suffix = "（预计，以正式受理为准）" if receipt.due_estimated else ""
         field("办结时限", format_date(receipt.due_date) + suffix)
     for item in receipt.lines:
@@ -123,7 +123,9 @@ def receipt_bytes(
         enc.bold().size(3, 3).line(receipt.queue_number).size(1, 1).bold(False)
     if receipt.qr_payload:
         enc.feed(1).qr(receipt.qr_payload)
-        enc.align("center").line(QR_HINT)
+        enc.align("center")
+        for line in wrap(receipt.qr_caption, columns) if receipt.qr_caption else ():
+            enc.line(line)
     if receipt.footer:
         enc.align("left").line(rule)
         for line in wrap(receipt.footer, columns):

@@ -40,6 +40,8 @@ class RenderResult:
     image: Image.Image
     cuts: int = 0
     warnings: list[str] = field(default_factory=list)
+    # Where QR symbols were drawn: (top, bottom) in image rows, for a screen to show them.
+    qr_spans: list[tuple[int, int]] = field(default_factory=list)
 
     def png(self) -> bytes:
         buffer = io.BytesIO()
@@ -78,6 +80,7 @@ class _Job:
         self.qr = {"size": 3, "level": "L", "data": b""}
         self.cut_marks: list[int] = []
         self.warnings: list[str] = []
+        self.qr_spans: list[tuple[int, int]] = []
 
     # -- operations -----------------------------------------------------------------------
     def apply(self, op: Op) -> None:
@@ -166,6 +169,8 @@ class _Job:
             for x, dark in enumerate(row):
                 if dark:
                     symbol.paste(0, (x * module, y * module, (x + 1) * module, (y + 1) * module))
+        top = sum(strip.height for strip in self.strips)
+        self.qr_spans.append((top, top + symbol.height))
         self._place(symbol)
 
     def _op_raster(self, op: Op) -> None:
@@ -239,7 +244,9 @@ class _Job:
             if mark < height - MARGIN_DOTS:  # a cut between two receipts: show where
                 for x in range(0, self.width, 16):
                     draw.line((x, mark, x + 8, mark), fill=160, width=1)
-        return RenderResult(image=image, cuts=len(self.cut_marks), warnings=self.warnings)
+        return RenderResult(
+            image=image, cuts=len(self.cut_marks), warnings=self.warnings, qr_spans=self.qr_spans
+        )
 
 
 def render_png(data: bytes, paper_width_dots: int, font_path: str | Path) -> bytes:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from kiosk.domain.deadlines import Deadline
 from kiosk.domain.items.model import FieldDef
 from kiosk.domain.items.views import ApplicationRow
 from kiosk.domain.receipt import Receipt
@@ -60,7 +61,7 @@ class SubmissionResult:
 
     ``accepted``: the platform has it or it is safely saved (``delivered`` tells which);
     False only when the platform refused it (``message`` says why; no receipt then).
-    ``printed`` False with ``preview_png`` set: show the receipt on screen instead.
+    ``preview_png``: the receipt as printed (or, with ``printed`` False, instead of paper).
     """
 
     item_no: int
@@ -74,16 +75,19 @@ class SubmissionResult:
     queue_number: str
     message: str
     followup: dict[str, Any] = field(default_factory=dict)
+    deadline: Deadline | None = None  # 办结时限 as the catalogue says it (None: no promise)
     receipt: Receipt | None = None
     printed: bool = False
     print_message: str = ""
     preview_png: bytes | None = field(default=None, repr=False)
+    preview_qr: tuple[int, int] | None = None  # the QR's rows (top, bottom) in the picture
 
 
 @dataclass(frozen=True)
 class MyApplications:
     rows: tuple[ApplicationRow, ...]
     note: str = ""
+    focus_found: bool | None = None  # a scanned receipt's row: first (True), not theirs (False)
 
 
 @dataclass(frozen=True)

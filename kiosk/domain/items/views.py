@@ -17,11 +17,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from kiosk.domain.catalogue import MATERIALS_ALL, ServiceItem
+from kiosk.domain.clock import DEFAULT_ZONE, ServiceClock, parse_instant
+from kiosk.domain.deadlines import deadline_of
 from kiosk.domain.items.model import Column, ItemDefinition, Total
-from kiosk.domain.workdays import DueDate
 
 MISSING = "—"
-COUNTY_TZ = ZoneInfo("Asia/Shanghai")
+COUNTY_TZ = ZoneInfo(DEFAULT_ZONE)  # the default; callers pass the service point's zone
 
 
 @dataclass(frozen=True)
@@ -122,8 +123,9 @@ def money_text(amount: Decimal) -> str:
     return f"{amount.quantize(Decimal('0.01')):,}"
 
 
-def format_value(value: Any, column: Column) -> str:
-    """The text of *value* as *column* wants it (see FORMATS); "—" for missing values."""
+def format_value(value: Any, column: Column, zone: ZoneInfo = COUNTY_TZ) -> str:
+    """The text of *value* as *column* wants it (see FORMATS); "—" for missing values.
+    Instants are shown on *zone*'s wall clock (the service point's)."""
     if value is None or value == "" or value == []:
         return MISSING
     labels = dict(column.labels)
@@ -136,7 +138,7 @@ def format_value(value: Any, column: Column) -> str:
     if kind == "date":
         return _date_text(value)
     if kind == "datetime":
-        return _datetime_text(value)
+        return _datetime_text(value, zone)
     if kind == "list":
         items = value if isinstance(value, list | tuple) else [value]
         return "、".join(str(labels.get(v, v)) for v in items) or MISSING
@@ -155,21 +157,23 @@ def _date_text(value: Any) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
 
 
-def _datetime_text(value: Any) -> str:
+def _datetime_text(value: Any, zone: ZoneInfo) -> str:
     try:
         moment = dt.datetime.fromisoformat(str(value))
     except ValueError:
         return str(value)
     if moment.tzinfo is not None:
-        moment = moment.astimezone(COUNTY_TZ)
+        moment = moment.astimezone(zone)
     return f"{moment.year}年{moment.month}月{moment.day}日 {moment:%H:%M}"
 
 
-def cells_of(data: Any, columns: Sequence[Column]) -> tuple[Cell, ...]:
-    return tuple(Cell(c.label, format_value(value_at(data, c.key), c), c.emphasis) for c in columns)
+def cells_of(data: Any, columns: Sequence[Column], zone: ZoneInfo = COUNTY_TZ) -> tuple[Cell, ...]:
+    return tuple(
+        Cell(c.label, format_value(value_at(data, c.key), c, zone), c.emphasis) for c in columns
+    )
 
 
-def row_of(definition: ItemDefinition, data: Any) -> Row:
+def row_of(definition: ItemDefinition, data: Any, zone: ZoneInfo = COUNTY_TZ) -> Row:
     """One row of a list, match or records answer."""
     title_key = definition.title_key or (definition.columns[0].key if definition.columns else "")
     title = value_at(data, title_key) if title_key else None
@@ -183,7 +187,7 @@ def row_of(definition: ItemDefinition, data: Any) -> Row:
     ref = value_at(ref_source, "id")
     return Row(
         title=str(title) if title not in (None, "") else MISSING,
-        cells=cells_of(data, definition.columns),
+        cells=cells_of(data, definition.columns, zone),
         reasons=tuple(str(r) for r in reasons) if isinstance(reasons, list) else (),
         failed=failed,
         failure_reason=str(reason or "") if failed else "",
@@ -204,6 +208,7 @@ def list_page(
     page_size: int,
     *,
     note: str = "",
+    zone: ZoneInfo = COUNTY_TZ,
 ) -> ListPage:
     """A page from a paged server answer, or cut from a whole list (``paging = "client"``)."""
     items = items_of(definition, answer)
@@ -214,7 +219,7 @@ def list_page(
     else:
         total = int(answer.get("total") or 0)
     return ListPage(
-        rows=tuple(row_of(definition, item) for item in items),
+        rows=tuple(row_of(definition, item, zone) for item in items),
         page=page,
         page_size=page_size,
         total=total,
@@ -292,20 +297,16 @@ class ApplicationRow:
     agent_text: str = ""  # the 代办人, masked, with the relation ("王*（子女）"); "" in person
 
 
-def application_row(item: Mapping[str, Any]) -> ApplicationRow:
-    """A 我的办件 line from one item of the platform's ``/applications/mine`` answer."""
-    due = item.get("due_date")
-    due_text = ""
-    if isinstance(due, str):
-        due_text = _date_text(due) + ("（预计）" if item.get("due_estimated") else "")
+def application_row(item: Mapping[str, Any], clock: ServiceClock | None = None) -> ApplicationRow:
+    """A 我的办件 line from one item of the platform's ``/applications/mine`` answer; times on
+    *clock*'s wall clock (default: the county's)."""
+    clock = clock or ServiceClock()
+    deadline = deadline_of(item)
+    due_text = deadline.label_zh() if deadline is not None else ""
     submitted = str(item.get("submitted_at") or "")
-    try:
-        moment = dt.datetime.fromisoformat(submitted)
-        if moment.tzinfo is not None:
-            moment = moment.astimezone(COUNTY_TZ)
+    moment = parse_instant(submitted, clock)
+    if moment is not None:
         submitted = f"{moment:%Y-%m-%d %H:%M}"
-    except ValueError:
-        pass
     number = item.get("item_no")
     return ApplicationRow(
         reference=str(item.get("number") or ""),
@@ -329,19 +330,6 @@ def _agent_text(agent: Any) -> str:
     return agent["name_masked"] + (
         f"（{relation}）" if isinstance(relation, str) and relation else ""
     )
-
-
-def due_of(receipt: Mapping[str, Any]) -> DueDate | None:
-    """The due date of a platform receipt (None when it has none or it is malformed)."""
-    raw = receipt.get("due_date")
-    if not isinstance(raw, str):
-        return None
-    try:
-        day = dt.date.fromisoformat(raw)
-    except ValueError:
-        return None
-    estimated = bool(receipt.get("due_estimated"))
-    return DueDate(day, estimated, str(receipt.get("due_note") or "") if estimated else "")
 
 
 def materials_text(item: ServiceItem) -> str:
