@@ -31,6 +31,7 @@ VPCD_MODULES = frozenset(
 )
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
 def pytest_collection_modifyitems(config, items):
     """Under ``pytest -n N --dist loadgroup`` (``make test``) a module's tests stay in one worker:
     its GUI scenarios then share their pooled app children (tests/gui_child.py), and the vpcd

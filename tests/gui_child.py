@@ -177,7 +177,10 @@ def run_child(
     key = (str(script), orientation, tuple(sorted(start_env.items())), seeded)
     with _pool_lock:
         child = _pool.pop(key, None)
-    if child is None or not child.alive():
+    if child is not None and not child.wait_ready(time.monotonic() + timeout):
+        child.close()  # it retired after its last scenario (could not reset)
+        child = None
+    if child is None:
         child = _Child(script, orientation, start_env, _new_pool_dir(seeded), serve=True)
     try:
         observations = child.run(name, scenario_env, data_dir, timeout)
@@ -239,6 +242,7 @@ class _Child:
         self._stdout: list[str] = []
         self._stderr_path = data_dir / "child-stderr.txt"
         self._scenarios = 0
+        self._ready = False  # READY seen and no scenario sent since
         self._startup_log_end = 0  # bytes of kiosk.log written before the first scenario
 
     def alive(self) -> bool:
@@ -251,8 +255,10 @@ class _Child:
         if self._proc is None:
             self._start(name, scenario_env)
         else:
-            self._wait_for(READY_LINE, deadline, name)
+            if not self.wait_ready(deadline):
+                self._fail(name, "the child retired before this scenario")
             log_start = self._log_size()
+            self._ready = False
             request = {"name": name, "env": scenario_env}
             try:
                 self._proc.stdin.write(json.dumps(request, ensure_ascii=False) + "\n")
@@ -328,6 +334,25 @@ class _Child:
             if line.startswith(prefix):
                 return line
             self._stdout.append(line)
+
+    def wait_ready(self, deadline: float) -> bool:
+        """True once the child said READY (now or before); False when it ended instead."""
+        if self._ready:
+            return True
+        while self.alive() or not self._lines.empty():
+            try:
+                line = self._lines.get(timeout=max(0.01, min(1.0, deadline - time.monotonic())))
+            except queue.Empty:
+                if time.monotonic() > deadline:
+                    return False
+                continue
+            if line is None:
+                return False
+            if line == READY_LINE:
+                self._ready = True
+                return True
+            self._stdout.append(line)
+        return False
 
     def _wait_exit(self, name: str, deadline: float) -> None:
         try:
@@ -478,9 +503,19 @@ class ScenarioServer:
         self.stopped_with: str | None = "the app stopped before the scenario finished"
 
     def start(self, delay: float = 0.5) -> None:
+        """Run the first scenario once the home screen was first drawn (and *delay* s more)."""
+        from kivy.clock import Clock
+
         if self.serving:
             print(SERVING_LINE, flush=True)
-        self._run(self.first, None, delay)
+
+        def when_drawn(_dt) -> bool:
+            if not getattr(self.app, "_first_frame_seen", True):
+                return True  # keep polling
+            self._run(self.first, None, delay)
+            return False
+
+        Clock.schedule_interval(when_drawn, 0.05)
 
     def _run(self, name: str, scenario_env: dict | None, delay: float = 0.0) -> None:
         """Start scenario *name*; *scenario_env* replaces the per-scenario variables (None:

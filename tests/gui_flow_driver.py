@@ -876,8 +876,8 @@ def flow_tour(app, rig, seen):
 def reset_flow_app(app, rig):
     """Put a served child's app and rig back as they were after start (a script): background
     calls finished, cards out, paper in, the session ended and every layer closed on the home
-    screen, counters at zero, the outbox drained and the platform database restored from the
-    copy taken after start. Raises (retiring the child) when a part was stopped by the
+    screen, counters at zero, the outbox drained and the databases (platform, store, print
+    queue) restored from the copies taken after start. Raises (retiring the child) when a part was stopped by the
     scenario."""
     from gui_child import restore_database
 
@@ -906,15 +906,13 @@ def reset_flow_app(app, rig):
         restore_database(pristine, database)
 
 
-def pristine_platforms(rig) -> dict:
-    """A copy of the platform's database as it is after start (the kiosk re-keyed with its
-    own secret): what :func:`reset_flow_app` restores."""
+def pristine_databases(rig) -> dict:
+    """Copies of the app's SQLite databases as they are after start — the platform (the kiosk
+    re-keyed with its own secret), the kiosk's store (outbox, offline cache) and its print
+    queue: what :func:`reset_flow_app` restores."""
     from gui_child import snapshot_database
 
-    from kiosk.services.embedded_backend import BACKEND_DB_FILE_NAME
-
-    database = rig.data_dir / BACKEND_DB_FILE_NAME
-    return {database: snapshot_database(database)}
+    return {db: snapshot_database(db) for db in sorted(rig.data_dir.glob("*.sqlite3"))}
 
 
 def main(name: str, orientation: str) -> int:
@@ -944,7 +942,7 @@ def main(name: str, orientation: str) -> int:
             app.allow_exit = True
             Clock.schedule_once(lambda _dt: app.stop(), 0)  # not from inside on_start
             return
-        rig.pristine = pristine_platforms(rig)
+        rig.pristine = pristine_databases(rig)
 
         def finish(observations: dict) -> None:
             observations["sizes"] = dict(SIZES)
@@ -989,9 +987,16 @@ def _rss_kib() -> int:
     return 0
 
 
+# Steps that wait on the embedded platform over HTTP (the others only navigate).
+BACKEND_BOUND = frozenset({"item→search list with results", "search list next page",
+                           "records year filter"})  # fmt: skip
+
+
 def timed_tap(app, widget, ready, samples, label, timeout=60.0):
-    """Tap *widget*; record ms from the finger lifting to the first frame drawn after
-    ``ready()`` holds (the next screen, with its results, is on the glass)."""
+    """Tap *widget*; record, from the finger lifting: ``total`` ms until the first frame drawn
+    after ``ready()`` holds (the next screen, with its results for backend-bound steps, on the
+    glass: that frame's flip returned) and ``python`` ms until that frame's draw calls were
+    submitted, less the time spent in the flips of frames drawn in between (GL work)."""
     import time
 
     from kivy.base import EventLoop
@@ -1004,24 +1009,58 @@ def timed_tap(app, widget, ready, samples, label, timeout=60.0):
     touch = ScriptTouch(x, y)
     EventLoop.post_dispatch_input("begin", touch)
     yield 0.05
-    state = {"t0": time.perf_counter(), "drawn": None, "ready_seen": False}
+    state = {"t0": time.perf_counter(), "submitted": None, "drawn": None, "ready_seen": False}
+    flips: list = []  # (start, end) of every flip since the finger lifted
+    real_flip = Window.flip
 
-    def on_flip(*_args):
-        if state["ready_seen"] and state["drawn"] is None:
-            state["drawn"] = time.perf_counter()
+    def timed_flip(*args, **kwargs):
+        started = time.perf_counter()
+        try:
+            return real_flip(*args, **kwargs)
+        finally:
+            flips.append((started, time.perf_counter()))
+            if state["submitted"] is not None and state["drawn"] is None:
+                state["drawn"] = flips[-1][1]
+
+    def on_flip(*_args):  # bound handlers run before the window's own flip
+        if state["ready_seen"] and state["submitted"] is None:
+            state["submitted"] = time.perf_counter()
         elif ready():
-            # Drawn on the next flip (layouts deferred by a trigger land there); ask for it,
+            # Drawn on the next frame (layouts deferred by a trigger land there); ask for it,
             # as an unchanged window would otherwise not flip again.
             state["ready_seen"] = True
             Window.canvas.ask_update()
 
+    Window.flip = timed_flip
     Window.bind(on_flip=on_flip)
     EventLoop.post_dispatch_input("end", touch)
     try:
         yield Until(lambda: state["drawn"] is not None, timeout, f"{label} drawn")
     finally:
         Window.unbind(on_flip=on_flip)
-    samples.setdefault(label, []).append((state["drawn"] - state["t0"]) * 1000)
+        del Window.flip  # the class's own again
+    gl_between = sum(end - start for start, end in flips if end <= state["submitted"])
+    step = samples.setdefault(label, {"total": [], "python": []})
+    step["total"].append((state["drawn"] - state["t0"]) * 1000)
+    step["python"].append((state["submitted"] - state["t0"] - gl_between) * 1000)
+
+
+def render_costs(app, screens_filled, frames):
+    """Full-frame render cost of each main screen (benchmarks/hello.py's measure), with the
+    screen current and laid out: {screen: {frame_ms_median, frame_ms_p95}}."""
+    from kivy.core.window import Window
+
+    from kiosk.screens.driver import settled
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from hello import render_cost
+
+    costs = {}
+    for name in screens_filled:
+        app.manager.current = name
+        yield from settled(app.root_layout)
+        costs[name] = render_cost(Window, frames)
+    return costs
 
 
 def sample_answers(spec) -> dict:
@@ -1160,6 +1199,23 @@ def benchmark(app, rig, seen):
             app.manager.current = name
         app.services.session.end(EndReason.TRANSACTION_DONE)
 
+    # Each main screen's full-frame render cost, filled as a resident would see it.
+    frames = int(os.environ.get("BENCH_RENDER_FRAMES", "34"))
+    app.show_category("我要找工作")
+    app.show_item(1)
+    app._begin_interaction()
+    app.services.session.identify(person)
+    screens["form"].fill(spec, assessment)
+    screens["records"].fill(records_view)
+    screens["search_list"].fill(page)
+    screens["confirm"].show(result)
+    screens["my_applications"].fill(mine)
+    main_screens = ("home", "category", "item", "search_list", "records", "form", "confirm",
+                    "my_applications")  # fmt: skip
+    seen["render_ms"] = yield from render_costs(app, main_screens, frames)
+    app.services.session.end(EndReason.TRANSACTION_DONE)
+    yield until_screen(app, "home")
+
     def measure():
         gc.collect()
         return _rss_kib(), sum(isinstance(o, Widget) for o in gc.get_objects())
@@ -1176,16 +1232,33 @@ def benchmark(app, rig, seen):
         ordered = sorted(values)
         return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
-    every = [v for vs in samples.values() for v in vs]
+    def summary(values):
+        return {
+            "p50": round(statistics.median(values), 1),
+            "p95": round(pct(values, 95), 1),
+            "p99": round(pct(values, 99), 1),
+            "max": round(max(values), 1),
+        }
+
     seen["latency_ms"] = {
-        "p50": round(statistics.median(every), 1),
-        "p95": round(pct(every, 95), 1),
-        "samples": len(every),
-        "by_step": {
-            k: {"p50": round(statistics.median(v), 1), "p95": round(pct(v, 95), 1)}
-            for k, v in samples.items()
-        },
+        half: {
+            "all": summary([v for step in samples.values() for v in step[half]]),
+            **{
+                kind: summary(
+                    [
+                        v
+                        for k, step in samples.items()
+                        if (k in BACKEND_BOUND) == bound
+                        for v in step[half]
+                    ]
+                )  # fmt: skip
+                for kind, bound in (("navigation", False), ("backend_bound", True))
+            },
+            "by_step": {k: summary(step[half]) for k, step in samples.items()},
+        }
+        for half in ("total", "python")
     }
+    seen["samples"] = sum(len(step["total"]) for step in samples.values())
     seen["memory"] = {
         "sessions": sessions,
         "rss_kib_after_10": rss_10,
