@@ -39,6 +39,9 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         module = item.module.__name__.rpartition(".")[2] if item.module else item.nodeid
         group = "vpcd" if module in VPCD_MODULES else module
+        database = getattr(item, "callspec", None) and item.callspec.params.get("live")
+        if database:  # a server per database (module-scoped): the halves may run side by side
+            group = f"{module}[{database}]"
         item.add_marker(pytest.mark.xdist_group(group))
 
 
