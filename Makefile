@@ -8,6 +8,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 XVFB := xvfb-run -a -s "-screen 0 1920x1920x24"
+# pytest-xdist workers for `make test` (0 = none): a module's tests stay in one worker
+# (tests/conftest.py), so its GUI scenarios share their app children.
+PYTEST_WORKERS ?= 2
 
 # Runtime: GL for Kivy's SDL2 window, mtdev for touch panels, a CJK font, pcscd + headers and swig
 # for pyscard, the vsmartcard virtual reader for demo mode's virtual social security card.
@@ -31,7 +34,7 @@ run: deps
 test: deps-test lint
 	@bash scripts/test-services.sh
 	set -a; [ -f .test-env ] && . ./.test-env; set +a; \
-	$(XVFB) $(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	$(XVFB) $(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 lint: deps-test
 	$(BIN)/ruff check .

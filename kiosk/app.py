@@ -165,7 +165,7 @@ def build_app(
     session = SessionManager(publish=bus.publish)
     clock = ServiceClock(config.kiosk.timezone)
     data_dir = resolve_data_dir(config.kiosk.data_dir)
-    runtime = build_runtime(config, data_dir, bus, session=session)
+    runtime = build_runtime(config, data_dir, bus, session=session, options=options.runtime)
     try:
         voice = open_voice(
             config, data_dir=data_dir, catalogue=catalogue, mixer=options.mixer or SdlMixer()

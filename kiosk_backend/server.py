@@ -23,6 +23,11 @@ class ServerHandle:
     _server: uvicorn.Server
     _thread: threading.Thread
 
+    @property
+    def running(self) -> bool:
+        """True until :meth:`stop` was asked (or the server's thread ended)."""
+        return self._thread.is_alive() and not self._server.should_exit
+
     def stop(self, timeout: float = 10.0) -> None:
         """Ask uvicorn to exit and wait for its thread (idempotent)."""
         self._server.should_exit = True

@@ -11,17 +11,38 @@ os.environ.setdefault("KIVY_NO_ARGS", "1")
 os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
 
 
-def pytest_collection_modifyitems(config, items):
-    """A GUI scenario that timed out waiting for the screen runs once more.
+# Modules that use the machine's one pcscd + vpcd (virtual card slots on fixed ports), directly or
+# through a demo-mode runtime or app: under pytest-xdist they run in one worker, one at a time.
+VPCD_MODULES = frozenset(
+    {
+        "test_diag_all",
+        "test_gui_startup",
+        "test_maint_facade",
+        "test_maint_runtime",
+        "test_runtime_demo",
+        "test_runtime_faults",
+        "test_runtime_gui",
+        "test_runtime_pcscd",
+        "test_sscard_diag",
+        "test_sscard_driver",
+        "test_sscard_pcscd",
+        "test_sscard_vpcd",
+    }
+)
 
-    The scenarios tap a real app under Xvfb on shared CI machines, where a frame can be seconds
-    late; a wait that runs out there says "slow", not "wrong". Only ScenarioTimeout is retried
-    (a wrong screen, a wrong value or a crash fails at once), the retry shows as R in the
-    report, and a scenario that times out twice fails.
-    """
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
+def pytest_collection_modifyitems(config, items):
+    """Under ``pytest -n N --dist loadgroup`` (``make test``) a module's tests stay in one worker:
+    its GUI scenarios then share their pooled app children (tests/gui_child.py), and the vpcd
+    modules share one worker between them."""
     for item in items:
-        if item.get_closest_marker("gui"):
-            item.add_marker(pytest.mark.flaky(reruns=1, only_rerun=["ScenarioTimeout"]))
+        module = item.module.__name__.rpartition(".")[2] if item.module else item.nodeid
+        group = "vpcd" if module in VPCD_MODULES else module
+        database = getattr(item, "callspec", None) and item.callspec.params.get("live")
+        if database:  # a server per database (module-scoped): the halves may run side by side
+            group = f"{module}[{database}]"
+        item.add_marker(pytest.mark.xdist_group(group))
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ import gc
 import sys
 from pathlib import Path
 
-from gui_child import ROOT, print_result, run_child
+from gui_child import ROOT, SCENARIO_CLOCK, pass_idle, print_result, run_child
 
 SCENARIOS = {}
 
@@ -142,6 +142,7 @@ def idle_prompt_dismissed(app, seen):
     from kiosk.screens.driver import Until, tap
 
     yield from _open_item_by_taps(app, "我要找工作", 1)
+    yield from pass_idle(app.idle.idle_seconds)
     yield Until(lambda: app.idle_prompt_shown, 20, "idle prompt")
     seen["prompt_seconds_left"] = app.idle_prompt.seconds_left
     seen["countdown_text"] = app.idle_prompt.ids.countdown.text
@@ -162,8 +163,10 @@ def idle_expires_to_home(app, seen):
     yield from _open_item_by_taps(app, "我要办社保", 23)
     seen["title_before"] = app.screens["item"].title
     Cache.append("textinput.label", "typed-by-resident", "a rendered text")
+    yield from pass_idle(app.idle.idle_seconds)
     yield Until(lambda: app.idle_prompt_shown, 20, "idle prompt")
     seen["prompt_shown"] = True
+    yield from pass_idle(app.idle.prompt_seconds)
     yield Until(lambda: app.current_screen == "home", 30, "return to home after the countdown")
     seen["prompt_after_expiry"] = app.idle_prompt_shown
     seen["item_text_after_expiry"] = app.screens["item"].shown_text()
@@ -226,6 +229,9 @@ def help_panel(app, seen):
     seen["closed_by_button"] = not app.help_shown
     yield from tap(find_bar_button(app.screens["home"], "help_button"))
     yield Until(lambda: app.help_shown, 10, "help panel again")
+    yield from pass_idle(app.idle.idle_seconds)
+    yield Until(lambda: app.idle_prompt_shown, 10, "idle prompt over the help panel")
+    yield from pass_idle(app.idle.prompt_seconds)
     yield Until(lambda: not app.help_shown, 30, "idle timeout closes the help panel")
     seen["screen_after_timeout"] = app.current_screen
 
@@ -300,31 +306,66 @@ def error_storm(app, seen):
     yield 30.0  # never reached: the app stops first
 
 
-def main(name: str, orientation: str) -> int:
-    from kiosk.config import load_config
-    from kiosk.screens.bootstrap import GuiOptions, StartupError, start_gui
+def reset_app(app):
+    """Put a served child's app back as it was after start (a script): the session ended on
+    the home screen with nothing open, counters at zero, the platform database restored."""
+    from gui_child import restore_database
 
-    observations: dict = {}
-    outcome: dict = {"error": "the app stopped before the scenario finished"}
+    from kiosk.screens.driver import Until
+
+    app.go_home()
+    app.allow_exit = False
+    yield Until(lambda: app.current_screen == "home" and not app.help_shown, 30, "home")
+    app.ui_errors = 0
+    app.chime.played = 0
+    for database, pristine in app.pristine_platforms.items():
+        restore_database(pristine, database)
+
+
+def main(name: str, orientation: str) -> int:
+    from gui_child import ScenarioServer, child_runtime_options, snapshot_database
+
+    from kiosk.config import load_config
+    from kiosk.paths import data_dir as resolve_data_dir
+    from kiosk.screens.bootstrap import GuiOptions, StartupError, start_gui
+    from kiosk.services.embedded_backend import BACKEND_DB_FILE_NAME
+
+    config = load_config()
+    servers: list = []
 
     def on_start(app) -> None:
-        from kiosk.screens.driver import ScenarioRunner
-
-        def on_finish(error):
-            outcome["error"] = None if error is None else f"{type(error).__name__}: {error}"
-            app.allow_exit = True
-            app.stop()
-
-        ScenarioRunner(SCENARIOS[name](app, observations), on_finish).start(delay=0.5)
+        database = resolve_data_dir(config.kiosk.data_dir) / BACKEND_DB_FILE_NAME
+        runtime = getattr(app.services, "runtime", None)
+        if runtime is not None and database.exists():
+            runtime.backend.wait_ready(120)  # re-keyed with this kiosk's secret by then
+            app.pristine_platforms = {database: snapshot_database(database)}
+        else:
+            app.pristine_platforms = {}
+        server = ScenarioServer(
+            app,
+            name,
+            lambda scenario_name, seen: SCENARIOS[scenario_name](app, seen),
+            reset=lambda: reset_app(app),
+        )
+        servers.append(server)
+        server.start(delay=0.5)
 
     options = GuiOptions(
-        orientation=orientation, fullscreen=False, allow_short_timers=True, on_start=on_start
+        orientation=orientation,
+        fullscreen=False,
+        allow_short_timers=True,
+        on_start=on_start,
+        runtime=child_runtime_options(),
+        idle_clock=SCENARIO_CLOCK,
     )
+    error = None
     try:
-        start_gui(load_config(), options)
+        start_gui(config, options)
     except StartupError as exc:
-        outcome["error"] = f"StartupError: {exc}"
-    print_result(outcome["error"], observations)
+        error = f"StartupError: {exc}"
+    unfinished = error or (servers[0].stopped_with if servers else "the app did not start")
+    if unfinished:  # the app ended without a scenario's RESULT line
+        print_result(unfinished, {})
     return 0
 
 

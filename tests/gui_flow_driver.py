@@ -1,11 +1,12 @@
-"""Run one resident-flow GUI scenario in its own process, wired to the real parts.
+"""Resident-flow GUI scenarios, run in a child app wired to the real parts.
 
-Like tests/gui_driver.py, but the child also wires what the flows need: the reference
-backend embedded on 127.0.0.1 (demo data), the signed client, the outbox, the printer
-simulator on a pty behind the real ESC/POS driver and printing service, the QR scanner
-simulator on a pty, the ID card reader simulator on a pty, and the virtual social security
-card behind the real PC/SC-style driver (in-process port without pcscd). Taps go through
-Kivy's input path. The child prints one ``RESULT {json}`` line.
+Like tests/gui_driver.py, on the app's own demo runtime: the reference backend embedded on
+127.0.0.1 (demo data), the signed client, the outbox, the printer simulator on a pty behind
+the real ESC/POS driver and printing service, the QR scanner simulator on a pty, the ID card
+reader simulator on a pty, and the virtual social security card behind the real PC/SC-style
+driver (in-process port without pcscd). :class:`FlowRig` names those parts for the scenarios.
+Taps go through Kivy's input path. One child serves many scenarios (tests/gui_child.py), reset
+between them by :func:`reset_flow_app`; it prints one ``RESULT {json}`` line per scenario.
 """
 
 from __future__ import annotations
@@ -15,10 +16,18 @@ import os
 import sys
 from pathlib import Path
 
-from gui_child import ROOT, give_seeded_platform, print_result, run_child
+from gui_child import (  # give_seeded_platform: other drivers import it from here
+    ROOT,
+    SCENARIO_CLOCK,
+    child_runtime_options,
+    give_seeded_platform,  # noqa: F401
+    pass_idle,
+    print_result,
+    run_child,
+)
 
 SCENARIOS: dict = {}
-RIG_DIR_NAME = "flow-rig"  # the rig's own platform and stores, beside the app's
+RIG_DIR_NAME = "flow-rig"  # where the rig's second platform was; drivers still seed it
 # Demo resident labels: the rig mints a fresh e-SSC code for each scan (rig.scan_essc).
 RESIDENT_ENTERPRISE_RETIREE = "ESSC-DEMO-RESIDENT-04"  # enterprise pension, two failed
 RESIDENT_EMPLOYED = "ESSC-DEMO-RESIDENT-07"  # 35, insured, 就业创业证
@@ -38,8 +47,7 @@ def run_flow_scenario(
     env: dict[str, str] | None = None,
     timeout: float = 400,
 ) -> dict:
-    """Run scenario *name* in a child process; returns its observations (raises on failure)."""
-    give_seeded_platform(data_dir / RIG_DIR_NAME)
+    """Run scenario *name* in a (shared) child process; its observations (raises on failure)."""
     return run_child(
         Path(__file__).resolve(),
         name,
@@ -52,7 +60,10 @@ def run_flow_scenario(
 
 # ------------------------------------------------------------------------------ the rig (child)
 class FlowRig:
-    """The real parts beneath the flow screens, started and stopped around one scenario."""
+    """The real parts beneath the flow screens: the app's own demo runtime (the reference
+    platform on 127.0.0.1, the outbox, the simulators on ptys and the in-process card) and its
+    flow controller, named for the scenarios. *data_dir* is where the platform's database is.
+    """
 
     def __init__(self, app, data_dir: Path) -> None:
         self.app = app
@@ -60,86 +71,27 @@ class FlowRig:
         self._stops: list = []
 
     def start(self) -> None:
-        import requests
+        runtime = self.app.services.runtime
+        if not runtime.backend.wait_ready(120):
+            raise RuntimeError(f"the demo platform did not start: {runtime.backend.setup_error}")
+        self.data_dir = runtime.data_dir
+        self.backend_handle = runtime.backend.embedded_handle
+        self.outbox = runtime.outbox
+        self.printer = runtime.devices["printer"].runtime
+        self.scanner = runtime.devices["scanner"].runtime
+        self.idcard = runtime.devices["idcard"].runtime
+        self.sscard = runtime.devices["sscard"].runtime
+        if self.sscard is None:  # the app's reader is off (settings): one for the scenarios
+            from kiosk.devices.sscard import open_reader as open_sscard
 
-        from kiosk.devices.idcard import open_reader as open_idcard
-        from kiosk.devices.printer import open_printer
-        from kiosk.devices.scanner import open_scanner
-        from kiosk.devices.sscard import open_reader as open_sscard
-        from kiosk.domain.items import load_definitions
-        from kiosk.screens.flow_controller import FlowController
-        from kiosk.services.backend_client import BackendClient
-        from kiosk.services.cache import OfflineCache
-        from kiosk.services.embedded_backend import start_embedded_backend
-        from kiosk.services.flows import FlowsService, SubmissionAnswers
-        from kiosk.services.outbox import Outbox
-        from kiosk.services.printing import open_printing
-        from kiosk.services.store import KEY_FILE_NAME, PayloadCipher, open_store
-
-        config = self.app.services.config
-        publish = self.app.services.bus.publish
-        runtime = getattr(self.app.services, "runtime", None)
-        if runtime is not None:
-            # The app's own demo backend migrates its database on a thread; Alembic is not
-            # safe to run twice at once in one process, so this rig's server starts after.
-            runtime.backend.wait_ready(120)
-        url, secret, handle = start_embedded_backend(self.data_dir, config.kiosk.device_id)
-        self.backend_handle = handle
-        self._stops.append(handle.stop)
-
-        def client() -> BackendClient:
-            return BackendClient.from_config(
-                requests.Session(), config.backend, url, config.kiosk.device_id, secret
+            config = self.app.services.config
+            self.sscard = open_sscard(
+                config.devices.sscard, self.app.services.bus.publish, pcsc_available=lambda: None
             )
-
-        store = open_store(self.data_dir)
-        self._stops.append(store.close)
-        answers = SubmissionAnswers(client().post_submission)
-        self.outbox = Outbox.from_config(
-            store,
-            PayloadCipher.from_key_file(self.data_dir / KEY_FILE_NAME),
-            answers.deliver,
-            config.outbox,
-            publish=publish,
-        )
-        self.outbox.start()
-        self._stops.append(self.outbox.stop)
-        self.printer = open_printer(config.devices.printer, publish, self.data_dir)
-        self.printer.start()
-        self._stops.append(self.printer.stop)
-        printing = open_printing(self.printer.driver, self.printer.profile, self.data_dir, publish)
-        self.scanner = open_scanner(config.devices.scanner, publish)
-        self.scanner.start()
-        self._stops.append(self.scanner.stop)
-        self.idcard = open_idcard(config.devices.idcard, publish)
-        self.idcard.start()
-        self._stops.append(self.idcard.stop)
-        self.sscard = open_sscard(config.devices.sscard, publish, pcsc_available=lambda: None)
-        self.sscard.start()
-        self._stops.append(self.sscard.stop)
-        self.flows = FlowsService(
-            client=client(),
-            outbox=self.outbox,
-            answers=answers,
-            session=self.app.services.session,
-            definitions=load_definitions(),
-            catalogue=self.app.services.catalogue,
-            service_point=config.kiosk.service_point,
-            counter_hours=config.kiosk.counter_hours,
-            printing=printing,
-            cache=OfflineCache(store),
-        )
-        self.controller = FlowController(
-            self.flows, spinner_delay_ms=config.session.spinner_delay_ms
-        )
-        wired = self.app.services.item_flows
-        if wired is None:  # the app was built without flows: attach ours
-            self.controller.attach(self.app)
-            object.__setattr__(self.app.services, "item_flows", self.controller)
-            self._stops.append(self.controller.detach)
-        else:  # the app's own controller and screens, driven by this rig's flows
-            self.controller = wired
-            self.controller.flows = self.flows
+            self.sscard.start()
+            self._stops.append(self.sscard.stop)
+        self.controller = self.app.services.item_flows
+        self.flows = self.controller.flows
 
     def essc_code(self, label: str) -> str:
         """A fresh e-SSC code of the demo resident *label*, minted by this rig's platform."""
@@ -206,14 +158,14 @@ def measure(app):
 
 def shoot(app, label):
     """Let the frame settle, note the sizes on the glass, and write a PNG if asked."""
-    from kiosk.screens.driver import export_png
+    from kiosk.screens.driver import export_png, settled
 
     out = os.environ.get("FLOW_SHOTS")
-    yield 0.5
+    yield from settled(app.root_layout)
     SIZES[label] = measure(app)
     if out:
         orientation = "portrait" if app.portrait else "landscape"
-        export_png(app.root_layout, Path(out) / f"{orientation}-{label}.png")
+        export_png(app.root_layout, Path(out) / f"{orientation}-{label}.png", compress_level=1)
 
 
 def open_item(app, rig, category_name, item_no):
@@ -236,10 +188,8 @@ def open_item(app, rig, category_name, item_no):
     if item_no in numbers and len(numbers) > 1:  # scroll the list like a finger would
         category.ids.rv.scroll_y = 1 - numbers.index(item_no) / (len(numbers) - 1)
     yield Until(row_visible, 15, f"row {item_no}")
-    yield 0.3
     yield from tap(category.row(item_no))
     yield until_screen(app, "item")
-    yield 0.3
     yield from tap(app.screens["item"].ids.start_button)
 
 
@@ -250,7 +200,7 @@ def type_digits(rig, text):
     yield Until(lambda: keypad.parent is not None, 10, lambda: f"keypad open ({layers(rig)})")
     keys = {child.text: child for child in keypad.ids.key_grid.children}
     for ch in text:
-        yield from tap(keys[ch], hold=0.02)
+        yield from tap(keys[ch])
     yield from tap(keypad.ids.ok_button)
 
 
@@ -268,11 +218,14 @@ def no_layer_open(rig):
     )
 
 
-def scroll_into_view(scroll, widget, what):
-    """Scroll *widget* into *scroll*'s viewport and wait until layout has put it there, as a
-    finger would see it (right after opening or scrolling, the layout may lag a frame or more
-    on a loaded machine, and a tap would miss)."""
-    from kiosk.screens.driver import Until
+def scroll_into_view(scroll, widget, what, timeout=10.0):
+    """Scroll *widget* into *scroll*'s viewport as a finger would, and wait until it is seen
+    there with the layout at rest: scrolling aims at where the widget is now, so a layout
+    still moving (a list just filled, a row just grown) is waited out and the aim taken
+    again."""
+    import time
+
+    from kiosk.screens.driver import ScenarioTimeout, settled
 
     def scroll_there() -> None:
         # Only a list taller than its view can scroll: ScrollView.scroll_to on a shorter one
@@ -283,22 +236,26 @@ def scroll_into_view(scroll, widget, what):
 
     def in_view() -> bool:
         centre = scroll.parent.to_widget(*widget.to_window(*widget.center))
-        if widget.parent is not None and scroll.collide_point(*centre):
-            return True
-        scroll_there()  # a slow frame had not placed it yet: scroll again from where it is
-        return False
+        return scroll.collide_point(*centre)
 
-    scroll_there()
-    yield Until(in_view, 10, f"{what} in view")
-    yield 0.1
+    deadline = time.monotonic() + timeout
+    while True:
+        yield from settled(scroll)
+        if widget.parent is None:
+            raise AssertionError(f"{what} is no longer on its list")
+        if in_view():
+            return
+        if time.monotonic() > deadline:
+            raise ScenarioTimeout(f"timed out after {timeout:g} s: {what} in view")
+        scroll_there()
 
 
 def pick(rig, labels, *, confirm=True):
-    from kiosk.screens.driver import Until, tap
+    from kiosk.screens.driver import Until, settled, tap
 
     picker = rig.controller.picker
     yield Until(lambda: picker.parent is not None, 15, lambda: f"picker open ({layers(rig)})")
-    yield 0.2
+    yield from settled(picker)
     for label in labels:
         option = picker.option(label) if label else picker.ids.options.children[-1]
         yield from scroll_into_view(picker.ids.scroll, option, f"option {label!r}")
@@ -310,26 +267,26 @@ def pick(rig, labels, *, confirm=True):
 def type_pinyin(rig, pieces):
     """Type Chinese on the on-screen pinyin keyboard by taps: *pieces* is a list of
     (letters, word) pairs — press the letters, then the candidate *word* (paging ›)."""
-    from kiosk.screens.driver import Until, tap
+    from kiosk.screens.driver import Until, settled, tap
 
     entry = rig.controller.text_entry
     yield Until(
         lambda: entry.parent is not None, 10, lambda: f"pinyin keyboard open ({layers(rig)})"
     )
-    yield 0.2
+    yield from settled(entry)
     for letters, word in pieces:
         for letter in letters:
-            yield from tap(entry.key(letter), hold=0.02)
+            yield from tap(entry.key(letter))
         for _page in range(10):
             row = {b.text: b for b in entry.ids.candidate_row.children if hasattr(b, "position")}
             if word in row:
-                yield from tap(row[word], hold=0.02)
+                yield from tap(row[word])
                 break
-            yield from tap(entry.ids.next_button, hold=0.02)
+            yield from tap(entry.ids.next_button)
         else:
             raise AssertionError(f"{word} not offered for {letters}")
     yield from tap(entry.ids.ok_button)
-    yield 0.3
+    yield Until(lambda: entry.parent is None or entry.error, 10, "keyboard closed or refusing")
     if entry.parent is not None:
         raise AssertionError(f"keyboard still open: {entry.error!r}, text {entry.text!r}")
 
@@ -358,7 +315,6 @@ def fill_required(app, rig, answers):
             yield from type_pinyin(rig, value)
         else:
             yield from type_digits(rig, value)
-        yield 0.2
 
 
 def work_order_answers(form) -> dict:
@@ -422,7 +378,7 @@ def widget_texts(app):
 def form_then_match(app, rig, seen):
     """社保卡 → 固定工求职登记 (1) → eligibility → form by taps → 已受理 + printed receipt →
     查看推荐岗位 (2) with reasons → 办理完成 wipes everything."""
-    from kiosk.screens.driver import Until, tap
+    from kiosk.screens.driver import Until, settled, tap
 
     yield from open_item(app, rig, "我要找工作", 1)
     yield until_screen(app, "identify")
@@ -493,7 +449,7 @@ def form_then_match(app, rig, seen):
     # The resident takes the card out: the session ends.
     rig.sscard.virtual_card.remove()
     yield until_screen(app, "home")
-    yield 0.5
+    yield from settled(app.root_layout)
     texts = widget_texts(app)
     seen["name_left"] = any(person_name in t or masked_name in t for t in texts)
     seen["id_left"] = any(person_id in t or masked_id in t or person_id[-4:] in t for t in texts)
@@ -504,7 +460,7 @@ def form_then_match(app, rig, seen):
 def session_wipe_on_idle(app, rig, seen):
     """e-SSC → records with personal payments; the idle timeout ends the session; then no
     widget anywhere (any screen, overlay or list data) holds the name, ID number or records."""
-    from kiosk.screens.driver import Until
+    from kiosk.screens.driver import Until, settled
 
     yield from open_item(app, rig, "我要办社保", 26)
     yield until_screen(app, "identify")
@@ -523,9 +479,11 @@ def session_wipe_on_idle(app, rig, seen):
     }
     before = widget_texts(app)
     seen["shown_before"] = sorted(k for k, v in secrets.items() if any(v in t for t in before))
+    yield from pass_idle(app.idle.idle_seconds)
     yield Until(lambda: app.idle_prompt_shown, 60, "idle prompt")
+    yield from pass_idle(app.idle.prompt_seconds)
     yield Until(lambda: app.current_screen == "home", 60, "idle timeout ends the session")
-    yield 0.5
+    yield from settled(app.root_layout)
     after = widget_texts(app)
     seen["left_after"] = sorted(k for k, v in secrets.items() if any(v in t for t in after))
     seen["session_after"] = app.services.session.current is not None
@@ -535,7 +493,7 @@ def session_wipe_on_idle(app, rig, seen):
 @scenario
 def search_list_item_3(app, rig, seen):
     """固定工岗位信息查询 (3): anonymous, chips, paging, a detail."""
-    from kiosk.screens.driver import Until, tap, tap_at
+    from kiosk.screens.driver import Until, settled, tap, tap_at
 
     yield from open_item(app, rig, "我要找工作", 3)
     yield until_screen(app, "search_list")
@@ -552,7 +510,7 @@ def search_list_item_3(app, rig, seen):
     chip = next(c for c in screen.ids.chips.children if getattr(c, "text", "") == "司机")
     yield from tap(chip)
     yield idle_calls(rig)
-    yield 0.3
+    yield from settled(screen)
     seen["query"] = screen.query
     seen["query_rows"] = [row["title"] + row["lines"] for row in screen.rows]
     yield from shoot(app, "search-list-query")
@@ -750,12 +708,12 @@ def identify_errors(app, rig, seen):
     an unknown e-SSC code, the ID reader unplugged; then a good code still works."""
     import dataclasses
 
-    from kiosk.screens.driver import Until
+    from kiosk.screens.driver import Until, settled
 
     screen = app.screens["identify"]
     yield from open_item(app, rig, "我要找工作", 1)
     yield until_screen(app, "identify")
-    yield 0.5
+    yield from settled(app.root_layout)
     seen["pictures_outside_tiles"] = pictures_outside_tiles(screen)
 
     def status_changes(before):
@@ -926,23 +884,62 @@ def flow_tour(app, rig, seen):
     seen["shots"] = shots
 
 
+def reset_flow_app(app, rig):
+    """Put a served child's app and rig back as they were after start (a script): background
+    calls finished, cards out, paper in, the session ended and every layer closed on the home
+    screen, counters at zero, the outbox drained and the databases (platform, store, print
+    queue) restored from the copies taken after start. Raises (retiring the child) when a part was stopped by the
+    scenario."""
+    from gui_child import restore_database
+
+    from kiosk.screens.driver import Until
+
+    if not rig.backend_handle.running:
+        raise RuntimeError("the scenario stopped the rig's platform")
+    yield idle_calls(rig)
+    rig.sscard.virtual_card.remove()
+    rig.idcard.simulator.lift()
+    rig.printer.simulator.set_paper("ok")
+    app.go_home()
+    app.allow_exit = False
+    yield Until(
+        lambda: app.current_screen == "home" and not rig.controller.open_layer,
+        30,
+        lambda: f"home with no layer ({layers(rig)})",
+    )
+    yield Until(lambda: rig.outbox.summary().pending == 0, 15, "the outbox drained")
+    with rig.printer.simulator._job_done:
+        rig.printer.simulator.jobs.clear()
+    app.chime.played = 0
+    app.ui_errors = 0
+    SIZES.clear()
+    for database, pristine in rig.pristine.items():
+        restore_database(pristine, database)
+
+
+def pristine_databases(rig) -> dict:
+    """Copies of the app's SQLite databases as they are after start — the platform (the kiosk
+    re-keyed with its own secret), the kiosk's store (outbox, offline cache) and its print
+    queue: what :func:`reset_flow_app` restores."""
+    from gui_child import snapshot_database
+
+    return {db: snapshot_database(db) for db in sorted(rig.data_dir.glob("*.sqlite3"))}
+
+
 def main(name: str, orientation: str) -> int:
+    from gui_child import ScenarioServer
+
     from kiosk.config import load_config
     from kiosk.paths import data_dir as resolve_data_dir
     from kiosk.screens.bootstrap import GuiOptions, StartupError, start_gui
 
     config = load_config()
-    observations: dict = {}
-    outcome: dict = {"error": "the app stopped before the scenario finished"}
+    outcome: dict = {"error": None}
     rigs: list = []
+    servers: list = []
 
     def on_start(app) -> None:
-        from kiosk.screens.driver import ScenarioRunner
-
-        # A directory of its own: the app's demo runtime may run its own backend beside.
-        rig_dir = resolve_data_dir(config.kiosk.data_dir) / RIG_DIR_NAME
-        rig_dir.mkdir(parents=True, exist_ok=True)
-        rig = FlowRig(app, rig_dir)
+        rig = FlowRig(app, resolve_data_dir(config.kiosk.data_dir))
         rigs.append(rig)
         try:
             rig.start()
@@ -956,16 +953,28 @@ def main(name: str, orientation: str) -> int:
             app.allow_exit = True
             Clock.schedule_once(lambda _dt: app.stop(), 0)  # not from inside on_start
             return
+        rig.pristine = pristine_databases(rig)
 
-        def on_finish(error):
-            outcome["error"] = None if error is None else f"{type(error).__name__}: {error}"
-            app.allow_exit = True
-            app.stop()
+        def finish(observations: dict) -> None:
+            observations["sizes"] = dict(SIZES)
 
-        ScenarioRunner(SCENARIOS[name](app, rig, observations), on_finish).start(delay=0.5)
+        server = ScenarioServer(
+            app,
+            name,
+            lambda scenario_name, seen: SCENARIOS[scenario_name](app, rig, seen),
+            finish=finish,
+            reset=lambda: reset_flow_app(app, rig),
+        )
+        servers.append(server)
+        server.start(delay=0.5)
 
     options = GuiOptions(
-        orientation=orientation, fullscreen=False, allow_short_timers=True, on_start=on_start
+        orientation=orientation,
+        fullscreen=False,
+        allow_short_timers=True,
+        on_start=on_start,
+        runtime=child_runtime_options(),
+        idle_clock=SCENARIO_CLOCK,
     )
     try:
         start_gui(config, options)
@@ -974,8 +983,9 @@ def main(name: str, orientation: str) -> int:
     finally:
         for rig in rigs:
             rig.stop()
-    observations["sizes"] = SIZES
-    print_result(outcome["error"], observations)
+    unfinished = outcome["error"] or (servers[0].stopped_with if servers else None)
+    if unfinished:  # the app ended without a scenario's RESULT line
+        print_result(unfinished, {"sizes": SIZES})
     return 0
 
 
@@ -988,9 +998,16 @@ def _rss_kib() -> int:
     return 0
 
 
+# Steps that wait on the embedded platform over HTTP (the others only navigate).
+BACKEND_BOUND = frozenset({"item→search list with results", "search list next page",
+                           "records year filter"})  # fmt: skip
+
+
 def timed_tap(app, widget, ready, samples, label, timeout=60.0):
-    """Tap *widget*; record ms from the finger lifting to the first frame drawn after
-    ``ready()`` holds (the next screen, with its results, is on the glass)."""
+    """Tap *widget*; record, from the finger lifting: ``total`` ms until the first frame drawn
+    after ``ready()`` holds (the next screen, with its results for backend-bound steps, on the
+    glass: that frame's flip returned) and ``python`` ms until that frame's draw calls were
+    submitted, less the time spent in the flips of frames drawn in between (GL work)."""
     import time
 
     from kivy.base import EventLoop
@@ -1003,24 +1020,58 @@ def timed_tap(app, widget, ready, samples, label, timeout=60.0):
     touch = ScriptTouch(x, y)
     EventLoop.post_dispatch_input("begin", touch)
     yield 0.05
-    state = {"t0": time.perf_counter(), "drawn": None, "ready_seen": False}
+    state = {"t0": time.perf_counter(), "submitted": None, "drawn": None, "ready_seen": False}
+    flips: list = []  # (start, end) of every flip since the finger lifted
+    real_flip = Window.flip
 
-    def on_flip(*_args):
-        if state["ready_seen"] and state["drawn"] is None:
-            state["drawn"] = time.perf_counter()
+    def timed_flip(*args, **kwargs):
+        started = time.perf_counter()
+        try:
+            return real_flip(*args, **kwargs)
+        finally:
+            flips.append((started, time.perf_counter()))
+            if state["submitted"] is not None and state["drawn"] is None:
+                state["drawn"] = flips[-1][1]
+
+    def on_flip(*_args):  # bound handlers run before the window's own flip
+        if state["ready_seen"] and state["submitted"] is None:
+            state["submitted"] = time.perf_counter()
         elif ready():
-            # Drawn on the next flip (layouts deferred by a trigger land there); ask for it,
+            # Drawn on the next frame (layouts deferred by a trigger land there); ask for it,
             # as an unchanged window would otherwise not flip again.
             state["ready_seen"] = True
             Window.canvas.ask_update()
 
+    Window.flip = timed_flip
     Window.bind(on_flip=on_flip)
     EventLoop.post_dispatch_input("end", touch)
     try:
         yield Until(lambda: state["drawn"] is not None, timeout, f"{label} drawn")
     finally:
         Window.unbind(on_flip=on_flip)
-    samples.setdefault(label, []).append((state["drawn"] - state["t0"]) * 1000)
+        del Window.flip  # the class's own again
+    gl_between = sum(end - start for start, end in flips if end <= state["submitted"])
+    step = samples.setdefault(label, {"total": [], "python": []})
+    step["total"].append((state["drawn"] - state["t0"]) * 1000)
+    step["python"].append((state["submitted"] - state["t0"] - gl_between) * 1000)
+
+
+def render_costs(app, screens_filled, frames):
+    """Full-frame render cost of each main screen (benchmarks/hello.py's measure), with the
+    screen current and laid out: {screen: {frame_ms_median, frame_ms_p95}}."""
+    from kivy.core.window import Window
+
+    from kiosk.screens.driver import settled
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from hello import render_cost
+
+    costs = {}
+    for name in screens_filled:
+        app.manager.current = name
+        yield from settled(app.root_layout)
+        costs[name] = render_cost(Window, frames)
+    return costs
 
 
 def sample_answers(spec) -> dict:
@@ -1159,6 +1210,23 @@ def benchmark(app, rig, seen):
             app.manager.current = name
         app.services.session.end(EndReason.TRANSACTION_DONE)
 
+    # Each main screen's full-frame render cost, filled as a resident would see it.
+    frames = int(os.environ.get("BENCH_RENDER_FRAMES", "34"))
+    app.show_category("我要找工作")
+    app.show_item(1)
+    app._begin_interaction()
+    app.services.session.identify(person)
+    screens["form"].fill(spec, assessment)
+    screens["records"].fill(records_view)
+    screens["search_list"].fill(page)
+    screens["confirm"].show(result)
+    screens["my_applications"].fill(mine)
+    main_screens = ("home", "category", "item", "search_list", "records", "form", "confirm",
+                    "my_applications")  # fmt: skip
+    seen["render_ms"] = yield from render_costs(app, main_screens, frames)
+    app.services.session.end(EndReason.TRANSACTION_DONE)
+    yield until_screen(app, "home")
+
     def measure():
         gc.collect()
         return _rss_kib(), sum(isinstance(o, Widget) for o in gc.get_objects())
@@ -1175,16 +1243,33 @@ def benchmark(app, rig, seen):
         ordered = sorted(values)
         return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
-    every = [v for vs in samples.values() for v in vs]
+    def summary(values):
+        return {
+            "p50": round(statistics.median(values), 1),
+            "p95": round(pct(values, 95), 1),
+            "p99": round(pct(values, 99), 1),
+            "max": round(max(values), 1),
+        }
+
     seen["latency_ms"] = {
-        "p50": round(statistics.median(every), 1),
-        "p95": round(pct(every, 95), 1),
-        "samples": len(every),
-        "by_step": {
-            k: {"p50": round(statistics.median(v), 1), "p95": round(pct(v, 95), 1)}
-            for k, v in samples.items()
-        },
+        half: {
+            "all": summary([v for step in samples.values() for v in step[half]]),
+            **{
+                kind: summary(
+                    [
+                        v
+                        for k, step in samples.items()
+                        if (k in BACKEND_BOUND) == bound
+                        for v in step[half]
+                    ]
+                )  # fmt: skip
+                for kind, bound in (("navigation", False), ("backend_bound", True))
+            },
+            "by_step": {k: summary(step[half]) for k, step in samples.items()},
+        }
+        for half in ("total", "python")
     }
+    seen["samples"] = sum(len(step["total"]) for step in samples.values())
     seen["memory"] = {
         "sessions": sessions,
         "rss_kib_after_10": rss_10,

@@ -495,7 +495,11 @@ def main(name: str, orientation: str) -> int:
         ScenarioRunner(script, on_finish).start(delay=0.5)
 
     options = GuiOptions(
-        orientation=orientation, fullscreen=False, allow_short_timers=True, on_start=on_start
+        orientation=orientation,
+        fullscreen=False,
+        allow_short_timers=True,
+        on_start=on_start,
+        runtime=gui_child.child_runtime_options(),  # the demo card in-process, not on vpcd
     )
     try:
         start_gui(load_config(), options)

@@ -106,7 +106,7 @@ def _run_child(args: argparse.Namespace) -> int:
 
 def tour_script(app, clock: OffsetClock, out: Path, orientation: str):
     """The tour: every screen once, tapping like a resident where a tap reaches it."""
-    from kiosk.screens.driver import Until, export_png, find_bar_button, tap
+    from kiosk.screens.driver import Until, export_png, find_bar_button, settled, tap
 
     screens = app.screens
     categories = [c.name for c in app.services.catalogue.categories()]
@@ -118,7 +118,7 @@ def tour_script(app, clock: OffsetClock, out: Path, orientation: str):
     def shoot(label: str):
         nonlocal counter
         counter += 1
-        yield 0.6  # let labels lay out and the frame render
+        yield from settled(app.root_layout)  # labels laid out, lists filled
         path = export_png(app.root_layout, out / f"{orientation}-{counter:02d}-{label}.png")
         print(f"wrote {path}", flush=True)
 

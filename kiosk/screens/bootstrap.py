@@ -62,6 +62,9 @@ class GuiOptions:
     on_first_frame: Callable[[KioskApp, float], None] | None = None
     # The sound mixer (kiosk.services.audio.Mixer); None: SDL2's, kiosk.devices.sound.
     mixer: Any = None
+    # Knobs of the runtime (kiosk.services.runtime.RuntimeOptions) for tests and benchmarks,
+    # e.g. the demo card kept in-process; None: as the kiosk runs.
+    runtime: Any = None
 
 
 def display_problem(environ: Mapping[str, str] | None = None) -> str | None:

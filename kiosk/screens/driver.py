@@ -1,10 +1,14 @@
 """Drive a running KioskApp from a script: real taps through Kivy's input path, waits, PNGs.
 
 Used by ``kiosk tour`` and by the GUI tests. A script is a generator run on the UI thread; it
-yields either a number (seconds to wait, letting frames render) or an :class:`Until` (poll a
-condition each frame until true, or fail after its timeout). Taps go through
-``EventLoop.post_dispatch_input`` like a real touch panel's events, with touch-down and touch-up
-in different frames (in one frame a button never fires).
+yields a number (seconds to wait, letting frames render), :class:`Frames` (wait until that many
+frames were drawn) or an :class:`Until` (poll a condition each frame until true, or fail after
+its timeout). Taps go through ``EventLoop.post_dispatch_input`` like a real touch panel's
+events, with touch-down and touch-up in different frames (in one frame a button never fires).
+
+Taps wait for frames, not for time: a widget has settled when it stayed in place over
+consecutive frames, which holds on a fast machine after a few milliseconds and on a loaded one
+after as many frames as its layout really needs (a layout step runs in a frame, however late).
 """
 
 from __future__ import annotations
@@ -24,8 +28,10 @@ log = logging.getLogger(__name__)
 
 Script = Generator[Any, None, None]
 POLL_SECONDS = 0.05
-TAP_HOLD_SECONDS = 0.12
+TAP_HOLD_SECONDS = 0.12  # a hold asked in seconds (the gesture's long press); taps use frames
 SETTLE_SECONDS = 0.15
+SETTLED_FRAMES = 3  # frames a widget must stay in place before a tap aims at it
+TAP_FRAMES = 2  # frames between touch-down and touch-up
 
 
 @dataclass(frozen=True)
@@ -40,6 +46,13 @@ class Until:
         """What was awaited; a callable *what* is asked at the timeout, so it can say what the
         screen showed instead (which overlay was open, which screen was current)."""
         return self.what() if callable(self.what) else self.what
+
+
+@dataclass(frozen=True)
+class Frames:
+    """Wait until *count* more frames were drawn (layout triggers run in those frames)."""
+
+    count: int = 1
 
 
 class ScenarioTimeout(AssertionError):
@@ -66,43 +79,59 @@ class ScriptTouch(MotionEvent):
         super().depack(args)
 
 
-def tap(widget, hold: float = TAP_HOLD_SECONDS) -> Script:
-    """Touch the centre of *widget* and lift after *hold* seconds (``yield from tap(w)``).
+def tap(widget, hold: float | None = None) -> Script:
+    """Touch the centre of *widget* and lift it (``yield from tap(w)``): TAP_FRAMES frames
+    later, or after *hold* seconds when given (a long press).
 
-    Waits until the widget has stayed in the same place for two polls first, as a finger waits
-    for a screen to stop moving: a screen that just became current is laid out on the next
-    frame, and a row above that just got a longer text pushes the rows below it down a frame
-    or two later (on a loaded machine, more); a touch aimed before that lands on a neighbour.
+    Waits until the widget has stayed in the same place for SETTLED_FRAMES frames first, as a
+    finger waits for a screen to stop moving: a screen that just became current is laid out on
+    the next frame, and a row above that just got a longer text pushes the rows below it down a
+    frame or two later; a touch aimed before that lands on a neighbour.
     """
     x, y = yield from settled_centre(widget)
     yield from tap_at(x, y, hold, settle=False)
 
 
-def settled_centre(widget, timeout: float = 5.0) -> Script:
+def settled_centre(widget, timeout: float = 10.0) -> Script:
     """*widget*'s centre in window pixels once it has stopped moving and is in view, as a
     finger would find it (``x, y = yield from settled_centre(w)``).
 
     Raises AssertionError when the widget is not on the window, or is still scrolled out of
-    its list after *timeout*: a tap there would press whatever lies at that spot instead.
+    its list after *timeout* seconds: a tap there would press whatever lies at that spot.
     """
-    yield SETTLE_SECONDS - POLL_SECONDS
     deadline = time.monotonic() + timeout
-    last = None
+    last, still = None, 0
     while True:
+        yield Frames(1)
         name = type(getattr(widget, "__self__", widget)).__name__  # through a kv WeakProxy
         if widget.get_root_window() is None:
             raise AssertionError(f"{name} is not on the window; cannot tap it")
         # x + width / 2, not widget.center: the alias may lag its x/width by a frame.
         here = widget.to_window(widget.x + widget.width / 2, widget.y + widget.height / 2)
         hidden_by = _clipping_ancestor(widget, *here)
-        if here == last and hidden_by is None:
+        still = still + 1 if here == last and hidden_by is None else 0
+        if still >= SETTLED_FRAMES - 1:
             return here
         if time.monotonic() > deadline:
             if hidden_by is not None:
                 raise AssertionError(f"{name} is out of view in its {type(hidden_by).__name__}")
             return here
         last = here
-        yield POLL_SECONDS
+
+
+def settled(root, timeout: float = 10.0) -> Script:
+    """Wait until nothing under *root* moves or resizes between frames, as before a
+    screenshot (``yield from settled(app.root_layout)``): text laid out, lists filled, rows
+    pushed into place. Gives up quietly after *timeout* seconds (an animation never settles)."""
+    deadline = time.monotonic() + timeout
+    last, still = None, 0
+    while time.monotonic() < deadline:
+        yield Frames(1)
+        here = [(w.x, w.y, w.width, w.height, w.opacity) for w in root.walk(restrict=True)]
+        still = still + 1 if here == last else 0
+        if still >= SETTLED_FRAMES - 1:
+            return
+        last = here
 
 
 def _clipping_ancestor(widget, x: float, y: float):
@@ -120,15 +149,25 @@ def _clipping_ancestor(widget, x: float, y: float):
     return None
 
 
-def tap_at(x: float, y: float, hold: float = TAP_HOLD_SECONDS, *, settle: bool = True) -> Script:
-    """Touch window pixel (x, y) (``yield from tap_at(...)``), after the layout settles."""
+def tap_at(x: float, y: float, hold: float | None = None, *, settle: bool = True) -> Script:
+    """Touch window pixel (x, y) (``yield from tap_at(...)``), after the layout settles; lift
+    TAP_FRAMES frames later, or after *hold* seconds when given."""
     if settle:
-        yield SETTLE_SECONDS
+        yield Frames(SETTLED_FRAMES)
     touch = ScriptTouch(x, y)
     EventLoop.post_dispatch_input("begin", touch)
-    yield hold
+    yield Frames(TAP_FRAMES) if hold is None else hold
     EventLoop.post_dispatch_input("end", touch)
-    yield 0.1
+    # Inside a ScrollView a short tap reaches the widget under it 0.2 s after the finger
+    # lifted (Kivy replays it once it knows the touch was no scroll): the tap has happened
+    # only when no widget holds the touch any more. A next step before that races the
+    # replayed release (a picker opened by it, a layer closed by it).
+    yield Until(lambda: _released(touch), 5.0, "the tap reached its widget")
+    yield Frames(1)
+
+
+def _released(touch: MotionEvent) -> bool:
+    return touch.grab_current is None and not any(ref() for ref in touch.grab_list)
 
 
 def find_bar_button(screen, button_id: str):
@@ -144,19 +183,20 @@ def find_bar_button(screen, button_id: str):
     raise LookupError(f"{screen.name}: no bar button {button_id!r}")
 
 
-def export_png(widget, path: Path) -> Path:
+def export_png(widget, path: Path, *, compress_level: int = 6) -> Path:
     """Write *widget* (usually the app's root layout, overlays included) to *path* as RGB PNG.
 
     The alpha channel is dropped: Kivy's blending leaves the framebuffer's alpha below 1 under
-    translucent overlays, while the colour channels already hold what the screen shows.
+    translucent overlays, while the colour channels already hold what the screen shows. The
+    pixels go from the rendered texture to Pillow once (zlib *compress_level* 0–9: 1 is several
+    times faster than 6 for a slightly larger file).
     """
     from PIL import Image
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    widget.export_to_png(str(path))
-    with Image.open(path) as image:
-        opaque = image.convert("RGB")
-    opaque.save(path)
+    texture = widget.export_as_image().texture
+    picture = Image.frombytes("RGBA", tuple(texture.size), texture.pixels).convert("RGB")
+    picture.save(path, compress_level=compress_level)
     return path
 
 
@@ -188,8 +228,17 @@ class ScenarioRunner:
             self._schedule_poll(0)
         elif isinstance(command, int | float):
             Clock.schedule_once(lambda _dt: self._advance(None), float(command))
+        elif isinstance(command, Frames):
+            self._after_frames(max(1, command.count))
         else:
             self._advance(TypeError(f"scenario yielded {command!r}; expected seconds or Until"))
+
+    def _after_frames(self, count: int) -> None:
+        # schedule_once(…, 0) runs after the next frame was drawn; one frame per hop.
+        if count <= 0:
+            self._advance(None)
+        else:
+            Clock.schedule_once(lambda _dt: self._after_frames(count - 1), 0)
 
     def _schedule_poll(self, delay: float) -> None:
         # A lambda, not the bound method: Kivy's Clock holds bound methods weakly, and nothing

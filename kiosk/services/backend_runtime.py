@@ -134,6 +134,11 @@ class BackendRuntime:
             self._handle.stop()
         self.store.close()
 
+    @property
+    def embedded_handle(self) -> Any:
+        """The embedded reference server's handle (demo mode, once ready), else None."""
+        return self._handle
+
     def wait_ready(self, timeout: float) -> bool:
         """Block until the client is set up (True) or *timeout* s passed / setup failed."""
         return self._ready.wait(timeout) and self._client is not None
