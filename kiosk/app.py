@@ -26,7 +26,7 @@ from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from kiosk.config import KioskConfig
 from kiosk.devices.sound import SdlMixer
-from kiosk.domain.catalogue import Catalogue, CatalogueError, ServiceItem, load_catalogue
+from kiosk.domain.catalogue import Catalogue, CatalogueError, ServiceItem
 from kiosk.domain.clock import ServiceClock
 from kiosk.domain.idle import IdleState, IdleTimer
 from kiosk.domain.items import ItemDataError

@@ -105,6 +105,21 @@ def register(subparsers) -> None:
     rotate.add_argument("--key-file", help=KEY_FILE_HELP)
     rotate.set_defaults(func=_rotate_key)
 
+    essc = actions.add_parser(
+        "essc-code",
+        help="mint a fresh e-SSC QR code (valid at most 120 s, verifies once)",
+        description="The reference platform acts as the e-SSC issuer: the code it prints is "
+        "what a resident's or operator's phone shows. Give exactly one of --person/--operator.",
+    )
+    who = essc.add_mutually_exclusive_group(required=True)
+    who.add_argument("--person", metavar="ID", help="the resident's ID number")
+    who.add_argument("--operator", metavar="LOGIN", help="the operator's account")
+    essc.add_argument("--db", help=DEFAULT_DB_HELP)
+    essc.add_argument("--key-file", help=KEY_FILE_HELP)
+    essc.add_argument("--ttl", type=int, default=120, help="seconds the code is valid (1-120)")
+    essc.add_argument("--png", type=Path, help="also write the code as a QR image here")
+    essc.set_defaults(func=_essc_code)
+
     from kiosk_backend.staff import cli as staff_cli
 
     staff_cli.register(actions, DEFAULT_DB_HELP, _default_db_url)
@@ -140,19 +155,6 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError("must be 1 or more")
     return value
-    essc = actions.add_parser(
-        "essc-code",
-        help="mint a fresh e-SSC QR code (valid at most 120 s, verifies once)",
-        description="The reference platform acts as the e-SSC issuer: the code it prints is "
-        "what a resident's or operator's phone shows. Give exactly one of --person/--operator.",
-    )
-    who = essc.add_mutually_exclusive_group(required=True)
-    who.add_argument("--person", metavar="ID", help="the resident's ID number")
-    who.add_argument("--operator", metavar="LOGIN", help="the operator's account")
-    essc.add_argument("--db", help=DEFAULT_DB_HELP)
-    essc.add_argument("--ttl", type=int, default=120, help="seconds the code is valid (1-120)")
-    essc.add_argument("--png", type=Path, help="also write the code as a QR image here")
-    essc.set_defaults(func=_essc_code)
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -270,11 +272,17 @@ def _essc_code(args: argparse.Namespace) -> int:
     from kiosk_backend.db import make_engine, migrate
     from kiosk_backend.essc_codes import mint_in_database
     from kiosk_backend.identity import InvalidIdNumber
+    from kiosk_backend.server_keys import ServerKeyError, load_server_keys
 
     db_url = args.db or _default_db_url()
+    try:
+        keys = load_server_keys(db_url, args.key_file)
+    except ServerKeyError as exc:
+        print(f"essc-code failed: {exc}", file=sys.stderr)
+        return 2
     engine = make_engine(db_url)
     try:
-        migrate(engine)
+        migrate(engine, keys)
     finally:
         engine.dispose()
     who = {"person": args.person} if args.person else {"operator": args.operator}
@@ -288,6 +296,9 @@ def _essc_code(args: argparse.Namespace) -> int:
 
         qrcode.make(code).save(args.png)
     print(code)
+    return 0
+
+
 def _rotate_key(args: argparse.Namespace) -> int:
     from kiosk_backend.rotation import rotate_server_key
     from kiosk_backend.server_keys import ServerKeyError

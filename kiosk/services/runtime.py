@@ -42,8 +42,8 @@ from kiosk.services.audit import AuditLog
 from kiosk.services.backend_runtime import BackendRuntime
 from kiosk.services.bus import EventBus
 from kiosk.services.demo_controls import DemoControls
-from kiosk.services.fault_reporter import FaultReporter
 from kiosk.services.embedded_backend import demo_essc_code
+from kiosk.services.fault_reporter import FaultReporter
 from kiosk.services.operator_roster import OperatorRoster
 from kiosk.services.session import EndReason, SessionManager
 

@@ -24,7 +24,6 @@ from kiosk_backend.filing import (
     receipt_of,
 )
 from kiosk_backend.identity_sessions import PERSON_SCOPED
-from kiosk_backend.filing import STATUS_LABELS, agent_of, enforce_rules, receipt_of
 from kiosk_backend.item_answers import ANSWERS_KEY, check_counter_answers
 from kiosk_backend.models import Application, Person
 from kiosk_backend.people import facts_of, person_for_registration, require_person
