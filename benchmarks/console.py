@@ -4,8 +4,9 @@ SQLite in a temp dir when it is not set, and the JSON says which). Goal: p95 ≤
 
 The platform is migrated, filled with generated rows (60 kiosks of one county, 5,000 residents,
 applications of the queue's items in every status, tickets of every category and level), served
-by uvicorn on 127.0.0.1, and signed into as the county counter (e-SSC code) — then each page is
-fetched BENCH_REPEATS times with a warm-up. Prints one JSON object. Milliseconds throughout.
+by uvicorn on 127.0.0.1, and signed into as the county counter (a freshly minted signed e-SSC
+code, as its phone would show) — then each page is fetched BENCH_REPEATS times with a warm-up.
+Prints one JSON object. Milliseconds throughout.
 
 Options: --applications N, --tickets N, --repeats N (or BENCH_APPLICATIONS, BENCH_TICKETS,
 BENCH_REPEATS); --sqlite forces SQLite.
@@ -35,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 from kiosk.domain.identity import build_id_number  # noqa: E402
 from kiosk_backend.db import make_engine, make_session_factory, migrate  # noqa: E402
+from kiosk_backend.essc_codes import mint_in_database  # noqa: E402
 from kiosk_backend.ledger_models import LedgerTicket  # noqa: E402
 from kiosk_backend.models import Application, Kiosk, Operator, Person  # noqa: E402
 from kiosk_backend.testing import scratch_postgres_database  # noqa: E402
@@ -42,7 +44,7 @@ from kiosk_backend.testing import scratch_postgres_database  # noqa: E402
 REGION = "140431"
 KIOSKS = 60
 PERSONS = 5000
-STAFF_CODE = "ESSC-BENCH-COUNTER"
+STAFF_ACCOUNT = "bench-counter"
 COUNTER_ITEMS = (16, 17, 18, 19, 20, 21, 24, 28, 29, 30, 31, 32, 34, 35, 37, 38, 39, 40)
 STATUSES = ("waiting_counter", "submitted", "in_review", "completed", "rejected")
 PAGES = {
@@ -111,7 +113,7 @@ def _fill(sessions, applications: int, tickets: int) -> None:
         )
         session.add(
             Operator(
-                account="bench-counter",
+                account=STAFF_ACCOUNT,
                 name="韩晓东",
                 id_number=build_id_number(REGION, dt.date(1985, 5, 5), 555),
                 phone="13800000000",
@@ -119,7 +121,7 @@ def _fill(sessions, applications: int, tickets: int) -> None:
                 status="active",
                 region="沁源县人社局",
                 region_code=REGION,
-                essc_qr=STAFF_CODE,
+                essc_qr="ESSC-BENCH-COUNTER",
                 grants=[
                     "HANDLE_APPLICATIONS",
                     "ANSWER_TICKETS",
@@ -193,11 +195,12 @@ def _fill(sessions, applications: int, tickets: int) -> None:
             session.commit()
 
 
-def _measure(url: str, repeats: int) -> dict:
+def _measure(url: str, db_url: str, repeats: int) -> dict:
     browser = requests.Session()
     page = browser.get(f"{url}/console/signin")
     token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
-    signed = browser.post(f"{url}/console/signin/essc", data={"csrf": token, "code": STAFF_CODE})
+    code = mint_in_database(db_url, operator=STAFF_ACCOUNT)
+    signed = browser.post(f"{url}/console/signin/essc", data={"csrf": token, "code": code})
     if not signed.url.endswith("/console/"):
         raise RuntimeError("could not sign in to the console")
     results = {}
@@ -242,7 +245,7 @@ def _run(db_url: str, applications: int, tickets: int, repeats: int) -> dict:
         settings = ServerSettings(db_url=db_url, staff_lock_check_seconds=0, key_file=str(key_file))
         handle = serve_in_thread(create_app(settings))
         try:
-            pages = _measure(handle.url, repeats)
+            pages = _measure(handle.url, db_url, repeats)
         finally:
             handle.stop()
     worst = max(p["p95_ms"] for p in pages.values())

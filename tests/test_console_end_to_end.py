@@ -15,14 +15,14 @@ import requests
 
 from kiosk.domain.items.views import application_row
 from kiosk.domain.workdays import due_date
-from kiosk.services.backend_client import BackendClient
+from kiosk.services.backend_client import IDENTITY_ENVELOPE_KEY, BackendClient
 from kiosk_backend import catalogue
 from kiosk_backend.db import make_engine, make_session_factory
 from kiosk_backend.models import Application
 from kiosk_backend.testing import running_backend
 
 ITEM = 28  # 城乡居民基本养老保险参保登记: counter only, 2 working days
-COUNTER = "ESSC-DEMO-OPERATOR-08"
+COUNTER = "ESSC-DEMO-OPERATOR-08"  # the county counter's demo label (a fresh code per sign-in)
 
 
 @pytest.fixture(scope="module")
@@ -32,11 +32,13 @@ def backend(tmp_path_factory):
         yield running
 
 
-def _counter_session(url: str) -> tuple[requests.Session, str]:
+def _counter_session(backend) -> tuple[requests.Session, str]:
+    url = backend.url
     browser = requests.Session()
     page = browser.get(f"{url}/console/signin")
     token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
-    home = browser.post(f"{url}/console/signin/essc", data={"csrf": token, "code": COUNTER})
+    code = backend.essc_code(COUNTER)
+    home = browser.post(f"{url}/console/signin/essc", data={"csrf": token, "code": code})
     assert home.url.endswith("/console/")
     return browser, re.search(r'name="csrf" value="([^"]+)"', home.text).group(1)
 
@@ -60,17 +62,24 @@ def test_kiosk_files_console_accepts_kiosk_shows_accepted_and_the_new_due_date(b
     kiosk = BackendClient(
         requests.Session(), backend.url, backend.kiosk_id, bytes.fromhex(backend.secret_hex)
     )
-    resident = kiosk.post_query("/essc/verify", {"qr": "ESSC-DEMO-RESIDENT-05"})["id_number"]
+    identified = kiosk.verify_essc(backend.essc_code("ESSC-DEMO-RESIDENT-05"))
+    resident, identity = identified.id_number, identified.identity.token
     receipt = kiosk.post_submission(
         "/work-orders",
-        {"id_number": resident, "item_no": ITEM, "phone": "13912345678", "note": ""},
+        {
+            "id_number": resident,
+            "item_no": ITEM,
+            "phone": "13912345678",
+            "note": "",
+            IDENTITY_ENVELOPE_KEY: {"token": identity, "session_ref": "", "claims": []},
+        },
         str(uuid.uuid4()),
     )
     number = receipt["number"]
     assert receipt["status"] == "waiting_counter"
     filed_on = _as_if_filed_days_ago(backend.db_url, number, 7)
 
-    browser, token = _counter_session(backend.url)
+    browser, token = _counter_session(backend)
     accepted = browser.post(
         f"{backend.url}/console/applications/{number}/status",
         data={"csrf": token, "target": "submitted", "reason": "材料齐全，已受理"},
@@ -78,7 +87,7 @@ def test_kiosk_files_console_accepts_kiosk_shows_accepted_and_the_new_due_date(b
     assert accepted.status_code == 200 and "已受理" in accepted.text
     accepted_on = dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()
 
-    mine = next(a for a in kiosk.my_applications(resident).items if a.number == number)
+    mine = next(a for a in kiosk.my_applications(resident, identity).items if a.number == number)
     expected = due_date(accepted_on, catalogue.item(ITEM).time_limit_days).date
     assert (mine.status, mine.status_label, mine.result) == (
         "submitted",
@@ -86,8 +95,10 @@ def test_kiosk_files_console_accepts_kiosk_shows_accepted_and_the_new_due_date(b
         "材料齐全，已受理",
     )
     # What the 我的办件 screen draws from the same answer (kiosk.domain's row builder).
-    raw = kiosk.post_query("/applications/mine", {"id_number": resident})["items"]
-    row = application_row(next(a for a in raw if a["number"] == number))
+    answer = kiosk.post_query(
+        "/applications/mine", {"id_number": resident}, identity_token=identity
+    )
+    row = application_row(next(a for a in answer["items"] if a["number"] == number))
     assert (row.status_text, row.result) == ("已受理", "材料齐全，已受理")
     assert mine.due_date == expected, f"filed {filed_on}, accepted {accepted_on}"
     assert row.due_text == (

@@ -14,12 +14,21 @@ from fastapi.routing import APIRoute
 from sqlalchemy import select
 
 from kiosk_backend.db import make_engine, make_session_factory
+from kiosk_backend.essc_codes import (
+    KIND_OPERATOR,
+    MAX_SUBJECT_BYTES,
+    MAX_TTL_SECONDS,
+    mint,
+    mint_in_database,
+)
 from kiosk_backend.models import Application, Operator
 from kiosk_backend.provision import add_kiosk, new_secret_hex
 from kiosk_backend.staff import credentials
 from kiosk_backend.staff_models import AuditEntry, ConsoleSession, SigninThrottle
 from kiosk_backend.testing import running_backend
 
+# Demo account labels: each sign-in mints a fresh signed code for the account (the labels
+# themselves are not codes and are refused, see test_static_labels_and_spent_codes_…).
 COUNTER = "ESSC-DEMO-OPERATOR-08"
 VENDOR = "ESSC-DEMO-OPERATOR-03"
 
@@ -42,12 +51,14 @@ def _csrf(html: str) -> str:
     return re.search(r'name="csrf" value="([^"]+)"', html).group(1)
 
 
-def signed_in(backend, code: str) -> tuple[requests.Session, str]:
-    """A browser-like session signed in with *code*; returns it and its CSRF token."""
+def signed_in(backend, label: str) -> tuple[requests.Session, str]:
+    """A browser-like session signed in with a fresh code of the demo account *label*;
+    returns it and its CSRF token."""
     browser = requests.Session()
     page = browser.get(f"{backend.url}/console/signin")
     answer = browser.post(
-        f"{backend.url}/console/signin/essc", data={"csrf": _csrf(page.text), "code": code}
+        f"{backend.url}/console/signin/essc",
+        data={"csrf": _csrf(page.text), "code": backend.essc_code(label)},
     )
     assert answer.status_code == 200 and answer.url.endswith("/console/"), answer.text[:300]
     return browser, _csrf(answer.text)
@@ -111,7 +122,7 @@ def test_the_session_cookie_is_httponly_strict_and_scoped_to_the_console(backend
     page = browser.get(f"{backend.url}/console/signin")
     answer = browser.post(
         f"{backend.url}/console/signin/essc",
-        data={"csrf": _csrf(page.text), "code": COUNTER},
+        data={"csrf": _csrf(page.text), "code": backend.essc_code(COUNTER)},
         allow_redirects=False,
     )
     cookie = answer.headers["set-cookie"]
@@ -119,6 +130,94 @@ def test_the_session_cookie_is_httponly_strict_and_scoped_to_the_console(backend
     assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/console" in cookie
     assert "Secure" not in cookie  # reached on 127.0.0.1; anywhere else it is Secure
     assert "frame-ancestors 'none'" in answer.headers["content-security-policy"]
+
+
+def _essc_attempt(backend, code: str, client: str) -> requests.Response:
+    """One e-SSC sign-in from a fresh browser at address *client* (uvicorn trusts
+    X-Forwarded-For from 127.0.0.1, as behind the county's reverse proxy)."""
+    browser = requests.Session()
+    headers = {"X-Forwarded-For": client}
+    page = browser.get(f"{backend.url}/console/signin", headers=headers)
+    return browser.post(
+        f"{backend.url}/console/signin/essc",
+        data={"csrf": _csrf(page.text), "code": code},
+        headers=headers,
+        allow_redirects=False,
+    )
+
+
+def _failed_essc_signins(db, client: str) -> list[AuditEntry]:
+    with db() as session:
+        return session.scalars(
+            select(AuditEntry).where(
+                AuditEntry.action == "signin.failed", AuditEntry.note == f"client:{client}"
+            )
+        ).all()
+
+
+def _sessions_of(db, account: str) -> int:
+    with db() as session:
+        return len(
+            session.scalars(select(ConsoleSession).where(ConsoleSession.account == account)).all()
+        )
+
+
+def test_a_code_signs_in_once_and_labels_forgeries_and_resident_codes_never(backend, db):
+    client = "10.20.0.1"
+    sessions_before = _sessions_of(db, "qy-counter-01")
+    code = backend.essc_code(COUNTER)
+    first = _essc_attempt(backend, code, client)
+    assert (first.status_code, first.headers["location"]) == (303, "/console/")
+    assert first.cookies.get("jjb_console")
+    one_char_off = code[:-2] + ("A" if code[-2] != "A" else "B") + code[-1]
+    stale = mint_in_database(
+        backend.db_url,
+        operator="qy-counter-01",
+        now=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=MAX_TTL_SECONDS + 1),
+    )
+    refused = {
+        "spent": code,  # the same code a second time, from another browser
+        "label": COUNTER,  # the demo label is not a code
+        "forged": one_char_off,
+        "resident": backend.essc_code("ESSC-DEMO-RESIDENT-01"),  # a person's code, not staff
+        "expired": stale,
+    }
+    for what, attempt in refused.items():
+        answer = _essc_attempt(backend, attempt, client)
+        assert answer.status_code == 401, what
+        assert "登录失败：登录码、账号、密码或动态验证码不正确" in answer.text, what
+        assert answer.cookies.get("jjb_console") is None, what
+    assert _sessions_of(db, "qy-counter-01") == sessions_before + 1
+    failures = _failed_essc_signins(db, client)
+    assert [(f.actor, f.target_kind, f.target) for f in failures] == [("-", "signin", "essc")] * 5
+    assert not any(code[6:30] in (f.note + f.target) for f in failures)  # no code kept
+
+
+def test_the_code_field_takes_the_longest_code_and_says_codes_are_fresh_and_single_use(backend, db):
+    page = requests.get(f"{backend.url}/console/signin").text
+    field = re.search(r'<input id="essc-code"[^>]*maxlength="(\d+)"', page)
+    with db() as session:  # a subject of the most bytes a code may carry
+        longest = mint(session, KIND_OPERATOR, "x" * MAX_SUBJECT_BYTES, now=dt.datetime.now(dt.UTC))
+    assert len(longest) <= int(field.group(1))  # a browser cuts what a scanner types at maxlength
+    assert "登录码2分钟内有效、只能使用一次" in page
+
+
+def test_e_ssc_sign_in_is_limited_per_address_and_a_blocked_try_spends_no_code(backend, db):
+    client = "10.20.0.2"
+    for _ in range(20):  # CLIENT_FAILURES
+        assert _essc_attempt(backend, "ESSC-NOT-A-CODE", client).status_code == 401
+    code = backend.essc_code(COUNTER)
+    blocked = _essc_attempt(backend, code, client)
+    assert blocked.status_code == 429 and "登录失败次数过多，请15分钟后再试" in blocked.text
+    assert blocked.cookies.get("jjb_console") is None
+    with db() as session:
+        row = session.get(SigninThrottle, f"client:{client}")
+        assert row.blocked_until > dt.datetime.now(dt.UTC) + dt.timedelta(minutes=14)
+    assert len(_failed_essc_signins(db, client)) == 20
+    # The block is checked before the code is looked at: the same code still signs in
+    # from another address (it was not spent by the refused try).
+    elsewhere = _essc_attempt(backend, code, "10.20.0.3")
+    assert (elsewhere.status_code, elsewhere.headers["location"]) == (303, "/console/")
 
 
 def test_region_scoping_holds_for_typed_urls(backend, db):

@@ -26,10 +26,12 @@ def platform(tmp_path_factory):
     directory = tmp_path_factory.mktemp("progress")
     server = start_reference_server(directory, seed=True)
     client = SignedClient(server.url, KIOSK_ID, server.secret.hex())
-    person = client.post("/api/v1/essc/verify", {"qr": "ESSC-DEMO-RESIDENT-01"}).json()
+    qr = server.essc_code("ESSC-DEMO-RESIDENT-01")
+    person = client.post("/api/v1/essc/verify", {"qr": qr}).json()
     booked = client.post(
         "/api/v1/work-orders",
         {"id_number": person["id_number"], "item_no": 34, "phone": "13812345678"},
+        identity=person["identity"]["token"],
     )
     assert booked.status_code == 200, booked.text
     receipt = booked.json()

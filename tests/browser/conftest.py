@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from kiosk_backend.provision import add_kiosk, new_secret_hex
-from kiosk_backend.testing import running_backend
+from kiosk_backend.testing import IdentifiedClient, running_backend
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
@@ -87,8 +87,12 @@ def platform(tmp_path_factory):
             (STALE_KIOSK, "沁源县王陶镇王陶村就业社保服务点"),
         ):
             secret = new_secret_hex()
-            add_kiosk(db_url, kiosk_id, secret, place, region_code="140431")
-            clients[kiosk_id] = backend.client_for(kiosk_id, secret)
+            add_kiosk(
+                db_url, kiosk_id, secret, place, region_code="140431", key_file=backend.key_file
+            )
+            # Identifies the residents it files for by itself (as a kiosk whose reader read
+            # their ID cards) and mints e-SSC codes for them.
+            clients[kiosk_id] = IdentifiedClient(backend.url, kiosk_id, secret, db_url=db_url)
             _register(clients[kiosk_id], place)
         for n in range(3):
             _heartbeat(clients[STALE_KIOSK], outbox=n)

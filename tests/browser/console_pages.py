@@ -3,6 +3,7 @@ read what the page says. One :class:`Console` per test, over the package's brows
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from selenium.webdriver.common.by import By
@@ -14,10 +15,14 @@ WAIT_SECONDS = 20
 
 
 class Console:
-    def __init__(self, driver, base_url: str, shots: Path):
+    """*mint* turns a demo account label (``ESSC-DEMO-OPERATOR-08``) into a fresh signed
+    e-SSC code, what the staff member's phone shows (``RunningBackend.essc_code``)."""
+
+    def __init__(self, driver, base_url: str, shots: Path, mint: Callable[[str], str]):
         self.driver = driver
         self.base = base_url
         self.shots = shots
+        self.mint = mint
 
     # --- navigation ------------------------------------------------------------------------
 
@@ -31,13 +36,14 @@ class Console:
         self.open("/console/signin")
         self.driver.delete_all_cookies()
 
-    def sign_in_essc(self, code: str) -> None:
-        """Type the code into the focused field and press Enter — what a USB scanner does."""
+    def sign_in_essc(self, label: str) -> None:
+        """Type a fresh code of the demo account *label* into the focused field and press
+        Enter — what a USB scanner does with the code on the phone."""
         self.sign_out_all()
         self.open("/console/signin")
         field = self.driver.switch_to.active_element
         assert field.get_attribute("id") == "essc-code", "the code field has the focus"
-        field.send_keys(code, Keys.ENTER)
+        field.send_keys(self.mint(label), Keys.ENTER)
         self.wait_signed_in()
 
     def sign_in_password(self, login: str, password: str, totp: str = "") -> None:

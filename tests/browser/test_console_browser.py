@@ -21,6 +21,7 @@ from tests.browser.console_pages import Console
 
 pytestmark = [pytest.mark.slow]
 
+# Demo account labels: Console.sign_in_essc types a fresh signed code of the account.
 COUNTER = "ESSC-DEMO-OPERATOR-08"  # qy-counter-01, county counter and desk
 CITY_DESK = "ESSC-DEMO-OPERATOR-09"  # cz-desk-01
 VENDOR = "ESSC-DEMO-OPERATOR-03"
@@ -36,11 +37,12 @@ def _today() -> dt.date:
 @pytest.fixture
 def console(platform, driver, shots_dir) -> Console:
     backend, _clients = platform
-    return Console(driver, backend.url, shots_dir)
+    return Console(driver, backend.url, shots_dir, backend.essc_code)
 
 
 def _resident_id(client, n: int) -> str:
-    response = client.post("/api/v1/essc/verify", {"qr": f"ESSC-DEMO-RESIDENT-{n:02d}"})
+    qr = client.essc_code(f"ESSC-DEMO-RESIDENT-{n:02d}")
+    response = client.post("/api/v1/essc/verify", {"qr": qr})
     assert response.status_code == 200, response.text
     return response.json()["id_number"]
 
