@@ -72,7 +72,7 @@ def _records_by_essc(app, rig, item_no: int, qr: str, shown: str):
 
     yield from open_item(app, rig, "我要办社保", item_no)
     yield until_screen(app, "identify")
-    rig.scanner.simulator.scan(qr)
+    rig.scan_essc(qr)
     yield until_screen(app, "records", 60)
     screen = app.screens["records"]
     yield Until(lambda: screen.rows and getattr(screen, shown), 60, f"records with {shown}")
@@ -152,7 +152,7 @@ def _book_item_40(app, rig, seen, label, choice):
     yield from tap(app.screens["counter_notice"].ids.book_button)
     if app.services.session.resident is None:
         yield until_screen(app, "identify")
-        rig.scanner.simulator.scan(RESIDENT_YOUNG)
+        rig.scan_essc(RESIDENT_YOUNG)
     yield from _form_ready(app)
     form = app.screens["form"]
     rows = list(reversed(form.ids.fields.children))
@@ -211,7 +211,7 @@ def skill_subsidy_certificate_with_letters(app, rig, seen):
 
     yield from open_item(app, rig, "我要办社保", 22)
     yield until_screen(app, "identify")
-    rig.scanner.simulator.scan(RESIDENT_EMPLOYED)
+    rig.scan_essc(RESIDENT_EMPLOYED)
     yield from _form_ready(app)
     form = app.screens["form"]
     issued = (dt.date.today() - dt.timedelta(days=40)).strftime("%Y%m%d")
@@ -308,7 +308,7 @@ def item_8_matches_one_of_the_employers_demands(app, rig, seen):
     _add_demands(rig, RESIDENT_PENSIONER, [(8, "搬运工", "沁河镇", 2), (1, "电工", "中峪乡", 3)])
     yield from open_item(app, rig, "我要找工作", 8)
     yield until_screen(app, "identify")
-    rig.scanner.simulator.scan(RESIDENT_PENSIONER)
+    rig.scan_essc(RESIDENT_PENSIONER)
     yield until_screen(app, "match", 60)
     picker = rig.controller.picker
     yield Until(lambda: picker.parent is not None, 60, "the demands offered")

@@ -42,6 +42,8 @@ MODELS = {
 }
 PERSON = {"id_number": build_id_number("140431", dt.date(1980, 2, 3), 17), "name": "张建军"}
 CHINESE = "沁源县郭家电工李王张刘农机修理帮忙搬运红白事食堂"
+# What the letter keyboard can type into a "code" field (lower case is upper-cased by validation).
+CODE_KEYS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-"
 
 
 def options_of(item_field, town=None):
@@ -80,6 +82,8 @@ def value_strategy(item_field, town):
         return st.integers(low, high).map(str)
     if kind == "yes_no":
         return st.booleans()
+    if kind == "code":
+        return st.text(CODE_KEYS, min_size=item_field.min_length, max_size=item_field.max_length)
     if kind == "text":
         return st.text(CHINESE, min_size=1 if item_field.required else 0,
                        max_size=item_field.max_length)  # fmt: skip

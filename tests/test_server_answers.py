@@ -45,6 +45,13 @@ def _new_id_number(age: int = 35) -> str:
     return build_id_number("140431", dt.date(today.year - age - 1, 6, 15), next(_sequence))
 
 
+def _verified(client, demo_label: str) -> dict:
+    """The person behind a freshly minted e-SSC code of demo resident *demo_label*."""
+    response = client.post(f"{API}/essc/verify", {"qr": client.essc_code(demo_label)})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
 def _person(backend, id_number: str) -> Person:
     engine = make_engine(backend.db_url)
     try:
@@ -142,7 +149,7 @@ def test_item_11_last_employer_is_stored_and_written_to_the_person(backend, clie
 
 
 def test_items_22_and_23_keep_the_phone_for_the_desk(client, county):
-    employee = client.post(f"{API}/essc/verify", {"qr": "ESSC-DEMO-RESIDENT-07"}).json()
+    employee = _verified(client, "ESSC-DEMO-RESIDENT-07")
     today = dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()
     claim = client.post(
         f"{API}/applications/skill-subsidy",
@@ -161,7 +168,7 @@ def test_items_22_and_23_keep_the_phone_for_the_desk(client, county):
     assert view["phone"] == "13912340022"
     assert _answers(view)["证书编号"] == "S000014043100223"
     assert _answers(view)["证书等级"] == "四级/中级工"
-    claimant = client.post(f"{API}/essc/verify", {"qr": "ESSC-DEMO-RESIDENT-03"}).json()
+    claimant = _verified(client, "ESSC-DEMO-RESIDENT-03")
     benefit = client.post(
         f"{API}/applications/unemployment-benefit",
         {"id_number": claimant["id_number"], "phone": "13912340023", "seeking_work": True},

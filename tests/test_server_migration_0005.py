@@ -1,7 +1,8 @@
 """Migration 0005 on a database with counter pre-applications (SQLite, and PostgreSQL when
 KIOSK_TEST_PG_URL is set): one still waiting loses the due date counted from the booking; one
 the desk already accepted gets ``accepted_on`` and the due date counted from that day; kiosk
-items keep theirs; the check-code key table appears."""
+items keep theirs; the check-code key table appears. The way back down to 0003 runs through
+every later migration of the chain (… 0008 → 0004 is the head) and loses no row."""
 
 from __future__ import annotations
 
@@ -103,6 +104,9 @@ def test_work_orders_count_from_acceptance_after_the_upgrade(db_url):  # noqa: F
         command.downgrade(alembic_config(engine), "0003")
         with engine.connect() as conn:
             columns = [c["name"] for c in sa.inspect(conn).get_columns("applications")]
+            kept = conn.execute(sa.text("SELECT application_id FROM application_events")).all()
         assert "accepted_on" not in columns
+        # Tables rebuilt on the way down keep what points at them (SQLite: no cascade).
+        assert [tuple(row) for row in kept] == [(2,)]
     finally:
         engine.dispose()

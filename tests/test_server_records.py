@@ -84,7 +84,8 @@ def client(request, tmp_path_factory):
 
 
 def _resident(client, n: int) -> str:
-    response = client.post(f"{API}/essc/verify", {"qr": f"ESSC-DEMO-RESIDENT-{n:02d}"})
+    code = client.essc_code(f"ESSC-DEMO-RESIDENT-{n:02d}")
+    response = client.post(f"{API}/essc/verify", {"qr": code})
     assert response.status_code == 200, response.text
     return response.json()["id_number"]
 

@@ -138,4 +138,7 @@ def test_serve_refuses_a_malformed_rule_before_listening(tmp_path, capsys):
 
     db = f"sqlite:///{tmp_path / 'b.sqlite3'}"
     assert main(["backend", "serve", "--db", db, "--answer-days", "county=x"]) == 2
-    assert "--answer-days" in capsys.readouterr().err
+    assert capsys.readouterr().err == (
+        "serve failed: --answer-days: expected county=N, city=N or province=N, got 'county=x'\n"
+    )
+    assert not (tmp_path / "b.sqlite3.key").exists()  # refused before the key ring was made

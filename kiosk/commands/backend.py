@@ -175,8 +175,12 @@ def _serve(args: argparse.Namespace) -> int:
         identity_evidence=tuple(k.strip() for k in args.accept_evidence.split(",") if k.strip()),
     )
     try:
-        identity_policy(settings)
         answer_days_from(settings.answer_working_days)
+    except ValueError as exc:  # name the option: the reason alone does not say where to look
+        print(f"serve failed: --answer-days: {exc}", file=sys.stderr)
+        return 2
+    try:
+        identity_policy(settings)
         load_server_keys(settings.db_url, settings.key_file or None)  # refuse before listening
     except (ServerKeyError, ValueError) as exc:  # a missing key, a setting out of range
         print(f"serve failed: {exc}", file=sys.stderr)

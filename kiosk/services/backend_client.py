@@ -488,6 +488,7 @@ class BackendClient:
     def odd_job_seekers(
         self,
         id_number: str,
+        token: str,
         occupation: str | None = None,
         town: str | None = None,
         page: int = 1,
@@ -496,12 +497,12 @@ class BackendClient:
         """Odd-job seekers with masked contacts (item 9), for the identified *id_number*."""
         body = locals_of(occupation=occupation, town=town, page=page, page_size=page_size)
         body["id_number"] = id_number
-        return m.parse(m.SeekerPage, self.post_query("/odd-job-seekers/search", body))
+        return self._person(m.SeekerPage, "/odd-job-seekers/search", body, token)
 
-    def seeker_matches(self, id_number: str, demand_id: int) -> m.SeekerMatches:
+    def seeker_matches(self, id_number: str, demand_id: int, token: str) -> m.SeekerMatches:
         """Seekers recommended for one of *id_number*'s own odd-job demands (item 8)."""
         body = {"id_number": id_number, "demand_id": int(demand_id)}
-        return m.parse(m.SeekerMatches, self.post_query("/odd-job-demands/matches", body))
+        return self._person(m.SeekerMatches, "/odd-job-demands/matches", body, token)
 
     def policies(
         self, q: str = "", category: str | None = None, page: int = 1, page_size: int = 20

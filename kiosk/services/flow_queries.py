@@ -164,7 +164,8 @@ class FlowQueries:
         person = self._resident(item_no)
         body = {k: person.prefill(p) for k, p in definition.identity_body}
         try:
-            answer = self._client.post_query(definition.chooser.call.path, body)
+            # The employer's own demands are personal: asked with the session's identity token.
+            answer = self._identity.query(definition.chooser.call.path, body, item_no=item_no)
         except BackendUnavailable as exc:
             raise BackendUnavailable(OFFLINE_RECORDS_MESSAGE, code=exc.code) from None
         except BackendRejected as exc:
