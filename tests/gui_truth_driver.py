@@ -139,7 +139,7 @@ def receipt_truth(app, rig, seen):
     seen["clock_text"] = app.clock_text
     yield from open_item(app, rig, "我要找工作", 1)
     yield until_screen(app, "identify")
-    rig.scanner.simulator.scan(RESIDENT_EMPLOYED)
+    rig.scan_essc(RESIDENT_EMPLOYED)
     yield until_screen(app, "form", 60)
     form = app.screens["form"]
     yield Until(lambda: form.mode != "loading", 60, "form loaded")
@@ -170,7 +170,7 @@ def receipt_truth(app, rig, seen):
     seen["identify_status"] = app.screens["identify"].status
     yield from shoot(app, "truth-identify-scanned")
     yield 0.5
-    rig.scanner.simulator.scan(RESIDENT_EMPLOYED)
+    rig.scan_essc(RESIDENT_EMPLOYED)
     yield until_screen(app, "my_applications", 60)
     mine = app.screens["my_applications"]
     yield Until(lambda: mine.rows or mine.note, 60, "applications listed")
@@ -197,7 +197,7 @@ def counter_truth(app, rig, seen):
     yield until_screen(app, "counter_notice")
     yield from tap(app.screens["counter_notice"].ids.book_button)
     yield until_screen(app, "identify")
-    rig.scanner.simulator.scan(RESIDENT_PENSION_AGE)
+    rig.scan_essc(RESIDENT_PENSION_AGE)
     yield until_screen(app, "form", 60)
     form = app.screens["form"]
     yield Until(lambda: form.mode != "loading", 60, "work order form")

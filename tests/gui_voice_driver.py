@@ -311,7 +311,7 @@ def tour_read_aloud(app, rig, seen):
         app.show_item(item_no)
         yield until_screen(app, "item")
         yield from note(f"item-{item_no}")
-    yield from flow_tour(app, note, rig.scanner.simulator.scan)
+    yield from flow_tour(app, note, rig.scan_essc)
     yield idle_calls(rig)
     seen["composed"] = composed
 
