@@ -13,6 +13,13 @@ whether or not the server kept up, so a slow server shows as latency, not as few
   submission (a queue number; 1 in RESEND_EVERY is sent twice at once with the same
   Idempotency-Key, as a kiosk whose answer was lost); a 问题反映 ticket.
 
+Identity: a records or submission session first identifies its resident by the card the
+kiosk read (``POST /identity/sessions``, one round trip), sends the token with each
+person-scoped request and ends the session when the resident leaves
+(``DELETE /identity/sessions/current``), as the kiosk does. Each kiosk serves a fixed handful
+of residents (PERSONS_PER_KIOSK new ones + RECORD_PERSONS_PER_KIOSK with records), far under
+the platform's per-kiosk distinct-person limit (default 30 an hour), so the run never meets it.
+
 ``--speed X`` compresses time (X times the real-world rate, think times X times shorter);
 ``--knee`` raises the speed step by step and reports the highest sustained rate whose p95
 stays ≤ 250 ms. ``--workers 1,2`` measures each worker count in the same run (one database,
@@ -34,6 +41,7 @@ import argparse
 import asyncio
 import contextlib
 import datetime as dt
+import functools
 import json
 import os
 import random
@@ -70,7 +78,11 @@ RECORD_PATHS = (
 )
 COUNTER_ITEMS = (16, 17, 18, 19, 20, 21, 24, 30, 31, 37, 38, 39, 40)
 SESSION_MIX = (("search", 0.60), ("records", 0.25), ("submission", 0.12), ("ticket", 0.03))
-PERSONS_PER_KIOSK = 5  # residents a kiosk serves: stays under a per-kiosk distinct-person limit
+PERSONS_PER_KIOSK = 5  # new residents a kiosk files for: with the next, under the person limit
+RECORD_PERSONS_PER_KIOSK = 3  # seeded residents with records a kiosk looks up
+CARD_EVIDENCE = ("idcard_sam", "sscard_psam")  # what the kiosk's readers claim (both accepted)
+IDENTITY_PATH = "/identity/sessions"
+IDENTITY_HEADER = "X-Identity-Token"
 
 
 # --- what one run measures ---------------------------------------------------------------------
@@ -85,6 +97,7 @@ class Tally:
     accepted_tickets: set[str] = field(default_factory=set)  # client_ref
     in_progress_retries: int = 0
     replayed: int = 0
+    already_booked: int = 0  # answered with the person's open booking of that item (duplicate)
     requests: int = 0
 
     def record(self, endpoint: str, seconds: float) -> None:
@@ -199,6 +212,7 @@ class Fleet:
         query: str = "",
         body: Any = None,
         key: str | None = None,
+        identity: str | None = None,
     ) -> tuple[int, Any, dict[str, str]]:
         raw = b"" if body is None else json.dumps(body, ensure_ascii=False).encode()
         headers = signed_headers(kiosk.kiosk_id, kiosk.secret, method, API + path, query, raw)
@@ -206,6 +220,8 @@ class Fleet:
             headers["Content-Type"] = "application/json"
         if method == "POST":
             headers["Idempotency-Key"] = key or str(uuid.uuid4())
+        if identity is not None:
+            headers[IDENTITY_HEADER] = identity
         url = self.base_url + API + path + ("?" + query if query else "")
         began = time.monotonic()
         try:
@@ -281,13 +297,34 @@ class Fleet:
                 if not await self._think(rng):
                     return
 
+    async def _identify(self, kiosk: SimKiosk, id_number: str, rng: random.Random) -> str | None:
+        """Open an identity session on the card the kiosk read; the token (None if refused)."""
+        body = {"evidence": rng.choice(CARD_EVIDENCE), "id_number": id_number}
+        endpoint = f"POST {IDENTITY_PATH}"
+        status, answer, _ = await self._call(kiosk, "POST", IDENTITY_PATH, endpoint, body=body)
+        self._count_error(endpoint, status)
+        return (answer or {}).get("token") if status == 200 else None
+
+    async def _end_identity(self, kiosk: SimKiosk, token: str) -> None:
+        """The resident leaves: the kiosk revokes the token at once."""
+        path = IDENTITY_PATH + "/current"
+        endpoint = f"DELETE {path}"
+        status, _, _ = await self._call(kiosk, "DELETE", path, endpoint, identity=token)
+        self._count_error(endpoint, status)
+
     async def _records_session(self, kiosk: SimKiosk, rng: random.Random) -> None:
         person = rng.choice(kiosk.region_persons)
-        for path in rng.sample(RECORD_PATHS, rng.choice((1, 1, 2))):
-            status = await query_records(self, kiosk, person, path)
-            self._count_error(f"POST {path}", status)
-            if not await self._think(rng):
-                return
+        token = await self._identify(kiosk, person, rng)
+        if token is None:
+            return
+        try:
+            for path in rng.sample(RECORD_PATHS, rng.choice((1, 1, 2))):
+                status = await query_records(self, kiosk, person, path, token)
+                self._count_error(f"POST {path}", status)
+                if not await self._think(rng):
+                    return
+        finally:
+            await self._end_identity(kiosk, token)
 
     async def _submission_session(self, kiosk: SimKiosk, rng: random.Random) -> None:
         n = kiosk.submissions
@@ -297,26 +334,39 @@ class Fleet:
         note = f"fleet-{self.run_tag}-{kiosk.kiosk_id}-{n}"
         body = {"id_number": id_number, "name": name, "item_no": item, "phone": "13900000000"}
         body["note"] = note
+        body["answers"] = counter_answers(item, rng)
         key = str(uuid.uuid4())
         resend = rng.randrange(RESEND_EVERY) == 0
         copies = 2 if resend else 1
-        results = await asyncio.gather(
-            *(self._post_until_answered(kiosk, "/work-orders", body, key) for _ in range(copies))
-        )
-        numbers = {a["number"] for status, a in results if status == 200 and a}
+        token = await self._identify(kiosk, id_number, rng)
+        if token is None:
+            return
+        try:
+            results = await asyncio.gather(
+                *(
+                    self._post_until_answered(kiosk, "/work-orders", body, key, identity=token)
+                    for _ in range(copies)
+                )
+            )
+        finally:
+            await self._end_identity(kiosk, token)
+        answered = [a for status, a in results if status == 200 and a]
+        numbers = {a["number"] for a in answered}
         if len(numbers) > 1:
             self.tally.errors["two answers for one Idempotency-Key"] += 1
-        if numbers:
+        if any(a.get("duplicate") for a in answered):
+            self.tally.already_booked += 1  # nothing new was filed under this note
+        elif numbers:
             self.tally.accepted_orders[note] = numbers.pop()
 
     async def _post_until_answered(
-        self, kiosk: SimKiosk, path: str, body: dict, key: str
+        self, kiosk: SimKiosk, path: str, body: dict, key: str, *, identity: str | None = None
     ) -> tuple[int, Any]:
         """POST; a 503 request_in_progress is retried after its Retry-After (the outbox does)."""
         endpoint = f"POST {path}"
         for _attempt in range(20):
             status, answer, headers = await self._call(
-                kiosk, "POST", path, endpoint, body=body, key=key
+                kiosk, "POST", path, endpoint, body=body, key=key, identity=identity
             )
             if status == 503 and (answer or {}).get("code") == "request_in_progress":
                 self.tally.in_progress_retries += 1
@@ -345,17 +395,39 @@ class Fleet:
             self.tally.accepted_tickets.add(client_ref)
 
 
-async def query_records(fleet: Fleet, kiosk: SimKiosk, id_number: str, path: str) -> int:
-    """One records query of a resident identified at *kiosk*; the HTTP status.
-
-    Today's contract: the ID number in the POST body of a read-only lookup. When identity
-    tokens land (X-Identity-Token on person-scoped routes), this is the one place to change:
-    open an identity session first and send its token with the query.
-    """
+async def query_records(
+    fleet: Fleet, kiosk: SimKiosk, id_number: str, path: str, token: str
+) -> int:
+    """One records query of a resident identified at *kiosk* (*token*); the HTTP status."""
     status, _, _ = await fleet._call(
-        kiosk, "POST", path, f"POST {path}", body={"id_number": id_number}
+        kiosk, "POST", path, f"POST {path}", body={"id_number": id_number}, identity=token
     )
     return status
+
+
+def counter_answers(item_no: int, rng: random.Random) -> dict[str, Any]:
+    """The resident's choices on counter item *item_no*'s own form (31 暂停/恢复, 40 挂失/解挂 …):
+    one of the offered options for every required choice, as the kiosk's form asks them."""
+    return {
+        key: [rng.choice(options)] if many else rng.choice(options)
+        for key, many, options in _required_choices(item_no)
+    }
+
+
+@functools.cache
+def _required_choices(item_no: int) -> tuple[tuple[str, bool, tuple[str, ...]], ...]:
+    from kiosk.domain.items import load_definitions
+
+    definitions = load_definitions()
+    return tuple(
+        (
+            f.request_key,
+            f.kind == "multi_picker",
+            tuple(o.value for o in definitions.picker(f.source).options),
+        )
+        for f in definitions.work_order.item_fields(item_no)
+        if f.required and f.kind in ("picker", "multi_picker") and not f.api_source
+    )
 
 
 def _quote(text: str) -> str:
@@ -417,7 +489,7 @@ def prepare(db_url: str, kiosks: int, rng: random.Random) -> list[SimKiosk]:
                     keys=keys,
                     region_code=REGION_CODE,
                 )
-                persons = rng.sample(with_records, min(3, len(with_records)))
+                persons = rng.sample(with_records, min(RECORD_PERSONS_PER_KIOSK, len(with_records)))
                 new = [
                     (
                         build_id_number(
@@ -537,12 +609,15 @@ def summarize(tally: Tally, seconds: float) -> dict[str, Any]:
         "errors": sum(tally.errors.values()),
         "in_progress_retries": tally.in_progress_retries,
         "replayed_answers": tally.replayed,
+        "already_booked_answers": tally.already_booked,
     }
 
 
 def offered_rps(kiosks: int, speed: float) -> float:
-    """Requests per second the schedule asks for (heartbeats + ~3.3 requests per session)."""
-    per_kiosk = 1 / HEARTBEAT_SECONDS + 3.3 / SESSION_EVERY_SECONDS
+    """Requests per second the schedule asks for (heartbeats + ~4 requests per session: ~3.3
+    queries and submissions, and opening and ending the identity session of the 37 % of
+    sessions that need one)."""
+    per_kiosk = 1 / HEARTBEAT_SECONDS + 4.0 / SESSION_EVERY_SECONDS
     return round(kiosks * per_kiosk * speed, 1)
 
 

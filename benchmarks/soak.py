@@ -9,7 +9,8 @@ printer, ID card reader and QR scanner simulators on real ptys, the outbox, the 
 signed client, heartbeats and the fault reporter — and runs residents through
 :class:`~kiosk.services.flows.FlowsService` the way the flow screens do: browse jobs; lay an ID
 card on the reader, identify, look up records, book a counter item (saved to the outbox before
-anything says 已受理, receipt printed or queued), lift the card; scan an e-SSC code; walk away
+anything says 已受理, receipt printed or queued), lift the card; scan an e-SSC code
+(fresh and signed each time, as the resident's phone shows it); walk away
 mid-session (the idle timeout must bring the kiosk home). Pictures are off: no Kivy, no window
 — ten thousand sessions through Kivy's input path under software GL would take most of a day;
 what the soak is after (faults, persistence, recovery) lives below the screens.
@@ -331,6 +332,7 @@ class Orchestrator:
     # -- set-up ------------------------------------------------------------------------------
     def prepare(self) -> None:
         from kiosk_backend.app import prepare_database
+        from kiosk_backend.essc_codes import mint_in_database
         from kiosk_backend.provision import add_kiosk, new_secret_hex, write_secret_file
         from kiosk_backend.settings import ServerSettings
         from kiosk_backend.testing import start_served
@@ -340,6 +342,9 @@ class Orchestrator:
         )
         secret = new_secret_hex()
         add_kiosk(self.db_url, KIOSK_ID, secret, "沁源县浸泡测试服务点", region_code="140431")
+        # The e-SSC issuer key is created on the first code: here, so that the kiosk process,
+        # which mints its residents' codes (soak_kiosk.ResidentPhones), only reads.
+        mint_in_database(self.db_url, demo_label="ESSC-DEMO-RESIDENT-01")
         self.data_dir.mkdir(mode=0o700)
         if os.geteuid() == 0 and not self.args.no_tmpfs:
             subprocess.run(
@@ -379,6 +384,8 @@ class Orchestrator:
                 f"http://127.0.0.1:{self.proxy.port}",
                 "--secret-file",
                 str(self.workdir / "device.secret"),
+                "--platform-db",
+                self.db_url,
                 *(["--vpcd-port", str(self.pcscd.port)] if self.pcscd else []),
             ],
             stdin=subprocess.PIPE,
@@ -543,13 +550,18 @@ class Orchestrator:
         orders = report.pop("work_orders")
         delivered = [o for o in orders if o["status"] == "delivered"]
         lost = [o for o in orders if o["status"] != "delivered" or o["reference_no"] not in numbers]
-        duplicated = sum(n - 1 for n in numbers.values()) + max(0, len(numbers) - len(delivered))
+        # A booking of an item the resident has booked already and not yet done is answered
+        # with that booking (no new application): several entries may share one number. An
+        # application no entry was answered with was filed twice.
+        referenced = {o["reference_no"] for o in delivered}
+        duplicated = sum(n - 1 for n in numbers.values()) + len(set(numbers) - referenced)
         expected = Counter(e["key"] for e in self.episodes)
         opened = Counter(t.fault_key for t in tickets)
         still_open = [t.fault_key for t in tickets if t.state != "closed"]
         return {
             "work_orders_saved": len(orders),
             "work_orders_on_platform": len(numbers),
+            "work_orders_answered_with_an_open_booking": len(delivered) - len(referenced),
             "lost": len(lost),
             "duplicated": duplicated,
             "tickets": {
@@ -622,6 +634,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", help=argparse.SUPPRESS)
     parser.add_argument("--backend-url", help=argparse.SUPPRESS)
     parser.add_argument("--secret-file", help=argparse.SUPPRESS)
+    parser.add_argument("--platform-db", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     return kiosk_main(args) if args.kiosk else orchestrate(args)
 

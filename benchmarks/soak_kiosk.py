@@ -11,6 +11,7 @@ app; bus events are queued and run on this process's main thread, which plays th
 
 from __future__ import annotations
 
+import datetime as dt
 import gc
 import json
 import queue
@@ -30,6 +31,7 @@ from kiosk.domain.catalogue import load_catalogue
 from kiosk.domain.idle import IdleState, IdleTimer
 from kiosk.domain.items import load_definitions
 from kiosk.domain.person import IdentityError
+from kiosk.domain.receipt import STATUS_ALREADY_BOOKED
 from kiosk.services.bus import EventBus
 from kiosk.services.cache import OfflineCache
 from kiosk.services.errors import BackendError
@@ -41,7 +43,8 @@ from kiosk.services.runtime import RuntimeOptions, build_runtime
 from kiosk.services.session import EndReason, SessionEnded, SessionManager
 
 ID_CARDS = ("resident", "long_term", "appended", "fingerprint")
-ESSC_CODES = tuple(f"ESSC-DEMO-RESIDENT-0{n}" for n in range(1, 9))
+# The demo residents whose phones show e-SSC codes (labels of seeded persons, not codes).
+ESSC_RESIDENTS = tuple(f"ESSC-DEMO-RESIDENT-0{n}" for n in range(1, 9))
 PHONE = "13912345678"
 
 
@@ -87,6 +90,28 @@ def emit(**message: Any) -> None:
     with _EMIT:
         sys.stdout.write(json.dumps(message, ensure_ascii=False) + "\n")
         sys.stdout.flush()
+
+
+class ResidentPhones:
+    """The e-SSC app on the residents' phones: a fresh signed code for each scan, minted in the
+    platform's database (the e-SSC service's job) with the real clock — a phone's clock is not
+    the kiosk's, so the kiosk's jumped ``time.time`` must not date the code. The orchestrator
+    created the issuer key, so minting here only reads the database."""
+
+    def __init__(self, db_url: str) -> None:
+        from kiosk_backend.db import make_engine, make_session_factory
+
+        self._engine = make_engine(db_url)
+        self._sessions = make_session_factory(self._engine)
+
+    def code(self, demo_label: str) -> str:
+        from kiosk_backend.essc_codes import mint_for
+
+        with self._sessions() as session:
+            return mint_for(session, demo_label=demo_label, now=dt.datetime.now(dt.UTC))
+
+    def close(self) -> None:
+        self._engine.dispose()
 
 
 def rss_kib() -> int:
@@ -149,6 +174,7 @@ class Kiosk:
         self.max_home_seconds = 0.0
         self.work_orders: list[str] = []
         self.commands: queue.Queue = queue.Queue()
+        self.phones = ResidentPhones(args.platform_db)
 
     def _ticket(self, action: str, fault_key: str) -> None:
         self.tickets.update([f"{action} {fault_key}"])
@@ -255,8 +281,10 @@ class Kiosk:
                 self.outcomes["records_offline"] += 1
             self.touch()
         if rng.random() < 0.6:
-            result = self.flows.work_order(rng.choice((16, 19, 24, 38, 39, 40)), {"phone": PHONE})
+            result = self.book(rng.choice((16, 19, 24, 38, 39, 40)), rng)
             self.outcomes["work_order_accepted" if result.accepted else "work_order_refused"] += 1
+            if result.status_text == STATUS_ALREADY_BOOKED:  # one open booking per item
+                self.outcomes["work_order_already_booked"] += 1
             if result.local_ref:
                 self.work_orders.append(result.local_ref)
             self.outcomes["receipt_printed" if result.printed else "receipt_on_screen"] += 1
@@ -264,8 +292,19 @@ class Kiosk:
         reader.lift()  # the card leaves: the session ends by itself
         self.outcomes["id_card"] += 1
 
+    def book(self, item_no: int, rng: random.Random):
+        """预约柜台办理 of *item_no*: the phone, and one of the offered options for each choice
+        the item's form requires (24 原因, 40 挂失/解挂 …), as the resident taps them."""
+        values: dict[str, Any] = {"phone": PHONE}
+        for form_field in self.flows.work_order_form(item_no).asked:
+            definition = form_field.definition
+            if definition.required and form_field.options:
+                choice = rng.choice(form_field.options)
+                values[definition.key] = [choice] if definition.kind == "multi_picker" else choice
+        return self.flows.work_order(item_no, values)
+
     def by_essc(self, rng: random.Random) -> None:
-        self.runtime.devices["scanner"].simulator.scan(rng.choice(ESSC_CODES))
+        self.runtime.devices["scanner"].simulator.scan(self.phones.code(rng.choice(ESSC_RESIDENTS)))
         event = self.wait_event(6.0)
         if not isinstance(event, QrScanned):
             self.outcomes["qr_not_read"] += 1
@@ -379,6 +418,7 @@ class Kiosk:
             open_faults_at_end=sorted(self.runtime.faults.open_faults()),
         )
         self.runtime.stop()
+        self.phones.close()
         return 0
 
 

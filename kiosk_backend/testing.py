@@ -380,10 +380,12 @@ def start_served(
     env: dict[str, str] | None = None,
     start_timeout: float = 120.0,
     log_level: str = "warning",
+    extra_args: tuple[str, ...] = (),
 ) -> ServedProcess:
-    """Start ``python -m kiosk backend serve --workers N`` on 127.0.0.1; return once
-    ``/api/v1/health`` answers. Raises RuntimeError (with the server's stderr) if it exits
-    during start-up. Stop it with :meth:`ServedProcess.stop`."""
+    """Start ``python -m kiosk backend serve --workers N`` on 127.0.0.1 (*extra_args* appended,
+    e.g. ``("--person-limit", "1000")``); return once ``/api/v1/health`` answers. Raises
+    RuntimeError (with the server's stderr) if it exits during start-up. Stop it with
+    :meth:`ServedProcess.stop`."""
     import subprocess
     import sys
     import tempfile
@@ -394,6 +396,7 @@ def start_served(
     command += ["--port", str(port), "--workers", str(workers), "--log-level", log_level]
     if seed_demo:
         command.append("--seed-demo")
+    command += extra_args
     stderr = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the server
     process = subprocess.Popen(
         command, stdout=subprocess.DEVNULL, stderr=stderr, env={**os.environ, **(env or {})}

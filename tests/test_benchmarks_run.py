@@ -74,7 +74,10 @@ def test_fleet_load_benchmark_signs_as_many_kiosks_and_finds_every_submission_on
     (run,) = result["runs"]
     (step,) = run["steps"]
     assert run["workers"] == 2 and result["kiosks"] == 40
-    assert step["errors_by_status"] == {}
+    assert step["errors_by_status"] == {}  # records and submissions carried identity tokens
+    endpoints = step["per_endpoint"]
+    opened = endpoints.get("POST /identity/sessions", {}).get("count", 0)
+    assert endpoints.get("DELETE /identity/sessions/current", {}).get("count", 0) == opened
     assert step["requests"] > 50
     assert step["per_endpoint"]["POST /kiosks/heartbeat"]["count"] > 40
     assert step["lost"] == 0 and step["duplicated"] == 0

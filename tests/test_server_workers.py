@@ -3,7 +3,9 @@
 Two single-worker servers (A and B) run beside a ``kiosk backend serve --workers 2`` (C) on
 one scratch database. Requests aimed at A and B are certain to be handled by two different
 processes, each with its own connection pool; C proves the real multi-worker command. Every
-race starts from a barrier so the requests are in flight together.
+race starts from a barrier so the requests are in flight together; the residents are identified
+(identity tokens) before it, so the race is the filing itself. The tests identify more persons
+through one kiosk than the platform's default limit: the servers run with TEST_PERSON_LIMIT.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from kiosk_backend.models import Application, IdempotencyRecord
 from kiosk_backend.provision import add_kiosk, new_secret_hex
 from kiosk_backend.settings import ServerSettings
 from kiosk_backend.testing import (
+    TEST_PERSON_LIMIT,
     SignedClient,
     scratch_postgres_database,
     served_process,
@@ -64,10 +67,11 @@ def fleet():
         )
         secret = new_secret_hex()
         add_kiosk(db_url, KIOSK_ID, secret, SERVICE_POINT, region_code="140431")
+        limit = ("--person-limit", str(TEST_PERSON_LIMIT))
         with (
-            served_process(db_url) as a,
-            served_process(db_url) as b,
-            served_process(db_url, workers=2) as c,
+            served_process(db_url, extra_args=limit) as a,
+            served_process(db_url, extra_args=limit) as b,
+            served_process(db_url, workers=2, extra_args=limit) as c,
         ):
             yield Fleet(db_url, secret, a, b, c)
 
@@ -105,14 +109,18 @@ def _work_order(note: str) -> dict:
     }
 
 
-def _retry_in_progress(client: SignedClient, body: dict, key: str, response: requests.Response):
+def _retry_in_progress(
+    client: SignedClient, body: dict, key: str, response: requests.Response, token: str
+):
     """A 503 request_in_progress is retried (as the kiosk's outbox does) until answered."""
     for _attempt in range(50):
         if response.status_code != 503:
             return response
         assert response.json()["code"] == "request_in_progress"
         threading.Event().wait(0.2)
-        response = client.post("/api/v1/work-orders", json=body, idempotency_key=key)
+        response = client.post(
+            "/api/v1/work-orders", json=body, idempotency_key=key, identity=token
+        )
     return response
 
 
@@ -131,13 +139,19 @@ def test_an_idempotent_post_sent_at_once_to_two_workers_runs_once(fleet):
     note = f"race-{uuid.uuid4().hex[:12]}"
     body = _work_order(note)
     key = str(uuid.uuid4())
+    token = fleet.client(fleet.a).identify(body["id_number"])  # one resident, one session
     clients = [fleet.client(fleet.a), fleet.client(fleet.b)] * 4
     responses = _race(
-        [lambda c=c: c.post("/api/v1/work-orders", json=body, idempotency_key=key) for c in clients]
+        [
+            lambda c=c: c.post(
+                "/api/v1/work-orders", json=body, idempotency_key=key, identity=token
+            )
+            for c in clients
+        ]
     )
     assert {r.status_code for r in responses} <= {200, 503}
     answered = [
-        _retry_in_progress(c, body, key, r) for c, r in zip(clients, responses, strict=True)
+        _retry_in_progress(c, body, key, r, token) for c, r in zip(clients, responses, strict=True)
     ]
     assert [r.status_code for r in answered] == [200] * 8
     numbers = {r.json()["number"] for r in answered}
@@ -185,10 +199,15 @@ def test_application_and_queue_numbers_stay_unique_under_concurrent_filing(fleet
         servers = [fleet.a, fleet.b, fleet.c] * 10
         marker = uuid.uuid4().hex[:10]
         bodies = [_work_order(f"num-{marker}-{i}") for i in range(len(servers))]
+        tokens = [
+            fleet.client(s).identify(b["id_number"]) for s, b in zip(servers, bodies, strict=True)
+        ]
         responses = _race(
             [
-                lambda s=s, b=b: fleet.client(s).post("/api/v1/work-orders", json=b)
-                for s, b in zip(servers, bodies, strict=True)
+                lambda s=s, b=b, t=t: fleet.client(s).post(
+                    "/api/v1/work-orders", json=b, identity=t
+                )
+                for s, b, t in zip(servers, bodies, tokens, strict=True)
             ]
         )
         assert [r.status_code for r in responses] == [200] * 30
