@@ -13,6 +13,7 @@ os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
 
 # Modules that use the machine's one pcscd + vpcd (virtual card slots on fixed ports), directly or
 # through a demo-mode runtime or app: under pytest-xdist they run in one worker, one at a time.
+# Tests marked ``pcscd`` join them wherever they live (tests/security/test_psam.py, a benchmark).
 VPCD_MODULES = frozenset(
     {
         "test_diag_all",
@@ -38,7 +39,8 @@ def pytest_collection_modifyitems(config, items):
     modules share one worker between them."""
     for item in items:
         module = item.module.__name__.rpartition(".")[2] if item.module else item.nodeid
-        group = "vpcd" if module in VPCD_MODULES else module
+        uses_vpcd = module in VPCD_MODULES or item.get_closest_marker("pcscd") is not None
+        group = "vpcd" if uses_vpcd else module
         database = getattr(item, "callspec", None) and item.callspec.params.get("live")
         if database:  # a server per database (module-scoped): the halves may run side by side
             group = f"{module}[{database}]"

@@ -71,7 +71,7 @@ def _deliver_an_agents_order_made_offline(rig) -> None:
     rig.flows.start_session(helper, as_agent=True)
     rig.flows.start_session(new_resident("王福生", 66))
     assert rig.session.current.identity.grant is None  # nothing could be asked for
-    order = rig.flows.work_order(24, {"phone": "13712345678"})
+    order = rig.flows.work_order(24, {"phone": "13712345678", "reason": "失踪或生存状态不明"})
     assert order.accepted and not order.delivered
     rig.flows.end_session(EndReason.TRANSACTION_DONE)
     rig.start_server()

@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import pytest
 
 from kiosk.devices.idcard.cards import CardKind, IdCard
-from kiosk.devices.sscard.card import CardGeneration, SsCardData
+from kiosk.devices.sscard.card import CardAuthentication, CardGeneration, SsCardData
 from kiosk.domain.identity import build_id_number
 from kiosk.domain.person import (
     IdentityError,
@@ -25,12 +25,29 @@ TODAY = dt.date(2026, 11, 29)
 BIRTH = dt.date(1985, 3, 12)
 NUMBER = build_id_number("140431", BIRTH, 123)  # odd sequence: 男
 AGENT_NUMBER = build_id_number("140431", dt.date(1990, 6, 1), 246)
+CARD_ID = "140431D156000005" + "0" * 16
+# What the PSAM authenticator reports for a 3.0 card it verified (kiosk.devices.sscard.auth).
+PSAM_VERIFIED = CardAuthentication(
+    method="psam",
+    algorithm="sm4",
+    internal=True,
+    external=True,
+    terminal_number="140431000001",
+    card_id=CARD_ID,
+)
 
 
-def sscard(ssn: str = NUMBER, name: str = "张建军", birth: dt.date = BIRTH) -> SsCardData:
+def sscard(
+    ssn: str = NUMBER,
+    name: str = "张建军",
+    birth: dt.date = BIRTH,
+    authentication: CardAuthentication | None = None,
+) -> SsCardData:
+    """A decoded card; read without card authentication unless *authentication* is given."""
+    extra = {} if authentication is None else {"authentication": authentication}
     return SsCardData(
         atr=b"\x3b\x00",
-        card_id="140431D156000005" + "0" * 16,
+        card_id=CARD_ID,
         card_type="1",
         version="3.00",
         generation=CardGeneration.THIRD,
@@ -44,6 +61,7 @@ def sscard(ssn: str = NUMBER, name: str = "张建军", birth: dt.date = BIRTH) -
         nation="01",
         birthplace="140431",
         birth_date=birth,
+        **extra,
     )
 
 
@@ -227,12 +245,15 @@ def test_the_flows_facade_starts_sessions_from_the_card_readers_events():
         service_point="沁源县沁河镇城关社区就业社保服务点",
         today=lambda: TODAY,
     )
-    resident = flows.start_session(SsCardRead("reader-0", sscard()))
+    resident = flows.start_session(SsCardRead("reader-0", sscard(authentication=PSAM_VERIFIED)))
     assert manager.resident is resident and resident.source is IdentitySource.SSCARD
     assert resident.proof.evidence == "sscard_psam" and resident.proof.token == ""
     agent = flows.identify(IdCardRead(idcard()), as_agent=True)
     flows.begin_session(agent, as_agent=True)
     assert manager.agent is agent
+    assert flows.card_removed() is True and manager.current is None
+    unverified = flows.start_session(SsCardRead("reader-0", sscard()))  # no PSAM: never claimed
+    assert unverified.proof.evidence == "sscard_unauthenticated"
     assert flows.card_removed() is True and manager.current is None
     with pytest.raises(IdentityError) as caught:
         flows.identify(object())

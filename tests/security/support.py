@@ -8,8 +8,10 @@ import contextlib
 import dataclasses
 import datetime as dt
 import os
+import tempfile
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -110,8 +112,14 @@ class Platform:
         kiosk_id = kiosk_id or f"qy-{os.urandom(4).hex()}"
         secret = new_secret_hex()
         with self.apps[0].state.sessions() as session:
-            kiosk = upsert_kiosk(session, kiosk_id, secret, "沁源县郭道镇测试服务点")
-            kiosk.region_code = "140431"  # the county provisions it in its region
+            upsert_kiosk(
+                session,
+                kiosk_id,
+                secret,
+                "沁源县郭道镇测试服务点",
+                keys=self.apps[0].state.server_keys,
+                region_code="140431",  # the county provisions it in its region
+            )
             session.commit()
         return SignedClient(self.handles[worker].url, kiosk_id, secret)
 
@@ -148,34 +156,42 @@ class Platform:
 
 @contextlib.contextmanager
 def serve(db_url: str, *, workers: int = 1, seed_persons: int = 40, **settings: Any):
-    """Migrate, seed and serve the platform with *workers* app instances on one database."""
+    """Migrate, seed and serve the platform with *workers* app instances on one database and
+    one server key ring (beside an SQLite file; a throw-away key file for PostgreSQL)."""
     from kiosk_backend.app import create_app
     from kiosk_backend.provision import new_secret_hex
     from kiosk_backend.server import serve_in_thread
+    from kiosk_backend.server_keys import key_file_for
     from kiosk_backend.settings import ServerSettings
 
     secret = new_secret_hex()
     apps, handles = [], []
-    try:
-        for _worker in range(workers):
-            app = create_app(
-                ServerSettings(
-                    db_url=db_url,
-                    seed_demo=True,
-                    demo_kiosk_secret_hex=secret,
-                    seed_postings=100,
-                    seed_persons=seed_persons,
-                    **settings,
+    with contextlib.ExitStack() as stack:
+        key_file = key_file_for(db_url, settings.pop("key_file", None))
+        if key_file is None:
+            key_dir = stack.enter_context(tempfile.TemporaryDirectory(prefix="server-key-"))
+            key_file = Path(key_dir) / "backend.key"
+        try:
+            for _worker in range(workers):
+                app = create_app(
+                    ServerSettings(
+                        db_url=db_url,
+                        seed_demo=True,
+                        demo_kiosk_secret_hex=secret,
+                        seed_postings=100,
+                        seed_persons=seed_persons,
+                        key_file=str(key_file),
+                        **settings,
+                    )
                 )
-            )
-            apps.append(app)
-            handles.append(serve_in_thread(app))
-        yield Platform(db_url, apps, handles, secret)
-    finally:
-        for handle in handles:
-            handle.stop()
-        for app in apps:
-            app.state.engine.dispose()
+                apps.append(app)
+                handles.append(serve_in_thread(app))
+            yield Platform(db_url, apps, handles, secret)
+        finally:
+            for handle in handles:
+                handle.stop()
+            for app in apps:
+                app.state.engine.dispose()
 
 
 def new_id_number(sequence: int, age: int = 40) -> str:

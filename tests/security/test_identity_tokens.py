@@ -32,7 +32,8 @@ from security.support import (
 )
 
 # Every endpoint that reads or files for the person in its body (issue 13: /persons/*,
-# /applications/*, /eligibility, /work-orders, and the job-seeker ones).
+# /applications/*, /eligibility, /work-orders, and the job-seeker ones; items 8/9 ask who is
+# searching, so the odd-job searches are the person's too).
 PERSON_ENDPOINTS = (
     "/persons/enterprise-pension/status",
     "/persons/enterprise-pension/payments",
@@ -51,6 +52,9 @@ PERSON_ENDPOINTS = (
     "/job-seekers",
     "/job-seekers/matches",
     "/odd-job-demands",
+    "/odd-job-demands/mine",
+    "/odd-job-demands/matches",
+    "/odd-job-seekers/search",
 )
 REFUSAL = {"code": "identity_required", "message": IDENTITY_REQUIRED_MESSAGE}
 
@@ -188,7 +192,13 @@ def test_a_refusal_for_want_of_identity_is_not_kept_as_the_keys_answer(platform_
     earlier 403 must not be replayed to it."""
     kiosk = platform_server.kiosk()
     resident = new_id_number(3)
-    body = {"id_number": resident, "name": "柴秀兰", "item_no": 31, "phone": "13612345678"}
+    body = {
+        "id_number": resident,
+        "name": "柴秀兰",
+        "item_no": 31,
+        "phone": "13612345678",
+        "answers": {"action": "resume"},  # item 31 asks 办理内容
+    }
     key = str(uuid.uuid4())
     first = kiosk.post(f"{API}/work-orders", body, idempotency_key=key)
     assert refused_for_identity(first)
@@ -214,7 +224,13 @@ def test_a_late_submission_token_files_that_submission_and_reads_nothing(platfor
     )
     assert resumed.status_code == 200 and resumed.json()["submission_key"] == key
     late = resumed.json()["token"]
-    body = {"id_number": resident, "name": "贾玉兰", "item_no": 31, "phone": "13812345678"}
+    body = {
+        "id_number": resident,
+        "name": "贾玉兰",
+        "item_no": 31,
+        "phone": "13812345678",
+        "answers": {"action": "resume"},
+    }
     assert refused_for_identity(kiosk.post(STATUS, {"id_number": resident}, identity=late))
     other = kiosk.post(f"{API}/work-orders", body, identity=late)  # another key
     assert refused_for_identity(other)
