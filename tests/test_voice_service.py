@@ -251,6 +251,28 @@ def test_open_voice_reads_the_configuration(tmp_path):
     assert [e.kind for e in mixer.events] == ["prepare", "close"]
 
 
+def test_quiet_hours_follow_the_service_points_clock_not_the_os_zone(tmp_path, monkeypatch):
+    """22:30 in 沁源 is 14:30 UTC: on a kiosk whose OS runs in UTC the voice is still quiet."""
+    monkeypatch.setenv("TZ", "UTC")
+    site = tmp_path / "site.toml"
+    site.write_text('[voice]\nquiet_hours = "22:00-07:00"\n', encoding="utf-8")
+    config = load_config(site, environ={})
+    assert config.kiosk.timezone == "Asia/Shanghai"
+    for utc_hour, quiet in ((14, True), (3, False)):
+        instant = dt.datetime(2026, 12, 4, utc_hour, 30, tzinfo=dt.UTC)
+        voice = open_voice(
+            config,
+            data_dir=tmp_path,
+            catalogue=load_catalogue(),
+            mixer=RecordingMixer(),
+            now_utc=lambda instant=instant: instant,
+        )
+        try:
+            assert voice.quiet_now() is quiet
+        finally:
+            voice.close()
+
+
 def test_a_mixer_that_raises_skips_the_clip_and_the_audio_thread_lives_on(make_voice, caplog):
     class Exploding(RecordingMixer):
         def load(self, path):

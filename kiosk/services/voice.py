@@ -245,8 +245,15 @@ def voice_library(config) -> VoiceLibrary:
     return VoiceLibrary(shipped_dir("assets"), config.assets.site_dir or None)
 
 
-def open_voice(config, *, data_dir: Path, catalogue, mixer) -> VoiceService:
-    """The kiosk's voice, its audio thread started (``close()`` it at exit)."""
+def open_voice(
+    config, *, data_dir: Path, catalogue, mixer, now_utc: Callable[[], dt.datetime] | None = None
+) -> VoiceService:
+    """The kiosk's voice, its audio thread started (``close()`` it at exit). Quiet hours are
+    the service point's wall-clock hours (``[kiosk] timezone``), whatever zone the OS is set to;
+    *now_utc* replaces the instant's source (tests)."""
+    from kiosk.domain.clock import ServiceClock, utc_now
+
+    clock = ServiceClock(config.kiosk.timezone, now_utc or utc_now)
     worker = AudioWorker(mixer)
     worker.start()
     return VoiceService(
@@ -255,4 +262,5 @@ def open_voice(config, *, data_dir: Path, catalogue, mixer) -> VoiceService:
         settings=load_overrides(VoiceSettings.from_config(config.voice), data_dir),
         worker=worker,
         data_dir=data_dir,
+        now=clock.now,
     )
