@@ -159,7 +159,7 @@ def build_app(
     allow_short_timers: bool = False,
 ) -> KioskApp:
     """Wire what the first frame needs and the app; the rest is built after that frame
-    (:meth:`KioskApp.begin_deferred_startup`). Raises StartupError for a bad catalogue/window."""
+    (:attr:`KioskApp.startup`). Raises StartupError for a bad catalogue/window."""
     from kivy.core.window import Window
 
     if Window is None:
