@@ -1,18 +1,22 @@
 """The GUI's composition root: config → services → runtime components → screens → KioskApp.
 
 Imported only by :func:`kiosk.screens.bootstrap.start_gui`, after Kivy's environment and window
-size are set (this module imports Kivy). :func:`build_app` wires everything; the app itself only
-navigates, runs the idle timer and owns the overlays. Screens receive one services facade
-(:class:`KioskServices`, keyword-only) and never reach for globals.
+size are set (this module imports Kivy). :func:`build_app` wires what the first frame needs
+(catalogue, session, the home screen); the rest — runtime, voice, flow screens, maintenance,
+the components — is built right after home is first drawn (:mod:`kiosk.startup_steps`), so
+this module imports none of it at the top. The app itself only navigates, runs the idle timer
+and owns the overlays. Screens receive one services facade (:class:`KioskServices`,
+keyword-only) and never reach for globals.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from kivy.app import App
 from kivy.base import ExceptionHandler, ExceptionManager
@@ -25,7 +29,6 @@ from kivy.uix.floatlayout import FloatLayout
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from kiosk.config import KioskConfig
-from kiosk.devices.sound import SdlMixer
 from kiosk.domain.catalogue import Catalogue, CatalogueError, ServiceItem
 from kiosk.domain.clock import ServiceClock
 from kiosk.domain.idle import IdleState, IdleTimer
@@ -35,24 +38,31 @@ from kiosk.domain.prompts import PromptTableError, ScreenSpeech
 from kiosk.logsetup import failure_summary
 from kiosk.paths import ShippedFilesMissing
 from kiosk.paths import data_dir as resolve_data_dir
-from kiosk.screens import category, home, item, overlays, widgets
+from kiosk.screens import home, widgets
 from kiosk.screens.base import KioskScreen
 from kiosk.screens.bootstrap import EXIT_CONFIG, EXIT_NO_DISPLAY, GuiOptions, StartupError
 from kiosk.screens.chime import Chime
 from kiosk.screens.dispatch import UiDispatcher
-from kiosk.screens.flow_controller import build_flow_controller
 from kiosk.screens.voice_guide import VoiceGuide
 from kiosk.services.bus import EventBus
-from kiosk.services.runtime import KioskRuntime, build_runtime
 from kiosk.services.session import EndReason, Session, SessionManager
-from kiosk.services.voice import VoiceService, open_voice, voice_library
+from kiosk.services.voice import VoiceService, VoiceSettings, load_overrides, voice_library
 from kiosk.services.watchdog import ActivityStamp, SystemdNotifier
+from kiosk.startup_steps import DeferredStartup
+
+if TYPE_CHECKING:
+    from kiosk.services.runtime import KioskRuntime
 
 log = logging.getLogger(__name__)
 
 # Kivy caches rendered TextInput text for a minute; a wipe must not leave a resident's typing.
 TEXT_CACHES = ("textinput.label", "textinput.width")
-KV_FILES = (widgets.KV_FILE, overlays.KV_FILE, home.KV_FILE, category.KV_FILE, item.KV_FILE)
+# What the first frame draws; the other screens' KV is loaded after it (_build_screens).
+FIRST_FRAME_KV_FILES = (widgets.KV_FILE, home.KV_FILE)
+# Start the deferred start-up even if the first home frame was not recognised by then.
+FIRST_FRAME_WAIT_SECONDS = 5.0
+# At exit, wait this long for the start-up thread (an import cut in half at exit can crash).
+STARTUP_THREAD_JOIN_SECONDS = 30.0
 WEEKDAYS = "一二三四五六日"
 IDLE_POLL_SECONDS = 0.25
 
@@ -148,7 +158,8 @@ def build_app(
     options: GuiOptions,
     allow_short_timers: bool = False,
 ) -> KioskApp:
-    """Wire services, components and the app. Raises StartupError for a bad catalogue/window."""
+    """Wire what the first frame needs and the app; the rest is built after that frame
+    (:attr:`KioskApp.startup`). Raises StartupError for a bad catalogue/window."""
     from kivy.core.window import Window
 
     if Window is None:
@@ -163,30 +174,12 @@ def build_app(
         raise StartupError(f"事项目录错误 / catalogue error: {exc}", EXIT_CONFIG) from None
     bus = EventBus(dispatcher=UiDispatcher())
     session = SessionManager(publish=bus.publish)
-    clock = ServiceClock(config.kiosk.timezone)
-    data_dir = resolve_data_dir(config.kiosk.data_dir)
-    runtime = build_runtime(config, data_dir, bus, session=session, options=options.runtime)
-    try:
-        voice = open_voice(
-            config, data_dir=data_dir, catalogue=catalogue, mixer=options.mixer or SdlMixer()
-        )
-    except (PromptTableError, ShippedFilesMissing) as exc:
-        log.error("voice guidance unavailable: %s", exc, extra={"event": "voice"})
-        voice = None
     services = KioskServices(
-        clock=clock,
+        clock=ServiceClock(config.kiosk.timezone),
         config=config,
         catalogue=catalogue,
         session=session,
         bus=bus,
-        runtime=runtime,
-        printing=runtime.printing,
-        backend=runtime.backend,
-        demo=runtime.demo,
-        voice=voice,
-        item_flows=build_flow_controller(
-            config, catalogue=catalogue, session=session, runtime=runtime, clock=clock
-        ),
     )
     idle = IdleTimer(
         idle_seconds=config.session.idle_seconds,
@@ -197,11 +190,46 @@ def build_app(
     app = KioskApp(
         services=services,
         idle=idle,
-        components=build_runtime_components(config, services),
+        data_dir=resolve_data_dir(config.kiosk.data_dir),
         options=options,
     )
     ExceptionManager.add_handler(RecoverFromUiErrors(app))
     return app
+
+
+def build_runtime_and_voice(
+    services: KioskServices, data_dir: Path, options: GuiOptions
+) -> tuple[KioskRuntime, VoiceService | None]:
+    """The runtime (built, not started) and the voice (its audio thread started): the part of
+    the start-up that runs on a background thread, so nothing here may touch Kivy. Also
+    imports the flows facade, which the next, UI-thread step needs. Raises what
+    :func:`~kiosk.services.runtime.build_runtime` raises (an outbox store that cannot open)."""
+    import kiosk.services.flows  # noqa: F401  (pure Python: warmed here, used on the UI thread)
+    from kiosk.devices.sound import SdlMixer
+    from kiosk.services.runtime import build_runtime
+    from kiosk.services.voice import open_voice
+
+    config = services.config
+    runtime = build_runtime(
+        config, data_dir, services.bus, session=services.session, options=options.runtime
+    )
+    try:
+        voice = open_voice(
+            config,
+            data_dir=data_dir,
+            catalogue=services.catalogue,
+            mixer=options.mixer or SdlMixer(),
+        )
+    except (PromptTableError, ShippedFilesMissing) as exc:
+        log.error("voice guidance unavailable: %s", exc, extra={"event": "voice"})
+        voice = None
+    return runtime, voice
+
+
+def voice_expected(config: KioskConfig, data_dir: Path) -> bool:
+    """Whether 朗读 will be offered once the voice is open (configured and not muted by
+    maintenance): the first frame shows the button so that it does not pop in later."""
+    return not load_overrides(VoiceSettings.from_config(config.voice), data_dir).muted
 
 
 class KioskApp(App):
@@ -209,6 +237,10 @@ class KioskApp(App):
 
     UI state lives in Kivy properties the KV files bind to. ``allow_exit`` stays False outside
     maintenance mode: Escape and window-close requests are then refused.
+
+    ``build()`` makes the home screen only; once it is drawn, :attr:`startup` builds the rest
+    (runtime and voice on a thread, then the other screens, flows, maintenance, components)
+    and finally calls ``options.on_start``. A touch before then completes it first.
     """
 
     title = "就近办 自助服务"
@@ -230,25 +262,27 @@ class KioskApp(App):
         *,
         services: KioskServices,
         idle: IdleTimer,
-        components: list,
+        data_dir: Path,
         options: GuiOptions,
         **kwargs,
     ) -> None:
         super().__init__(**kwargs)
         self.services = services
         self.idle = idle
-        self.components = components
+        self.data_dir = data_dir
+        self.components: list = []  # the runtime's, once the deferred start-up built it
         self.options = options
         self.exit_code = 0
+        self.startup_error: BaseException | None = None
         self.ui_errors = 0
         self.screens: dict[str, KioskScreen] = {}
         self._history: list[tuple[str, object]] = []
         self._started: list = []
         self._first_frame_seen = False
         self.notifier = SystemdNotifier.from_environ()
-        runtime = services.runtime
-        self.activity = ActivityStamp(runtime.data_dir) if runtime is not None else None
+        self.activity = ActivityStamp(data_dir)
         self.demo_keys = None
+        self.maintenance = None
         kiosk = services.config.kiosk
         self.service_point = kiosk.service_point
         self.counter_hours = kiosk.counter_hours
@@ -261,12 +295,23 @@ class KioskApp(App):
         except ShippedFilesMissing:
             logo = None
         self.logo_path = str(logo) if logo else ""
+        self.startup = DeferredStartup(
+            lambda: build_runtime_and_voice(services, data_dir, options),
+            (
+                ("services", self._complete_services),
+                ("screens", self._build_screens),
+                ("flows", self._attach_flows),
+                ("maintenance", self._install_maintenance),
+                ("components", self._start_components),
+            ),
+            on_failure=self._startup_failed,
+        )
 
     # ----------------------------------------------------------------- building
     def build(self):
         from kivy.core.window import Window
 
-        for kv_file in KV_FILES:
+        for kv_file in FIRST_FRAME_KV_FILES:
             Builder.load_file(str(kv_file))
         self._on_window_size(Window, Window.size)
         Window.bind(size=self._on_window_size)
@@ -277,60 +322,104 @@ class KioskApp(App):
 
         self.manager = ScreenManager(transition=NoTransition())
         self.manager.bind(current=self._on_screen_changed)
-        for screen_class, name in (
-            (home.HomeScreen, "home"),
-            (category.CategoryScreen, "category"),
-            (item.ItemScreen, "item"),
-        ):
-            screen = screen_class(services=self.services, name=name)
-            self.screens[name] = screen
-            self.manager.add_widget(screen)
-        self.idle_prompt = overlays.IdlePrompt()
-        self.help_panel = overlays.HelpPanel()
+        self._add_screen(home.HomeScreen, "home")
         self.root_layout = FloatLayout()
         self.root_layout.add_widget(self.manager)
         self.services.session.on_end(self._on_session_end)
+        # Shown from the first frame: the deferred start-up provides both (a tap before it
+        # has finished completes it first), so neither button pops in afterwards.
+        self.flows_ready = True
+        self.read_aloud_available = voice_expected(self.services.config, self.data_dir)
+        # From the Kivy clock on purpose: a frozen UI thread stops the pings.
+        Clock.schedule_interval(
+            lambda _dt: self.notifier.ping(), self.notifier.ping_interval() or 10
+        )
+        self._tick_clock(0)
+        Clock.schedule_interval(self._tick_clock, 1.0)
+        Clock.schedule_interval(self._poll_idle, IDLE_POLL_SECONDS)
+        return self.root_layout
+
+    def _add_screen(self, screen_class: type, name: str) -> None:
+        screen = screen_class(services=self.services, name=name)
+        self.screens[name] = screen
+        self.manager.add_widget(screen)
+
+    def on_start(self) -> None:
+        from kivy.core.window import Window
+
+        Window.bind(on_flip=self._on_flip)
+        Clock.schedule_once(lambda _dt: self.startup.begin(), FIRST_FRAME_WAIT_SECONDS)
+
+    # ------------------------------------------------ the start-up after the first frame
+    # DeferredStartup's steps, in this order, on the UI thread (see kiosk.startup_steps).
+    def _complete_services(self, built: tuple[KioskRuntime, VoiceService | None]) -> None:
+        """The runtime and voice built on the start-up thread, and the flows over them."""
+        from kiosk.screens.flow_controller import build_flow_controller
+
+        runtime, voice = built
+        services = self.services
+        self.services = dataclasses.replace(
+            services,
+            runtime=runtime,
+            printing=runtime.printing,
+            backend=runtime.backend,
+            demo=runtime.demo,
+            voice=voice,
+            item_flows=build_flow_controller(
+                services.config,
+                catalogue=services.catalogue,
+                session=services.session,
+                runtime=runtime,
+                clock=services.clock,
+            ),
+        )
+        for screen in self.screens.values():
+            screen.services = self.services
+        self.components = build_runtime_components(services.config, self.services)
+        self.voice = voice
+        self.chime = Chime(services.config.display.chime_volume, voice)
+        self.voice_guide.voice = voice
+        self.read_aloud_available = self.voice_guide.available
+
+    def _build_screens(self, _built) -> None:
+        from kiosk.screens import category, item, overlays
+
+        for kv_file in (overlays.KV_FILE, category.KV_FILE, item.KV_FILE):
+            Builder.load_file(str(kv_file))
+        self._add_screen(category.CategoryScreen, "category")
+        self._add_screen(item.ItemScreen, "item")
+        self.idle_prompt = overlays.IdlePrompt()
+        self.help_panel = overlays.HelpPanel()
+
+    def _attach_flows(self, _built) -> None:
         if hasattr(self.services.item_flows, "attach"):  # the resident-flow screens
             self.services.item_flows.attach(self)
-            self.flows_ready = True
+        self.flows_ready = self.services.item_flows is not None
+
+    def _install_maintenance(self, _built) -> None:
+        """Maintenance mode: hidden gesture → e-SSC/PIN sign-in → the role's pages."""
+        from kiosk.screens.maint_mode import install_maintenance
+        from kiosk.services.maintenance import parts_from_runtime
+
+        parts, client = parts_from_runtime(self.services.runtime)
+        parts.voice = self.voice  # the 声音和语音 page
+        self.maintenance = install_maintenance(
+            self,
+            data_dir=self.data_dir,
+            backend=client,
+            parts=parts,
+            on_busy=lambda busy: self._touch_activity(busy=busy),
+        )
+
+    def _start_components(self, _built) -> None:
+        from kivy.core.window import Window
+
         if self.services.demo is not None:
             from kiosk.screens.demo_keys import install_demo_keys
 
             self.demo_keys = install_demo_keys(
                 self.root_layout, self.services.demo, lambda: self.scale
             )
-        # From the Kivy clock on purpose: a frozen UI thread stops the pings.
-        Clock.schedule_interval(
-            lambda _dt: self.notifier.ping(), self.notifier.ping_interval() or 10
-        )
-        # Maintenance mode: hidden gesture → e-SSC/PIN sign-in → the role's pages.
-        from kiosk.paths import data_dir
-        from kiosk.screens.maint_mode import install_maintenance
-        from kiosk.services.maintenance import parts_from_runtime
-
-        parts, client = (None, None)
-        if self.services.runtime is not None:
-            parts, client = parts_from_runtime(self.services.runtime)
-            parts.voice = self.voice  # the 声音和语音 page
-        self.maintenance = install_maintenance(
-            self,
-            data_dir=data_dir(self.services.config.kiosk.data_dir),
-            backend=client,
-            parts=parts,
-            on_busy=lambda busy: self._touch_activity(busy=busy),
-        )
-
-        self.read_aloud_available = self.voice_guide.available
-        self._tick_clock(0)
-        Clock.schedule_interval(self._tick_clock, 1.0)
-        Clock.schedule_interval(self._poll_idle, IDLE_POLL_SECONDS)
-        return self.root_layout
-
-    def on_start(self) -> None:
-        from kivy.core.window import Window
-
-        Window.bind(on_flip=self._on_flip)
-        if self.demo_keys is not None:
             self.demo_keys.bind(Window)  # after App.run bound Kivy's F1: ours run first
         for component in self.components:
             log.info(
@@ -340,6 +429,12 @@ class KioskApp(App):
             component.start()
         if self.options.on_start is not None:
             self.options.on_start(self)
+
+    def _startup_failed(self, exc: BaseException) -> None:
+        """A deferred start-up part raised: stop; ``start_gui`` raises it after the loop."""
+        self.startup_error = exc
+        self.allow_exit = True
+        self.stop()
 
     def shutdown_components(self) -> None:
         """Stop started components in reverse order; errors are logged, never raised."""
@@ -354,8 +449,12 @@ class KioskApp(App):
         self.notifier.stopping()
         self.services.session.end(EndReason.SHUTDOWN)
         self.shutdown_components()
-        if self.voice is not None:
-            self.voice.close()
+        # Stopped during the start-up (a benchmark at the first frame): let its thread end,
+        # then close the voice it may have opened.
+        built = self.startup.join_background(STARTUP_THREAD_JOIN_SECONDS)
+        voice = self.voice if built is None else built[1]
+        if voice is not None:
+            voice.close()
 
     def open_settings(self, *_args) -> bool:
         """Kivy opens its settings panel on F1; a public kiosk never shows it."""
@@ -536,6 +635,9 @@ class KioskApp(App):
             self._hide_idle_prompt()
 
     def _on_window_touch(self, _window, _touch) -> bool:
+        # Bound before any widget sees the touch: a tap in the seconds after the first frame
+        # waits for the rest of the start-up rather than reach a half-built app.
+        self.startup.finish_now()
         # The prompt decides itself what a touch on it means (continue, or 返回首页).
         if not self.idle_prompt_shown:
             self.idle.activity()
@@ -587,6 +689,7 @@ class KioskApp(App):
         Window.unbind(on_flip=self._on_flip)
         elapsed = seconds_since_process_start()
         log.info("first home frame", extra={"event": "first_frame", "ms": round(elapsed * 1000)})
+        self.startup.begin()
         if self.options.on_first_frame is not None:
             self.options.on_first_frame(self, elapsed)
 

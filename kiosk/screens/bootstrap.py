@@ -56,7 +56,8 @@ class GuiOptions:
     fullscreen: bool | None = None
     allow_short_timers: bool = False
     idle_clock: Callable[[], float] = time.monotonic
-    # Called on the UI thread once the app has started (the tour and GUI tests drive it).
+    # Called on the UI thread once the app has started: every screen built, the components
+    # started (after the first frame; the tour and GUI tests drive it).
     on_start: Callable[[KioskApp], None] | None = None
     # Called on the UI thread with seconds since process start when home is first drawn.
     on_first_frame: Callable[[KioskApp, float], None] | None = None
@@ -178,4 +179,6 @@ def _run(app: Any) -> int:
         app.run()
     finally:
         app.shutdown_components()
+    if app.startup_error is not None:  # the start-up after the first frame failed, as
+        raise app.startup_error  # building the app could before: the same error, raised here
     return app.exit_code
