@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 from kiosk_backend.app import API_PREFIX  # noqa: E402
 from kiosk_backend.db import make_engine, make_session_factory  # noqa: E402
 from kiosk_backend.models import JobPosting, PostingGram  # noqa: E402
-from kiosk_backend.search import like_condition, text_condition  # noqa: E402
+from kiosk_backend.search import like_condition, search_page  # noqa: E402
 from kiosk_backend.settings import ServerSettings  # noqa: E402
 from kiosk_backend.testing import running_backend, scratch_postgres_database  # noqa: E402
 
@@ -85,15 +85,9 @@ def _like_page(session, query: str, today: dt.date) -> tuple[int, list[int]]:
 
 
 def _index_page(session, query: str, today: dt.date) -> tuple[int, list[int]]:
-    conditions = (text_condition(query), JobPosting.valid_until >= today)
-    total = session.scalar(select(func.count()).select_from(JobPosting).where(*conditions))
-    ids = session.scalars(
-        select(JobPosting.id)
-        .where(*conditions)
-        .order_by(JobPosting.posted_on.desc(), JobPosting.id.desc())
-        .limit(PAGE_SIZE)
-    ).all()
-    return total or 0, list(ids)
+    """What GET /jobs runs, without HTTP."""
+    total, rows = search_page(session, query, valid_on=today, limit=PAGE_SIZE)
+    return total, [row.id for row in rows]
 
 
 def _http_page(client, query: str) -> tuple[int, list[int]]:

@@ -28,13 +28,25 @@ import re
 import unicodedata
 from collections.abc import Sequence
 
-from sqlalchemy import ColumnElement, and_, delete, event, func, insert, inspect, literal, select
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    delete,
+    event,
+    exists,
+    func,
+    insert,
+    inspect,
+    literal,
+    select,
+)
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import Mapper, Session
+from sqlalchemy.orm import Mapper, Session, aliased
 
 from kiosk_backend.models import JobPosting, PostingGram
 
 MAX_QUERY_CHARS = 20
+LIST_PROBE = 2000
 _DROP = re.compile(r"[\s\u3000|]+")
 FIELD_SEPARATOR = "|"
 
@@ -110,13 +122,9 @@ def search_page(
     """
     norm = normalize(query)[:MAX_QUERY_CHARS]
     grams = grams_of_query(norm)
-    if len(grams) == 1 and len(norm) <= 2:
-        return _gram_page(session, grams[0], kind, valid_on, posted_since, where, offset, limit)
-    conditions = list(where)
-    text = text_condition(norm)
-    if text is not None:
-        conditions.append(text)
-    conditions += _listing_conditions(JobPosting, kind, valid_on, posted_since)
+    if grams:
+        return _gram_page(session, norm, grams, kind, valid_on, posted_since, where, offset, limit)
+    conditions = [*where, *_listing_conditions(JobPosting, kind, valid_on, posted_since)]
     total = session.scalar(select(func.count()).select_from(JobPosting).where(*conditions))
     rows = session.scalars(
         select(JobPosting)
@@ -146,7 +154,8 @@ def _listing_conditions(
 
 def _gram_page(
     session: Session,
-    gram: str,
+    norm: str,
+    grams: list[str],
     kind: str | None,
     valid_on: dt.date | None,
     posted_since: dt.date | None,
@@ -154,13 +163,25 @@ def _gram_page(
     offset: int,
     limit: int,
 ) -> tuple[int, list[JobPosting]]:
-    """The page of one gram's posting list, ordered by the copies of posted_on/id it carries."""
+    """The page read from the posting list of the query's rarest gram, ordered by the copies of
+    posted_on/id it carries; the query's other grams must be present too (primary-key probes),
+    and a query longer than two characters is confirmed by LIKE on the postings that remain."""
+    driver = grams[0] if len(grams) == 1 else min(grams, key=lambda g: _list_size(session, g))
     conditions = [
-        PostingGram.gram == gram,
+        PostingGram.gram == driver,
         *_listing_conditions(PostingGram, kind, valid_on, posted_since),
     ]
+    for other in grams:
+        if other != driver:
+            also = aliased(PostingGram)
+            conditions.append(
+                exists().where(also.gram == other, also.posting_id == PostingGram.posting_id)
+            )
+    where = list(where)
+    if len(norm) > 2:  # pairs present but maybe not adjacent
+        where.append(JobPosting.search_text.like(f"%{escape_like(norm)}%", escape="\\"))
     counted = select(func.count()).select_from(PostingGram)
-    if where:  # a filter on another column of the posting: count through the join
+    if where:  # a condition on another column of the posting: count through the join
         counted = counted.join(JobPosting, JobPosting.id == PostingGram.posting_id).where(*where)
     total = session.scalar(counted.where(*conditions))
     rows = session.scalars(
@@ -172,6 +193,12 @@ def _gram_page(
         .limit(limit)
     ).all()
     return total or 0, list(rows)
+
+
+def _list_size(session: Session, gram: str) -> int:
+    """How many postings hold *gram*, counted up to LIST_PROBE (enough to pick the rarest)."""
+    probe = select(PostingGram.posting_id).where(PostingGram.gram == gram).limit(LIST_PROBE)
+    return session.scalar(select(func.count()).select_from(probe.subquery())) or 0
 
 
 def like_condition(query: str) -> ColumnElement[bool]:
