@@ -10,10 +10,11 @@ Why not pg_trgm either: a trigram index cannot serve ``LIKE '%司机%'`` (two ch
 trigram to look up), and SQLite would still need its own answer.
 
 Speed (migration 0011): each gram row carries its posting's kind, posted_on and valid_until, and
-``ix_posting_grams_listing`` orders a gram's rows by (posted_on, posting_id). A one- or
-two-character search is then answered from that index alone: the total is a range count and the
-page is the range read backwards (newest first), joined to job_postings only for the page's
-rows, or when a filter on another column (town, salary …) asks for it.
+``ix_posting_grams_listing`` orders a gram's rows by (posted_on, posting_id). A search page is
+read from the posting list of the query's rarest gram alone: the total is a range count over that
+index and the page is the range read backwards (newest first), joined to job_postings only for
+the page's rows, for a filter on another column (town, salary …), or for the final LIKE. A
+one- or two-character query (one gram) never reads job_postings to count.
 
 Keeping the index in step: ORM hooks below recompute search_text and the grams when a posting
 is inserted or its text changes; a trigger (0011) copies changed kind/dates to the grams, also
@@ -28,18 +29,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 
-from sqlalchemy import (
-    ColumnElement,
-    and_,
-    delete,
-    event,
-    exists,
-    func,
-    insert,
-    inspect,
-    literal,
-    select,
-)
+from sqlalchemy import ColumnElement, delete, event, exists, func, insert, inspect, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapper, Session, aliased
 
@@ -78,29 +68,6 @@ def escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def text_condition(query: str) -> ColumnElement[bool] | None:
-    """WHERE condition selecting postings whose search_text contains *query* (None: no filter)."""
-    norm = normalize(query)[:MAX_QUERY_CHARS]
-    grams = grams_of_query(norm)
-    if not grams:
-        return None
-    if len(grams) == 1:  # one- and two-character queries: the posting list of one gram
-        candidates = select(PostingGram.posting_id).where(PostingGram.gram == grams[0])
-    else:  # every bigram of the query present
-        candidates = (
-            select(PostingGram.posting_id)
-            .where(PostingGram.gram.in_(grams))
-            .group_by(PostingGram.posting_id)
-            .having(func.count() == literal(len(grams)))
-        )
-    condition = JobPosting.id.in_(candidates)
-    if len(norm) > 2:  # pairs present but maybe not adjacent: confirm on the candidates
-        condition = and_(
-            condition, JobPosting.search_text.like(f"%{escape_like(norm)}%", escape="\\")
-        )
-    return condition
-
-
 def search_page(
     session: Session,
     query: str,
@@ -117,8 +84,8 @@ def search_page(
 
     *kind*, *valid_on* (only postings still valid that day; None: expired ones too) and
     *posted_since* are filters the gram index carries; *where* holds any other conditions on
-    JobPosting. A one- or two-character query is answered from ``ix_posting_grams_listing``;
-    longer ones, and an empty one, from job_postings.
+    JobPosting. A query is read from its rarest gram's rows of ``ix_posting_grams_listing``; an
+    empty one (no text filter) from job_postings.
     """
     norm = normalize(query)[:MAX_QUERY_CHARS]
     grams = grams_of_query(norm)

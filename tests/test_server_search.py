@@ -22,7 +22,6 @@ from kiosk_backend.search import (
     like_condition,
     normalize,
     search_page,
-    text_condition,
 )
 from kiosk_backend.seed.demo import seed_demo_data
 from kiosk_backend.testing import scratch_postgres_database
@@ -86,16 +85,15 @@ def test_normalize_folds_width_case_and_spaces():
 def test_index_matches_substring_scan(sessions, titles, query):
     ids = _store(sessions, titles)
     with sessions() as session:
-        condition = text_condition(query)
-        found = (
-            set(session.scalars(select(JobPosting.id).where(condition)))
-            if condition is not None
-            else set(ids)
-        )
-        scanned = set(session.scalars(select(JobPosting.id).where(like_condition(query))))
+        total, rows = search_page(session, query, limit=len(ids))
+        scanned = session.scalars(
+            select(JobPosting.id).where(like_condition(query)).order_by(JobPosting.id.desc())
+        ).all()
     needle = normalize(query)
-    expected = {i for i, t in zip(ids, titles, strict=True) if needle in normalize(t)}
-    assert found == expected == scanned
+    expected = sorted((i for i, t in zip(ids, titles, strict=True) if needle in normalize(t)))
+    # one posted_on for all: newest first is highest id first
+    assert [r.id for r in rows] == expected[::-1] == scanned
+    assert total == len(expected)
 
 
 @pytest.fixture(
