@@ -6,7 +6,9 @@ postings, serves it with uvicorn on 127.0.0.1 and times what a kiosk asks for:
 ``GET /jobs?q=<query>`` (total count + first page of 20 unexpired postings, newest first),
 signed as the demo kiosk, for two-, three- and four-character Chinese queries (``http``). The
 same search is also timed in-process (``index``) beside a plain ``LIKE '%q%'`` scan (``like``);
-every answer must equal the scan's, row for row, or the benchmark exits 1.
+every answer must equal the scan's, row for row, or the benchmark exits 1. ``http_one_posting``
+(GET /jobs/{id}) is what any signed request costs on the same server: signature check, nonce
+spent in the database, JSON.
 
 Prints one JSON object; milliseconds throughout. Options: --postings N (BENCH_POSTINGS, default
 100000), --repeats N per query (BENCH_REPEATS, default 15), --sqlite (skip PostgreSQL).
@@ -122,6 +124,11 @@ def _measure(sessions, client, repeats: int, today: dt.date) -> dict:
                 "queries": totals,
                 **{way: _summary(values) for way, values in timings.items()},
             }
+        # what any signed request costs here (signature, nonce spent in the database, JSON):
+        # GET /jobs/{id}, one primary-key read
+        one = f"{API_PREFIX}/jobs/{session.scalar(select(func.min(JobPosting.id)))}"
+        floor = [_timed(lambda: client.get(one).raise_for_status())[1] for _ in range(repeats * 5)]
+        results["http_one_posting"] = _summary(floor)
     return results
 
 
