@@ -47,20 +47,14 @@ def _store(sessions, titles: list[str]) -> list[int]:
         session.query(JobPosting).delete()
         ids = []
         for title in titles:
-            posting = JobPosting(
-                kind="fixed",
+            posting = _posting(
                 title=title,
                 occupation="",
                 employer_name="",
                 town="",
-                village="",
-                salary_min=1,
-                salary_max=2,
-                salary_unit="month",
                 description="",
                 posted_on=dt.date(2026, 1, 1),
                 valid_until=dt.date(2026, 2, 1),
-                search_text="",
             )
             session.add(posting)
             session.flush()  # the ORM hooks write search_text and the grams
