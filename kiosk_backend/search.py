@@ -175,7 +175,6 @@ def like_condition(query: str) -> ColumnElement[bool]:
 
 
 SEARCHED_FIELDS = ("title", "occupation", "employer_name", "town", "village", "description")
-LISTED_FIELDS = ("kind", "posted_on", "valid_until")
 
 
 def posting_search_text(posting: JobPosting) -> str:
