@@ -224,15 +224,23 @@ class JobPosting(Base):
 
 
 class PostingGram(Base):
-    """Unigram/bigram index of job_postings.search_text (Chinese substring search)."""
+    """Unigram/bigram index of job_postings.search_text (Chinese substring search), with the
+    posting's kind and dates copied beside each gram so a search page never reads job_postings
+    to count or order (kept in step by a trigger, migration 0011)."""
 
     __tablename__ = "posting_grams"
-    __table_args__ = (Index("ix_posting_grams_posting", "posting_id"),)
+    __table_args__ = (
+        Index("ix_posting_grams_posting", "posting_id"),
+        Index("ix_posting_grams_listing", "gram", "posted_on", "posting_id", "kind", "valid_until"),
+    )
 
     gram: Mapped[str] = mapped_column(String(2), primary_key=True)
     posting_id: Mapped[int] = mapped_column(
         ForeignKey("job_postings.id", ondelete="CASCADE"), primary_key=True
     )
+    kind: Mapped[str] = mapped_column(String(10))
+    posted_on: Mapped[dt.date] = mapped_column(Date)
+    valid_until: Mapped[dt.date] = mapped_column(Date)
 
 
 class JobSeeker(Base):

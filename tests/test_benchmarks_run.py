@@ -130,3 +130,13 @@ def test_records_benchmark_times_totals_that_match_the_hand_sum():
     assert result["total_matches_hand_sum"] is True
     assert result["long_history_months"] == 480 and result["pages"] == 20
     assert result["first_page"]["p50_ms"] > 0
+
+
+def test_search_benchmark_times_the_served_search_and_checks_it_against_a_scan():
+    """It exits 1 when the served or in-process answer differs from the LIKE scan's."""
+    result = run_benchmark("backend_search", "--postings", "300", "--repeats", "1", "--sqlite")
+    search = result["sqlite"]["search"]
+    assert result["sqlite"]["postings"] == 300
+    assert set(search["2_chars"]) == {"queries", "http", "index", "like"}
+    assert sum(search["2_chars"]["queries"].values()) > 10  # the queries found postings
+    assert search["http_one_posting"]["p50_ms"] > 0

@@ -7,14 +7,13 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from kiosk_backend.deps import db_session, local_today
 from kiosk_backend.errors import ApiError, not_found
 from kiosk_backend.models import JobPosting
 from kiosk_backend.schemas import NO_CONTROL_CHARS, Page
-from kiosk_backend.search import MAX_QUERY_CHARS, text_condition
+from kiosk_backend.search import MAX_QUERY_CHARS, search_page
 
 router = APIRouter(tags=["jobs"])
 
@@ -92,11 +91,6 @@ def search_jobs(
     if salary_min is not None and salary_max is not None and salary_min > salary_max:
         raise ApiError(422, "invalid_field", "最低薪资不能高于最高薪资", "salary_min")
     conditions = []
-    text = text_condition(q)
-    if text is not None:
-        conditions.append(text)
-    if kind:
-        conditions.append(JobPosting.kind == kind)
     if town:
         conditions.append(JobPosting.town == town)
     if occupation:
@@ -105,18 +99,16 @@ def search_jobs(
         conditions.append(JobPosting.salary_max >= salary_min)
     if salary_max is not None:
         conditions.append(JobPosting.salary_min <= salary_max)
-    if posted_since is not None:
-        conditions.append(JobPosting.posted_on >= posted_since)
-    if not include_expired:
-        conditions.append(JobPosting.valid_until >= today)
-    total = session.scalar(select(func.count()).select_from(JobPosting).where(*conditions)) or 0
-    rows = session.scalars(
-        select(JobPosting)
-        .where(*conditions)
-        .order_by(JobPosting.posted_on.desc(), JobPosting.id.desc())
-        .limit(page_size)
-        .offset((page - 1) * page_size)
-    ).all()
+    total, rows = search_page(
+        session,
+        q,
+        kind=kind,
+        valid_on=None if include_expired else today,
+        posted_since=posted_since,
+        where=conditions,
+        offset=(page - 1) * page_size,
+        limit=page_size,
+    )
     return PostingPage(
         page=page, page_size=page_size, total=total, items=[posting_out(p) for p in rows]
     )

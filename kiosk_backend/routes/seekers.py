@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field, StringConstraints, model_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+import kiosk_backend.search  # noqa: F401  (its hooks index the postings this module adds)
 from kiosk_backend.errors import ApiError
 from kiosk_backend.filing import enforce_rules, receipt_of
 from kiosk_backend.identity import mask_name, mask_phone
@@ -38,7 +39,6 @@ from kiosk_backend.schemas import (
     ShortText,
     Strict,
 )
-from kiosk_backend.search import posting_search_text, reindex_posting
 from kiosk_backend.seed.places import TOWNS
 
 router = APIRouter(tags=["job seekers"])
@@ -300,12 +300,10 @@ def register_demand(body: DemandRegistration, filing: Filing) -> Response:
         contact_phone=body.contact_phone,
         posted_on=today,
         valid_until=body.work_date + dt.timedelta(days=body.days),
-        search_text="",
+        search_text="",  # with its grams, written by kiosk_backend.search at the flush
     )
-    posting.search_text = posting_search_text(posting)
     session.add(posting)
     session.flush()
-    reindex_posting(session, posting)
     application = filing.file(
         person,
         body.agent,

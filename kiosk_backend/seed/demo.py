@@ -60,7 +60,7 @@ from kiosk_backend.models import (
     PolicyDocument,
     PostingGram,
 )
-from kiosk_backend.search import grams_of_text, normalize
+from kiosk_backend.search import index_rows, normalize
 from kiosk_backend.seed.desks import ensure_demo_desks
 from kiosk_backend.seed.places import REGION_CODE, TOWN_NAMES, TOWNS
 from kiosk_backend.server_keys import ServerKeys
@@ -904,8 +904,10 @@ class _Seeder:
             parts = [title, occupation, employer, town, village, description]
             posting["search_text"] = "|".join(normalize(p) for p in parts)
             self.add(JobPosting, **posting)
-            for gram in grams_of_text(posting["search_text"]):
-                self.add(PostingGram, gram=gram, posting_id=pid)
+            for row in index_rows(
+                pid, posting["search_text"], posting["kind"], posted, posting["valid_until"]
+            ):
+                self.add(PostingGram, **row)
 
     # --- public information ------------------------------------------------------------------
 
