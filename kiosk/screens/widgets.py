@@ -47,7 +47,13 @@ ICON_CIRCLE_SEGMENTS = 48
 def text_measurer(font_name: str, font_size: float, bold: bool):
     """``measure(text) -> width in px`` with the real metrics of one font face and size."""
     core = CoreLabel(font_name=font_name, font_size=font_size, bold=bold)
-    return lambda text: core.get_extents(text)[0]
+
+    # Wrapping measures the same characters and cells over and over (every row, every page).
+    @lru_cache(maxsize=4096)
+    def measure(text: str) -> float:
+        return core.get_extents(text)[0]
+
+    return measure
 
 
 class WrapLabel(Label):
