@@ -125,20 +125,24 @@ def first_frame_report() -> dict:
 def render_cost(window, frames: int) -> dict:
     """Median/p95 ms of full-frame redraws: the canvas drawn and the buffers swapped, timed
     around ``Window.flip`` after ``on_draw`` (GL calls are queued until the flip waits for them
-    under software GL). Runs on the UI thread, blocking it for the duration."""
+    under software GL). ``cpu_ms_median``: the process's CPU time over the same span (llvmpipe's
+    threads included), which a loaded machine stretches far less than the wall clock. Runs on
+    the UI thread, blocking it for the duration."""
     import statistics
 
-    timings = []
+    timings, cpu = [], []
     for _ in range(frames + 2):
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         window.dispatch("on_draw")
         window.flip()
         timings.append((time.perf_counter() - started) * 1000)
+        cpu.append((time.process_time() - cpu_started) * 1000)
     timings = sorted(timings[2:])  # the first two warm caches (shaders, glyph atlas)
     return {
         "frames": frames,
         "frame_ms_median": round(statistics.median(timings), 2),
         "frame_ms_p95": round(timings[min(len(timings) - 1, round(0.95 * (len(timings) - 1)))], 2),
+        "cpu_ms_median": round(statistics.median(cpu[2:]), 2),
     }
 
 
