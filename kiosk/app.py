@@ -318,7 +318,7 @@ class KioskApp(App):
         Window.bind(on_request_close=self._on_request_close)
         Window.bind(on_keyboard=self._on_keyboard)
         Window.bind(on_touch_down=self._on_window_touch)
-        Window.clearcolor = (1, 1, 1, 1)
+        Window.clearcolor = widgets.WINDOW_CLEAR_COLOR  # the page background (widgets.kv)
 
         self.manager = ScreenManager(transition=NoTransition())
         self.manager.bind(current=self._on_screen_changed)

@@ -68,3 +68,52 @@ def test_properties_for_any_text(text, max_width):
             assert line[0] not in NO_LINE_START, lines
         if units_fit and index < len(lines) - 1 and line:
             assert line[-1] not in NO_LINE_END, lines
+
+
+def greedy_reference(text: str, max_width: float) -> list[str]:
+    """The plain greedy wrap: every growing line measured whole (what break_lines must equal)."""
+    lines: list[str] = []
+    for paragraph in text.split("\n"):
+        current = ""
+        paragraph_lines: list[str] = []
+        for unit in _units(paragraph):
+            if width(current + unit) <= max_width:
+                current += unit
+                continue
+            if current.strip():
+                paragraph_lines.append(current.rstrip(" "))
+            unit = unit.lstrip(" ")
+            while unit and width(unit) > max_width:
+                cut = 1
+                while cut < len(unit) and width(unit[: cut + 1]) <= max_width:
+                    cut += 1
+                paragraph_lines.append(unit[:cut])
+                unit = unit[cut:]
+            current = unit
+        if current or not paragraph_lines:
+            paragraph_lines.append(current.rstrip(" "))
+        lines.extend(paragraph_lines)
+    return lines
+
+
+@given(text=cjk_text, max_width=st.integers(min_value=2, max_value=60))
+def test_same_breaks_as_measuring_every_prefix(text, max_width):
+    assert break_lines(text, max_width, width) == greedy_reference(text, max_width)
+
+
+def test_only_lines_near_their_end_are_measured_whole():
+    paragraph = ("按拼音字母再点上面出现的字最多四十字不会拼音可点取消再点请工作人员帮忙" * 11)[
+        :360
+    ]
+    measured: list[str] = []
+
+    def counting(text: str) -> float:
+        measured.append(text)
+        return width(text)
+
+    lines = break_lines(paragraph, 60, counting)
+    assert len(lines) == 12 and all(len(line) == 30 for line in lines)  # 360 characters
+    whole_lines = [text for text in measured if len(text) > 1]
+    # A line is measured whole only within 4 % of its end: at 29 and 30 characters, and at
+    # the 31 that do not fit (but the last line). Measuring every prefix took 360.
+    assert len(whole_lines) == 11 * 3 + 2

@@ -194,10 +194,40 @@ def export_png(widget, path: Path, *, compress_level: int = 6) -> Path:
     from PIL import Image
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    texture = widget.export_as_image().texture
+    texture = render_texture(widget)
     picture = Image.frombytes("RGBA", tuple(texture.size), texture.pixels).convert("RGB")
+    # GL rows run bottom-up; drawn unflipped so that window-space clips (scissors) still match.
+    picture = picture.transpose(Image.Transpose.FLIP_TOP_BOTTOM)
     picture.save(path, compress_level=compress_level)
     return path
+
+
+def render_texture(widget):
+    """*widget* drawn offscreen over the window's clear colour, as the glass shows it.
+
+    Kivy's ``export_as_image`` clears to transparent black, but the screens leave the page
+    background to the window's clear colour (no full-window rectangle of their own).
+    """
+    from kivy.core.window import Window
+    from kivy.graphics import ClearBuffers, ClearColor, Fbo, Translate
+
+    parent_canvas = widget.parent.canvas if widget.parent is not None else None
+    index = parent_canvas.indexof(widget.canvas) if parent_canvas is not None else -1
+    if index > -1:
+        parent_canvas.remove(widget.canvas)
+    fbo = Fbo(size=(int(widget.width), int(widget.height)), with_stencilbuffer=True)
+    with fbo:
+        ClearColor(*Window.clearcolor)
+        ClearBuffers()
+        Translate(-widget.x, -widget.y, 0)
+    fbo.add(widget.canvas)
+    try:
+        fbo.draw()
+        return fbo.texture
+    finally:
+        fbo.remove(widget.canvas)
+        if index > -1:
+            parent_canvas.insert(index, widget.canvas)
 
 
 class ScenarioRunner:

@@ -18,6 +18,9 @@ NO_LINE_START = set("，。、；：！？）》」』】〕”’,.;:!?)]}%·�
 NO_LINE_END = set("（《「『【〔“‘([{")
 # Runs that must not be split: digits, Latin letters and the punctuation inside numbers/times.
 _UNBREAKABLE = re.compile(r"[0-9A-Za-z][0-9A-Za-z.:\-/%+]*")
+# Within this fraction of the line's width from its end, a candidate line is measured whole
+# (room for kerning, which a sum of separately measured units does not see).
+_EDGE_FRACTION = 0.04
 
 
 def _units(paragraph: str) -> list[str]:
@@ -62,12 +65,23 @@ def break_lines(text: str, max_width: float, measure: Callable[[str], float]) ->
 
 
 def _break_paragraph(paragraph: str, max_width: float, measure) -> list[str]:
+    # A line's width is at most the sum of its units' widths (glyph advances add up; a bold or
+    # italic overhang is counted once per unit instead of once per line), so a candidate whose
+    # sum stays clear of the edge fits without measuring it; near the edge it is measured
+    # whole, exactly as before. Measuring every growing prefix made wrapping quadratic.
+    clear_of_edge = max_width * (1 - _EDGE_FRACTION)
     lines: list[str] = []
     current = ""
+    current_bound = 0.0  # an upper bound of measure(current)
     for unit in _units(paragraph):
         candidate = current + unit
-        if measure(candidate) <= max_width:
-            current = candidate
+        bound = current_bound + measure(unit)
+        if bound <= clear_of_edge:
+            current, current_bound = candidate, bound
+            continue
+        width = measure(candidate)
+        if width <= max_width:
+            current, current_bound = candidate, width
             continue
         if current.strip():
             lines.append(current.rstrip(" "))
@@ -78,6 +92,7 @@ def _break_paragraph(paragraph: str, max_width: float, measure) -> list[str]:
             lines.append(unit[:cut])
             unit = unit[cut:]
         current = unit
+        current_bound = measure(unit) if unit else 0.0
     if current or not lines:
         lines.append(current.rstrip(" "))
     return lines

@@ -21,21 +21,39 @@ from kivy.properties import (
 )
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.image import Image
 from kivy.uix.label import Label
+from kivy.uix.recycleview import RecycleView
+from kivy.uix.scrollview import ScrollView
 from kivy.uix.widget import Widget
 
 from kiosk.screens.linebreak import break_lines
+from kiosk.screens.theme import PALETTE
 
 KV_FILE = Path(__file__).with_suffix(".kv")
 # Room left at the right edge so Kivy never re-wraps a line we measured as fitting.
 WRAP_SLACK_PX = 4
+# The window's clear colour: the page background every screen shows (Page draws none itself,
+# see widgets.kv).
+WINDOW_CLEAR_COLOR = PALETTE.page
+# Segments per corner of an outlined rounded rectangle. Kivy's default (45) with round joints
+# makes ~1,800 triangles per outline, costly under software GL; 12 draw the same 24 px corner.
+OUTLINE_SEGMENTS = 12
+# Segments of a full circle drawn as an icon's line (Kivy's default gives ~180 at icon sizes).
+ICON_CIRCLE_SEGMENTS = 48
 
 
 @lru_cache(maxsize=32)
 def text_measurer(font_name: str, font_size: float, bold: bool):
     """``measure(text) -> width in px`` with the real metrics of one font face and size."""
     core = CoreLabel(font_name=font_name, font_size=font_size, bold=bold)
-    return lambda text: core.get_extents(text)[0]
+
+    # Wrapping measures the same characters and cells over and over (every row, every page).
+    @lru_cache(maxsize=4096)
+    def measure(text: str) -> float:
+        return core.get_extents(text)[0]
+
+    return measure
 
 
 class WrapLabel(Label):
@@ -71,6 +89,23 @@ class KioskButton(ButtonBehavior, BoxLayout):
     text = StringProperty("")
     primary = BooleanProperty(True)
     icon = StringProperty("")
+
+
+class ClipScrollView(ScrollView):
+    """A ScrollView that clips its content with the GL scissor box instead of Kivy's stencil
+    (a fill of its whole area before and after its content, each frame, under software GL).
+
+    The scissor box is in window pixels: valid while no rotation or scaling sits between the
+    window and this view (none in the kiosk; Screens only translate, by nothing).
+    """
+
+
+class ClipRecycleView(RecycleView):
+    """A RecycleView clipped like :class:`ClipScrollView`."""
+
+
+class LogoImage(Image):
+    """The county's logo in the top bar, drawn without Kivy's stencil clip (see widgets.kv)."""
 
 
 class Badge(Label):
@@ -232,12 +267,16 @@ def _draw_speaker(icon, p, box, side):
     Rectangle(**box(0.06, 0.36, 0.18, 0.28))
     Quad(points=_flat(p(0.22, 0.36), p(0.5, 0.12), p(0.5, 0.88), p(0.22, 0.64)))
     for radius in (0.2, 0.36):  # two sound waves
-        Line(circle=(*p(0.5, 0.5), radius * side, 55, 125), width=side * 0.05, cap="round")
+        Line(
+            circle=(*p(0.5, 0.5), radius * side, 55, 125, ICON_CIRCLE_SEGMENTS // 4),
+            width=side * 0.05,
+            cap="round",
+        )
 
 
 def _draw_clock(icon, p, box, side):
     Color(rgba=icon.color)
-    Line(circle=(*p(0.5, 0.5), 0.42 * side), width=side * 0.06)
+    Line(circle=(*p(0.5, 0.5), 0.42 * side, 0, 360, ICON_CIRCLE_SEGMENTS), width=side * 0.06)
     Line(points=_flat(p(0.5, 0.76), p(0.5, 0.5), p(0.7, 0.38)), width=side * 0.06, cap="round")
 
 
