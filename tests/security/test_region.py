@@ -158,7 +158,17 @@ def test_migration_gives_existing_applications_their_kiosks_region(tmp_path):
     engine = make_engine(f"sqlite:///{path}")
     try:
         command.upgrade(alembic_config(engine), "0003")
-        with sqlite3.connect(path) as conn:  # foreign keys off: no person row is needed
+        with sqlite3.connect(path) as conn:
+            conn.execute(  # the applicant (the migrations refuse rows pointing at nobody)
+                "INSERT INTO persons (id, id_number, name, gender, birth_date, phone, town, "
+                "village, is_student, employment_status, enterprise_pension_status, "
+                "receiving_enterprise_pension, ui_insured_months, separation_reason, "
+                "registered_unemployed, seeking_work, receiving_ui_benefit, "
+                "resident_basic_enrolled, resident_supplementary_enrolled, "
+                "receiving_resident_basic, receiving_resident_supplementary) VALUES (1, "
+                "'140431196401011234', '测试', 'male', '1964-01-01', '', '郭道镇', '郭道村', 0, "
+                "'unemployed', 'none', 0, 0, '', 0, 0, 0, 1, 0, 0, 0)"
+            )
             conn.execute(
                 "INSERT INTO kiosks (id, kind, secret_hex, service_point, region_code, version, "
                 "capabilities, registered_at, last_devices, paper_level, outbox_depth, enabled) "
