@@ -905,7 +905,7 @@ def reset_flow_app(app, rig):
         raise RuntimeError("the scenario stopped the rig's platform")
     yield idle_calls(rig)
     rig.sscard.virtual_card.remove()
-    if rig.idcard.health().state is not DeviceState.OK:  # the scenario pulled its cable
+    if rig.idcard.health().state is DeviceState.OFFLINE:  # the scenario pulled its cable
         rig.idcard.simulator.replug()
     rig.idcard.simulator.lift()
     rig.printer.simulator.set_paper("ok")
