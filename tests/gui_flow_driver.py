@@ -753,6 +753,7 @@ def offline_submission(app, rig, seen):
     """The platform is down: 灵活就业登记 (10) by social security card is saved, the screen
     says 已保存，联网后自动提交, and the receipt still prints."""
     from kiosk.screens.driver import Until, tap
+    from kiosk.services.outbox import OutboxStatus
 
     rig.backend_handle.stop()
     yield from open_item(app, rig, "我要找工作", 10)
@@ -794,6 +795,7 @@ def offline_submission(app, rig, seen):
     }
     seen["pending"] = rig.outbox.summary().pending
     seen["outbox_entries"] = len(rig.outbox.entries())
+    seen["pending_kinds"] = sorted(e.kind for e in rig.outbox.entries(OutboxStatus.PENDING))
     yield from shoot(app, "confirm-offline")
 
 
@@ -889,17 +891,27 @@ def reset_flow_app(app, rig):
     calls finished, cards out, paper in, the session ended and every layer closed on the home
     screen, counters at zero, the outbox drained and the databases (platform, store, print
     queue) restored from the copies taken after start. Raises (retiring the child) when a part was stopped by the
-    scenario."""
+    scenario.
+
+    A device a scenario broke (the ID reader's cable pulled, paper out) is mended and the fault
+    reporter's tickets closed before the outbox drains: else the next scenario would find a
+    fault ticket of this one in its outbox."""
     from gui_child import restore_database
 
+    from kiosk.devices.base import DeviceState
     from kiosk.screens.driver import Until
 
     if not rig.backend_handle.running:
         raise RuntimeError("the scenario stopped the rig's platform")
     yield idle_calls(rig)
     rig.sscard.virtual_card.remove()
+    if rig.idcard.health().state is DeviceState.OFFLINE:  # the scenario pulled its cable
+        rig.idcard.simulator.replug()
     rig.idcard.simulator.lift()
     rig.printer.simulator.set_paper("ok")
+    yield Until(lambda: rig.idcard.health().state is DeviceState.OK, 30, "the ID reader back")
+    faults = app.services.runtime.faults
+    yield Until(lambda: not faults.open_faults(), 30, "the scenario's fault tickets closed")
     app.go_home()
     app.allow_exit = False
     yield Until(

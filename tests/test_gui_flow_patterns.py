@@ -196,6 +196,7 @@ def test_offline_submission_is_saved_and_still_printed(data_dir):
     assert "联网" in confirm["detail"] or "网络" in confirm["detail"]
     assert confirm["next_text"] == "", "no follow-up step while the platform has not answered"
     assert seen["pending"] == 1
+    assert seen["pending_kinds"] == ["application"], "this resident's one submission, nothing else"
     assert seen["outbox_entries"] == 1, "the second tap on 提交 sent nothing"
     assert seen["spinner_text"] == "正在提交，请稍候"
 

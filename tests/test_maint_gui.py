@@ -218,6 +218,8 @@ def scenario_operator_pin(app, seen, orientation):
     from kiosk.screens.driver import Until, tap
 
     yield _screen(app, "home")
+    yield _platform_ready(app)
+    app.services.runtime.backend.embedded_handle.stop()  # the platform is down from here on
     yield from _gesture(app)
     yield _screen(app, "maint_unlock", 10)
     seen["after_gesture"] = app.current_screen
@@ -421,18 +423,13 @@ def _parts_for(name, app, data_dir):
         printer=runtime.driver,
         printer_profile=runtime.profile,
     )
-    if name == "operator_pin":  # the platform is unreachable: reports wait in the real outbox
-        from kiosk.services.errors import BackendUnavailable
-        from kiosk.services.outbox import Outbox
+    if name == "operator_pin":  # reports wait in the app's own outbox (the scenario stops
+        # the platform): a second outbox on the same store would be drained by the app's worker
         from kiosk.services.problem_reports import ProblemReports
-        from kiosk.services.store import KEY_FILE_NAME, PayloadCipher, open_store
 
-        def offline(*_args):
-            raise BackendUnavailable("网络不通", code="offline")
-
-        cipher = PayloadCipher.from_key_file(data_dir / KEY_FILE_NAME)
-        parts.outbox = Outbox(open_store(data_dir), cipher, offline)
-        parts.problem_reports = ProblemReports(parts.outbox, client=offline)
+        backend_runtime = app.services.runtime.backend
+        parts.outbox = backend_runtime.outbox
+        parts.problem_reports = ProblemReports(backend_runtime.outbox, backend_runtime.client)
     backend = None
     if name in ("vendor_qr", "sysadmin_restart"):
         import requests

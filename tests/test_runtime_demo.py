@@ -162,6 +162,26 @@ def test_demo_essc_keys_mint_fresh_codes_that_verify_once_through_the_scanner(ru
     assert DEMO_OPERATORS[0].endswith("01")
 
 
+def test_a_demo_code_asked_for_while_the_platform_starts_is_scanned_once_it_is_ready(data_dir):
+    """F5 pressed while the demo platform still starts (its first start seeds the database:
+    tens of seconds under load) is not lost: the code is minted and scanned once it is ready."""
+    bus = EventBus()
+    recorder = Recorder(bus)
+    runtime = build_runtime(demo_config(), data_dir, bus, options=IN_PROCESS)
+    runtime.start()
+    try:
+        asked_before_ready = not runtime.backend.wait_ready(0)
+        runtime.demo.scan_essc(DEMO_RESIDENTS[0])
+        assert asked_before_ready
+        assert runtime.demo.wait_scanned(180)
+        assert runtime.backend.wait_ready(0), runtime.backend.setup_error
+        code = recorder.wait_for(QrScanned).code
+        assert code.startswith("ESSC1.")
+        assert runtime.late_client().verify_essc(code).name == "王秀英"  # RESIDENT-01
+    finally:
+        runtime.stop()
+
+
 def test_device_health_is_saved_for_acceptance(running, data_dir):
     runtime, _recorder, _session = running
 

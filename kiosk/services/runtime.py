@@ -54,6 +54,7 @@ DEVICE_NAMES = ("printer", "idcard", "sscard", "scanner")  # start order of the 
 DISABLED_DETAIL = "已在配置中停用"
 BUILD_FAILED_DETAIL = "设备配置错误，未能启动"
 START_FAILED_DETAIL = "设备启动失败"
+DEMO_PLATFORM_WAIT_SECONDS = 180.0  # a demo e-SSC code waits this long for the platform
 # What the platform's heartbeat schema accepts (kiosk_backend DeviceHealthIn).
 HEARTBEAT_TEXT_MAX = 200
 HEARTBEAT_COUNTERS_MAX = 30
@@ -539,6 +540,11 @@ def _demo_controls(runtime: KioskRuntime) -> DemoControls:
     if not runtime.config.backend.url:  # the embedded platform issues the demo e-SSC codes
 
         def minter(label: str) -> str:
+            # Called on DemoControls' own thread: a code asked for while the platform still
+            # seeds at start-up (tens of seconds under load) is minted once it is ready, not lost.
+            # (Minting before it exists would create an empty database file beside its key.)
+            if not runtime.backend.wait_ready(DEMO_PLATFORM_WAIT_SECONDS):
+                raise TimeoutError("the demo platform did not start")
             return demo_essc_code(runtime.data_dir, label)
 
     return DemoControls(
