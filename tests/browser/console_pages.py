@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as ec
@@ -41,8 +42,14 @@ class Console:
         Enter — what a USB scanner does with the code on the phone."""
         self.sign_out_all()
         self.open("/console/signin")
+        # autofocus is applied once the page has loaded (a moment later on a busy machine)
+        try:
+            WebDriverWait(self.driver, WAIT_SECONDS).until(
+                lambda d: d.switch_to.active_element.get_attribute("id") == "essc-code"
+            )
+        except TimeoutException:
+            raise AssertionError("the code field does not get the focus") from None
         field = self.driver.switch_to.active_element
-        assert field.get_attribute("id") == "essc-code", "the code field has the focus"
         field.send_keys(self.mint(label), Keys.ENTER)
         self.wait_signed_in()
 
