@@ -387,6 +387,12 @@ class Orchestrator:
                 "--platform-db",
                 self.db_url,
                 *(["--vpcd-port", str(self.pcscd.port)] if self.pcscd else []),
+                *(["--warm-up", str(self.args.warm_up)] if self.args.warm_up else []),
+                *(
+                    ["--trace-memory", str(Path(self.args.trace_memory).resolve())]
+                    if self.args.trace_memory
+                    else []
+                ),
             ],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -629,6 +635,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", default="1")
     parser.add_argument("--no-tmpfs", action="store_true", help="skip the disk-full fault")
     parser.add_argument("--no-pcscd", action="store_true", help="skip the pcscd fault")
+    parser.add_argument(
+        "--warm-up", type=int, help="sessions before the first memory figure (default: a tenth)"
+    )
+    parser.add_argument(
+        "--trace-memory",
+        metavar="DIR",
+        help="tracemalloc snapshots of the kiosk after the warm-up and at the end, dumped to DIR;"
+        " the JSON names the allocation sites that grew most",
+    )
     parser.add_argument("--vpcd-port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--kiosk", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--data-dir", help=argparse.SUPPRESS)

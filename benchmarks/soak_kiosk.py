@@ -19,6 +19,7 @@ import random
 import sys
 import threading
 import time
+import tracemalloc
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,7 @@ from kiosk.services.outbox import OutboxStatus
 from kiosk.services.runtime import RuntimeOptions, build_runtime
 from kiosk.services.session import EndReason, SessionEnded, SessionManager
 
+ROOT = Path(__file__).resolve().parents[1]
 ID_CARDS = ("resident", "long_term", "appended", "fingerprint")
 # The demo residents whose phones show e-SSC codes (labels of seeded persons, not codes).
 ESSC_RESIDENTS = tuple(f"ESSC-DEMO-RESIDENT-0{n}" for n in range(1, 9))
@@ -112,6 +114,52 @@ class ResidentPhones:
 
     def close(self) -> None:
         self._engine.dispose()
+
+
+class MemoryTrace:
+    """tracemalloc snapshots of the kiosk process (``--trace-memory DIR``): one after the warm-up,
+    one at the end, dumped to *directory*; the report names the allocation sites (by traceback)
+    that grew most between them. Off unless asked for: tracing costs time and memory."""
+
+    FRAMES = 12
+
+    def __init__(self, directory: str | None) -> None:
+        self.directory = Path(directory) if directory else None
+        self.first: tracemalloc.Snapshot | None = None
+        if self.directory is not None:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            tracemalloc.start(self.FRAMES)
+
+    def take(self, sessions: int) -> tracemalloc.Snapshot | None:
+        if self.directory is None:
+            return None
+        snapshot = tracemalloc.take_snapshot().filter_traces(
+            (tracemalloc.Filter(False, tracemalloc.__file__),)
+        )
+        snapshot.dump(str(self.directory / f"session-{sessions}.tracemalloc"))
+        if self.first is None:
+            self.first = snapshot
+        return snapshot
+
+    def growth(self, last: tracemalloc.Snapshot | None, top: int = 15) -> dict[str, Any]:
+        """The *top* allocation sites by growth between the two snapshots, our frames first."""
+        if self.first is None or last is None:
+            return {}
+        diffs = last.compare_to(self.first, "traceback")
+        total = sum(d.size_diff for d in diffs)
+        return {
+            "traced_growth_kib": round(total / 1024, 1),
+            "top": [
+                {
+                    "kib": round(d.size_diff / 1024, 1),
+                    "blocks": d.count_diff,
+                    "where": [
+                        f"{f.filename.replace(str(ROOT) + '/', '')}:{f.lineno}" for f in d.traceback
+                    ][-self.FRAMES :],
+                }
+                for d in diffs[:top]
+            ],
+        }
 
 
 def rss_kib() -> int:
@@ -353,7 +401,8 @@ class Kiosk:
             pass
         rng = random.Random(f"{self.args.seed}:residents")
         sessions, memory = 0, {}
-        warm = max(20, self.args.sessions // 10)
+        warm = self.args.warm_up or max(20, self.args.sessions // 10)
+        trace = MemoryTrace(self.args.trace_memory)
         while self.commands.empty():
             self.resident(rng)
             sessions += 1
@@ -361,14 +410,16 @@ class Kiosk:
                 gc.collect()
                 memory["after_warm_up_kib"] = rss_kib()
                 memory["warm_up_sessions"] = warm
+                trace.take(sessions)
             if sessions % 10 == 0:
                 emit(event="progress", sessions=sessions)
             self.pump(0.0)
-        return self.finish(sessions, memory)
+        return self.finish(sessions, memory, trace)
 
-    def finish(self, sessions: int, memory: dict) -> int:
+    def finish(self, sessions: int, memory: dict, trace: MemoryTrace) -> int:
         gc.collect()
         memory["end_kib"] = rss_kib()
+        memory.update(trace.growth(trace.take(sessions)))
         if memory.get("after_warm_up_kib"):
             growth = 100.0 * (memory["end_kib"] / memory["after_warm_up_kib"] - 1.0)
             memory["growth_percent"] = round(growth, 2)
