@@ -26,6 +26,7 @@ from typing import Any
 
 from kiosk.config import load_config
 from kiosk.devices.idcard import events as idcard_events
+from kiosk.devices.idcard.driver import StepTimeouts
 from kiosk.devices.idcard.simulator import SimDelays
 from kiosk.devices.scanner.events import QrScanned
 from kiosk.domain.catalogue import load_catalogue
@@ -82,6 +83,37 @@ min_free_bytes = 2000000
         encoding="utf-8",
     )
     return path
+
+
+# The social security card driver's wait for a reader change (SsCardDriver's default).
+SSCARD_POLL_SECONDS = 0.5
+
+
+def detection_seconds(config, options: RuntimeOptions) -> dict[str, float]:
+    """Per fault key, the longest a fault may last before this kiosk decides to open its
+    ticket, worked out from the kiosk's own settings: the device's poll and answer timeouts,
+    then ``consecutive_failures`` checks (one more for a fault that began just after a check),
+    a grace period where the fault has one. The orchestrator holds every fault at least twice
+    this long, so a starved machine still sees it."""
+    faults, backend, devices = config.faults, config.backend, config.devices
+    checks = (faults.consecutive_failures + 1) * faults.check_interval_seconds
+    # A status round asks DLE EOT 1, 2 and 4, each waited for up to status_timeout.
+    printer = options.printer_poll_seconds + 3 * devices.printer.status_timeout_seconds + checks
+    # A heartbeat begun just before the fault: the interval, then a connection and an answer
+    # that never come (heartbeats are POSTs: never retried).
+    heartbeat = backend.heartbeat_seconds + backend.connect_timeout + backend.read_timeout
+    return {
+        "printer.paper_end": printer,
+        "printer.offline": printer,
+        "printer.cover_open": printer + faults.cover_open_grace_seconds,
+        "idcard.offline": devices.idcard.poll_interval + 3 * StepTimeouts().card + checks,
+        "sscard.offline": SSCARD_POLL_SECONDS + checks,
+        "backend.unreachable": heartbeat
+        + faults.backend_unreachable_seconds
+        + faults.check_interval_seconds,
+        "clock.skew": heartbeat + checks,
+        "storage.full": checks,
+    }
 
 
 _EMIT = threading.Lock()
@@ -179,17 +211,15 @@ class Kiosk:
         self.bus = EventBus(dispatcher=self.ui.put)
         self.session = SessionManager(publish=self.bus.publish)
         config = load_config(soak_config(args))
+        options = RuntimeOptions(
+            printer_poll_seconds=0.25,
+            health_save_seconds=60,
+            idcard_sim_delays=SimDelays(),
+            vpcd_port=args.vpcd_port or 35963,
+        )
+        self.detection = detection_seconds(config, options)
         self.runtime = build_runtime(
-            config,
-            Path(args.data_dir),
-            self.bus,
-            session=self.session,
-            options=RuntimeOptions(
-                printer_poll_seconds=0.25,
-                health_save_seconds=60,
-                idcard_sim_delays=SimDelays(),
-                vpcd_port=args.vpcd_port or 35963,
-            ),
+            config, Path(args.data_dir), self.bus, session=self.session, options=options
         )
         catalogue = load_catalogue()
         self.flows = FlowsService(
@@ -396,7 +426,7 @@ class Kiosk:
             emit(event="exited", error=self.runtime.backend.setup_error)
             return 2
         threading.Thread(target=self.read_commands, name="commands", daemon=True).start()
-        emit(event="ready")
+        emit(event="ready", detection_seconds=self.detection)
         while self.commands.get() != "go":
             pass
         rng = random.Random(f"{self.args.seed}:residents")
