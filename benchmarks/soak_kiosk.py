@@ -93,8 +93,8 @@ def detection_seconds(config, options: RuntimeOptions) -> dict[str, float]:
     """Per fault key, the longest a fault may last before this kiosk decides to open its
     ticket, worked out from the kiosk's own settings: the device's poll and answer timeouts,
     then ``consecutive_failures`` checks (one more for a fault that began just after a check),
-    a grace period where the fault has one. The orchestrator holds every fault at least twice
-    this long, so a starved machine still sees it."""
+    a grace period where the fault has one. The orchestrator holds every fault a little longer
+    than this, and on until the kiosk opened the ticket (soak.HOLD_MARGIN)."""
     faults, backend, devices = config.faults, config.backend, config.devices
     checks = (faults.consecutive_failures + 1) * faults.check_interval_seconds
     # A status round asks DLE EOT 1, 2 and 4, each waited for up to status_timeout.
