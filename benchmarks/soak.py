@@ -86,7 +86,7 @@ FAULTS: dict[str, str] = {
 # may last before it decides to open the ticket (soak_kiosk.detection_seconds, from its own
 # settings). Each fault is held HOLD_MARGIN times that, and on until the kiosk opened the
 # ticket (a starved machine is slower than its settings promise) — for at most GIVE_UP_FACTOR
-# times that; then the episode fails as "not_opened".
+# times that; then the episode fails as "not_detected".
 HOLD_MARGIN = 1.25
 GIVE_UP_FACTOR = 6.0
 RECOVERY_SECONDS = 3.0
@@ -507,8 +507,8 @@ class Orchestrator:
         return report
 
     def _episode(self, fault: str) -> dict[str, Any]:
-        """Inject *fault*, hold it until the kiosk opened its ticket (see HOLD_MARGIN), lift it
-        and wait for the close; what happened, in seconds from the injection / the lifting."""
+        """Inject *fault*, hold it until the kiosk decided to open its ticket (see HOLD_MARGIN),
+        lift it and wait for the close; what happened, in seconds from the injection."""
         key = FAULTS[fault]
         bound = self.detection[key]
         at = self.progress.get("sessions", 0)
@@ -516,22 +516,35 @@ class Orchestrator:
         self.inject(fault, True)
         injected = time.monotonic()
         time.sleep(HOLD_MARGIN * bound)
-        opened = self._wait_ticket("open", key, since, injected + GIVE_UP_FACTOR * bound)
+        # "decided": the ticket could not be saved yet (the disk-full ticket, on that disk)
+        decided = self._wait_ticket(
+            ("open", "decided"), key, since, injected + GIVE_UP_FACTOR * bound
+        )
         held = time.monotonic() - injected
         self.inject(fault, False)
         lifted = time.monotonic()
         # The next fault waits until the kiosk saw this one end (its ticket closed): two
         # outages with no working moment between are one outage, to the kiosk too.
-        closed = self._wait_ticket("close", key, since, lifted + CLOSE_TIMEOUT_SECONDS)
-        outcome = "ok" if opened and closed else "not_opened" if not opened else "not_closed"
+        closed = self._wait_ticket(("close",), key, since, lifted + CLOSE_TIMEOUT_SECONDS)
+        opened = self._wait_ticket(("open",), key, since, time.monotonic())
+        outcome = (
+            "not_detected"
+            if decided is None
+            else "not_opened"
+            if opened is None
+            else "not_closed"
+            if closed is None
+            else "ok"
+        )
         return {
             "fault": fault,
             "key": key,
             "at_session": at,
             "detect_bound_s": round(bound, 2),
             "held_s": round(held, 1),
-            "opened_s": round(opened - injected, 1) if opened else None,
-            "closed_s": round(closed - lifted, 1) if closed else None,
+            "decided_s": _since(injected, decided),
+            "opened_s": _since(injected, opened),
+            "closed_s": _since(lifted, closed),
             "outcome": outcome,
         }
 
@@ -551,12 +564,14 @@ class Orchestrator:
         elif message.get("event") == "ready":
             self.detection = message["detection_seconds"]
 
-    def _wait_ticket(self, action: str, key: str, since: int, deadline: float) -> float | None:
-        """When (monotonic) the kiosk reported *action* of a ticket of *key* after index
-        *since* of the tickets seen; None if not by *deadline*."""
+    def _wait_ticket(
+        self, actions: tuple[str, ...], key: str, since: int, deadline: float
+    ) -> float | None:
+        """When (monotonic) the kiosk first reported one of *actions* for a ticket of *key*
+        after index *since* of the tickets seen; None if not by *deadline*."""
         while True:
             for seen_action, seen_key, at in self.tickets_seen[since:]:
-                if (seen_action, seen_key) == (action, key):
+                if seen_key == key and seen_action in actions:
                     return at
             if time.monotonic() >= deadline:
                 return None
@@ -623,6 +638,10 @@ class Orchestrator:
             subprocess.run(["umount", "-l", str(self.data_dir)], check=False)
 
 
+def _since(start: float, at: float | None) -> float | None:
+    return None if at is None else round(at - start, 1)
+
+
 def episode_summary(episodes: list[dict[str, Any]]) -> dict[str, Any]:
     """The episodes in the JSON: each one that failed in full (which fault, at which session,
     how long it was held, when its ticket opened and closed), and per fault the slowest."""
@@ -634,7 +653,7 @@ def episode_summary(episodes: list[dict[str, Any]]) -> dict[str, Any]:
         )
         row["count"] += 1
         row["held_max_s"] = max(row["held_max_s"], episode["held_s"])
-        for field in ("opened_s", "closed_s"):
+        for field in ("decided_s", "opened_s", "closed_s"):
             if episode[field] is not None:
                 row[f"{field[:-2]}_max_s"] = max(
                     row.get(f"{field[:-2]}_max_s", 0.0), episode[field]

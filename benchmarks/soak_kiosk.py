@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import json
+import logging
 import queue
 import random
 import sys
@@ -245,6 +246,7 @@ class Kiosk:
         self.tickets: Counter = Counter()
         self.bus.subscribe(FaultTicketOpened, lambda e: self._ticket("open", e.fault_key))
         self.bus.subscribe(FaultTicketClosed, lambda e: self._ticket("close", e.fault_key))
+        self._watch_unsaved_decisions()
         self.outcomes: Counter = Counter()
         self.ended: Counter = Counter()
         self.bus.subscribe(SessionEnded, lambda e: self.ended.update([e.reason.value]))
@@ -253,6 +255,19 @@ class Kiosk:
         self.work_orders: list[str] = []
         self.commands: queue.Queue = queue.Queue()
         self.phones = ResidentPhones(args.platform_db)
+
+    def _watch_unsaved_decisions(self) -> None:
+        """Tell the orchestrator when the fault reporter decided to open a ticket it cannot save
+        yet (its ``fault_save`` log line): a full data disk's own ticket is written to that
+        disk, so it is saved — and FaultTicketOpened published — only once space is back."""
+        kiosk = self
+
+        class Unsaved(logging.Handler):
+            def emit(self, record: logging.LogRecord) -> None:
+                if getattr(record, "event", "") == "fault_save":
+                    kiosk._ticket("decided", str(getattr(record, "fault_key", "")))
+
+        logging.getLogger("kiosk.services.fault_reporter").addHandler(Unsaved(logging.WARNING))
 
     def _ticket(self, action: str, fault_key: str) -> None:
         self.tickets.update([f"{action} {fault_key}"])
