@@ -511,6 +511,12 @@ class Orchestrator:
         lift it and wait for the close; what happened, in seconds from the injection."""
         key = FAULTS[fault]
         bound = self.detection[key]
+        # A ticket of this key the kiosk opened by itself (a heartbeat slower than its read
+        # timeout on a starved machine) would swallow the episode's: wait for it to close. It
+        # stays in the platform's count, so the run still fails on it ("tickets").
+        already_open = self._open_since_start(key)
+        if already_open is not None:
+            self._wait_ticket(("close",), key, already_open, time.monotonic() + 60)
         at = self.progress.get("sessions", 0)
         since = len(self.tickets_seen)
         self.inject(fault, True)
@@ -563,6 +569,14 @@ class Orchestrator:
             self.tickets_seen.append((message["action"], message["key"], time.monotonic()))
         elif message.get("event") == "ready":
             self.detection = message["detection_seconds"]
+
+    def _open_since_start(self, key: str) -> int | None:
+        """Index in the tickets seen of the open of a ticket of *key* not closed since."""
+        opened_at = None
+        for index, (action, seen_key, _at) in enumerate(self.tickets_seen):
+            if seen_key == key and action in ("open", "close"):
+                opened_at = index if action == "open" else None
+        return opened_at
 
     def _wait_ticket(
         self, actions: tuple[str, ...], key: str, since: int, deadline: float
