@@ -566,7 +566,10 @@ class Orchestrator:
         if message.get("event") == "progress":
             self.progress = message
         elif message.get("event") == "ticket":
-            self.tickets_seen.append((message["action"], message["key"], time.monotonic()))
+            # CLOCK_MONOTONIC is one clock for every process of the machine: the kiosk's
+            # stamp says when it decided, not when this thread got round to reading it.
+            at = message.get("t", time.monotonic())
+            self.tickets_seen.append((message["action"], message["key"], at))
         elif message.get("event") == "ready":
             self.detection = message["detection_seconds"]
 

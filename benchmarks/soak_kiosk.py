@@ -271,7 +271,7 @@ class Kiosk:
 
     def _ticket(self, action: str, fault_key: str) -> None:
         self.tickets.update([f"{action} {fault_key}"])
-        emit(event="ticket", action=action, key=fault_key)
+        emit(event="ticket", action=action, key=fault_key, t=time.monotonic())
 
     # -- the UI thread -----------------------------------------------------------------------
     def pump(self, seconds: float = 0.0) -> None:
