@@ -14,17 +14,20 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import json
+import logging
 import queue
 import random
 import sys
 import threading
 import time
+import tracemalloc
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from kiosk.config import load_config
 from kiosk.devices.idcard import events as idcard_events
+from kiosk.devices.idcard.driver import StepTimeouts
 from kiosk.devices.idcard.simulator import SimDelays
 from kiosk.devices.scanner.events import QrScanned
 from kiosk.domain.catalogue import load_catalogue
@@ -42,6 +45,7 @@ from kiosk.services.outbox import OutboxStatus
 from kiosk.services.runtime import RuntimeOptions, build_runtime
 from kiosk.services.session import EndReason, SessionEnded, SessionManager
 
+ROOT = Path(__file__).resolve().parents[1]
 ID_CARDS = ("resident", "long_term", "appended", "fingerprint")
 # The demo residents whose phones show e-SSC codes (labels of seeded persons, not codes).
 ESSC_RESIDENTS = tuple(f"ESSC-DEMO-RESIDENT-0{n}" for n in range(1, 9))
@@ -82,6 +86,37 @@ min_free_bytes = 2000000
     return path
 
 
+# The social security card driver's wait for a reader change (SsCardDriver's default).
+SSCARD_POLL_SECONDS = 0.5
+
+
+def detection_seconds(config, options: RuntimeOptions) -> dict[str, float]:
+    """Per fault key, the longest a fault may last before this kiosk decides to open its
+    ticket, worked out from the kiosk's own settings: the device's poll and answer timeouts,
+    then ``consecutive_failures`` checks (one more for a fault that began just after a check),
+    a grace period where the fault has one. The orchestrator holds every fault a little longer
+    than this, and on until the kiosk opened the ticket (soak.HOLD_MARGIN)."""
+    faults, backend, devices = config.faults, config.backend, config.devices
+    checks = (faults.consecutive_failures + 1) * faults.check_interval_seconds
+    # A status round asks DLE EOT 1, 2 and 4, each waited for up to status_timeout.
+    printer = options.printer_poll_seconds + 3 * devices.printer.status_timeout_seconds + checks
+    # A heartbeat begun just before the fault: the interval, then a connection and an answer
+    # that never come (heartbeats are POSTs: never retried).
+    heartbeat = backend.heartbeat_seconds + backend.connect_timeout + backend.read_timeout
+    return {
+        "printer.paper_end": printer,
+        "printer.offline": printer,
+        "printer.cover_open": printer + faults.cover_open_grace_seconds,
+        "idcard.offline": devices.idcard.poll_interval + 3 * StepTimeouts().card + checks,
+        "sscard.offline": SSCARD_POLL_SECONDS + checks,
+        "backend.unreachable": heartbeat
+        + faults.backend_unreachable_seconds
+        + faults.check_interval_seconds,
+        "clock.skew": heartbeat + checks,
+        "storage.full": checks,
+    }
+
+
 _EMIT = threading.Lock()
 
 
@@ -114,6 +149,52 @@ class ResidentPhones:
         self._engine.dispose()
 
 
+class MemoryTrace:
+    """tracemalloc snapshots of the kiosk process (``--trace-memory DIR``): one after the warm-up,
+    one at the end, dumped to *directory*; the report names the allocation sites (by traceback)
+    that grew most between them. Off unless asked for: tracing costs time and memory."""
+
+    FRAMES = 12
+
+    def __init__(self, directory: str | None) -> None:
+        self.directory = Path(directory) if directory else None
+        self.first: tracemalloc.Snapshot | None = None
+        if self.directory is not None:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            tracemalloc.start(self.FRAMES)
+
+    def take(self, sessions: int) -> tracemalloc.Snapshot | None:
+        if self.directory is None:
+            return None
+        snapshot = tracemalloc.take_snapshot().filter_traces(
+            (tracemalloc.Filter(False, tracemalloc.__file__),)
+        )
+        snapshot.dump(str(self.directory / f"session-{sessions}.tracemalloc"))
+        if self.first is None:
+            self.first = snapshot
+        return snapshot
+
+    def growth(self, last: tracemalloc.Snapshot | None, top: int = 15) -> dict[str, Any]:
+        """The *top* allocation sites by growth between the two snapshots, our frames first."""
+        if self.first is None or last is None:
+            return {}
+        diffs = last.compare_to(self.first, "traceback")
+        total = sum(d.size_diff for d in diffs)
+        return {
+            "traced_growth_kib": round(total / 1024, 1),
+            "top": [
+                {
+                    "kib": round(d.size_diff / 1024, 1),
+                    "blocks": d.count_diff,
+                    "where": [
+                        f"{f.filename.replace(str(ROOT) + '/', '')}:{f.lineno}" for f in d.traceback
+                    ][-self.FRAMES :],
+                }
+                for d in diffs[:top]
+            ],
+        }
+
+
 def rss_kib() -> int:
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -131,17 +212,15 @@ class Kiosk:
         self.bus = EventBus(dispatcher=self.ui.put)
         self.session = SessionManager(publish=self.bus.publish)
         config = load_config(soak_config(args))
+        options = RuntimeOptions(
+            printer_poll_seconds=0.25,
+            health_save_seconds=60,
+            idcard_sim_delays=SimDelays(),
+            vpcd_port=args.vpcd_port or 35963,
+        )
+        self.detection = detection_seconds(config, options)
         self.runtime = build_runtime(
-            config,
-            Path(args.data_dir),
-            self.bus,
-            session=self.session,
-            options=RuntimeOptions(
-                printer_poll_seconds=0.25,
-                health_save_seconds=60,
-                idcard_sim_delays=SimDelays(),
-                vpcd_port=args.vpcd_port or 35963,
-            ),
+            config, Path(args.data_dir), self.bus, session=self.session, options=options
         )
         catalogue = load_catalogue()
         self.flows = FlowsService(
@@ -167,6 +246,7 @@ class Kiosk:
         self.tickets: Counter = Counter()
         self.bus.subscribe(FaultTicketOpened, lambda e: self._ticket("open", e.fault_key))
         self.bus.subscribe(FaultTicketClosed, lambda e: self._ticket("close", e.fault_key))
+        self._watch_unsaved_decisions()
         self.outcomes: Counter = Counter()
         self.ended: Counter = Counter()
         self.bus.subscribe(SessionEnded, lambda e: self.ended.update([e.reason.value]))
@@ -176,9 +256,22 @@ class Kiosk:
         self.commands: queue.Queue = queue.Queue()
         self.phones = ResidentPhones(args.platform_db)
 
+    def _watch_unsaved_decisions(self) -> None:
+        """Tell the orchestrator when the fault reporter decided to open a ticket it cannot save
+        yet (its ``fault_save`` log line): a full data disk's own ticket is written to that
+        disk, so it is saved — and FaultTicketOpened published — only once space is back."""
+        kiosk = self
+
+        class Unsaved(logging.Handler):
+            def emit(self, record: logging.LogRecord) -> None:
+                if getattr(record, "event", "") == "fault_save":
+                    kiosk._ticket("decided", str(getattr(record, "fault_key", "")))
+
+        logging.getLogger("kiosk.services.fault_reporter").addHandler(Unsaved(logging.WARNING))
+
     def _ticket(self, action: str, fault_key: str) -> None:
         self.tickets.update([f"{action} {fault_key}"])
-        emit(event="ticket", action=action, key=fault_key)
+        emit(event="ticket", action=action, key=fault_key, t=time.monotonic())
 
     # -- the UI thread -----------------------------------------------------------------------
     def pump(self, seconds: float = 0.0) -> None:
@@ -348,12 +441,13 @@ class Kiosk:
             emit(event="exited", error=self.runtime.backend.setup_error)
             return 2
         threading.Thread(target=self.read_commands, name="commands", daemon=True).start()
-        emit(event="ready")
+        emit(event="ready", detection_seconds=self.detection)
         while self.commands.get() != "go":
             pass
         rng = random.Random(f"{self.args.seed}:residents")
         sessions, memory = 0, {}
-        warm = max(20, self.args.sessions // 10)
+        warm = self.args.warm_up or max(20, self.args.sessions // 10)
+        trace = MemoryTrace(self.args.trace_memory)
         while self.commands.empty():
             self.resident(rng)
             sessions += 1
@@ -361,14 +455,16 @@ class Kiosk:
                 gc.collect()
                 memory["after_warm_up_kib"] = rss_kib()
                 memory["warm_up_sessions"] = warm
+                trace.take(sessions)
             if sessions % 10 == 0:
                 emit(event="progress", sessions=sessions)
             self.pump(0.0)
-        return self.finish(sessions, memory)
+        return self.finish(sessions, memory, trace)
 
-    def finish(self, sessions: int, memory: dict) -> int:
+    def finish(self, sessions: int, memory: dict, trace: MemoryTrace) -> int:
         gc.collect()
         memory["end_kib"] = rss_kib()
+        memory.update(trace.growth(trace.take(sessions)))
         if memory.get("after_warm_up_kib"):
             growth = 100.0 * (memory["end_kib"] / memory["after_warm_up_kib"] - 1.0)
             memory["growth_percent"] = round(growth, 2)

@@ -59,7 +59,11 @@ def create_app(settings: ServerSettings, *, prepare: bool = True) -> FastAPI:
     """
     policy = identity_policy(settings)
     keys = load_server_keys(settings.db_url, settings.key_file or None)
-    engine = make_engine(settings.db_url)
+    engine = make_engine(
+        settings.db_url,
+        pool_size=settings.db_pool_size,
+        pool_timeout=settings.db_pool_timeout_seconds or None,
+    )
     sessions = make_session_factory(engine)
     if prepare:
         migrate(engine, keys)

@@ -15,6 +15,7 @@ import logging
 import os
 import stat
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
@@ -26,11 +27,18 @@ MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")
 
 
-def make_engine(db_url: str) -> Engine:
+def make_engine(db_url: str, *, pool_size: int = 0, pool_timeout: float | None = None) -> Engine:
     """Create an engine for *db_url*; SQLite connections may be used from any thread.
 
     An SQLite database file is created private (0600) first; see the module docstring.
+    *pool_size* > 0 caps the connections held at that many (0: SQLAlchemy's pool, 5 + 10 for
+    SQLite, 10 + 20 here for PostgreSQL); a request waits at most *pool_timeout* seconds for
+    one (None: SQLAlchemy's 30 s; then sqlalchemy.exc.TimeoutError, answered 503 by
+    kiosk_backend.errors).
     """
+    pool: dict[str, Any] = {} if pool_timeout is None else {"pool_timeout": pool_timeout}
+    if pool_size > 0:
+        pool.update(pool_size=pool_size, max_overflow=0)
     if db_url.startswith("sqlite"):
         database = make_url(db_url).database
         if database and database != ":memory:" and not database.startswith("file:"):
@@ -40,6 +48,7 @@ def make_engine(db_url: str) -> Engine:
             connect_args={"check_same_thread": False, "timeout": 30},
             pool_pre_ping=True,
             hide_parameters=True,  # errors and logs must never carry personal data
+            **pool,
         )
 
         @event.listens_for(engine, "connect")
@@ -56,7 +65,10 @@ def make_engine(db_url: str) -> Engine:
 
         return engine
     return create_engine(
-        db_url, pool_pre_ping=True, pool_size=10, max_overflow=20, hide_parameters=True
+        db_url,
+        pool_pre_ping=True,
+        hide_parameters=True,
+        **{"pool_size": 10, "max_overflow": 20, **pool},
     )
 
 

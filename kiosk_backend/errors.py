@@ -13,11 +13,16 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kiosk.logsetup import failure_summary
 
 log = logging.getLogger(__name__)
+
+# Every pooled database connection stayed busy for the pool's whole timeout: the platform is
+# overloaded, not broken. The kiosk is told when to come back (it honours Retry-After).
+OVERLOAD_RETRY_AFTER_SECONDS = 5
 
 
 class ErrorBody(BaseModel):
@@ -52,6 +57,20 @@ def error_response(
 ) -> JSONResponse:
     body = ErrorBody(code=code, message=message, field=field).model_dump(exclude_none=True)
     return JSONResponse(body, status_code=status, headers=headers)
+
+
+def overload_response(exc: BaseException) -> JSONResponse | None:
+    """503 ``server_busy`` with Retry-After when *exc* says the platform is overloaded (no
+    database connection free within the pool's timeout); None for any other error."""
+    if not isinstance(exc, PoolTimeoutError):
+        return None
+    log.warning("overloaded: no database connection free within the pool timeout")
+    return error_response(
+        503,
+        "server_busy",
+        "服务繁忙，请稍后再试",
+        headers={"Retry-After": str(OVERLOAD_RETRY_AFTER_SECONDS)},
+    )
 
 
 # Field names as a resident or operator reads them; unknown fields are shown as sent.
@@ -184,6 +203,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):
+        if (busy := overload_response(exc)) is not None:
+            return busy
         # Its text may quote a resident's data: type and place only (the signing middleware
         # answers route errors this way before they get here).
         log.error(

@@ -22,7 +22,7 @@ ERROR_DESCRIPTIONS = {
     "413": "请求内容太大",
     "422": "字段校验失败（message 指明字段）",
     "429": "次数或人数超过限制，请稍后再试",
-    "503": "同一请求仍在处理中（Retry-After）",
+    "503": "同一请求仍在处理中，或服务繁忙（Retry-After：秒数）",
 }
 SIGNING_SCHEMES = {
     "KioskId": {"type": "apiKey", "in": "header", "name": "X-Kiosk-Id"},

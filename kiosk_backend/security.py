@@ -64,7 +64,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from kiosk.logsetup import failure_summary
 from kiosk_backend import signing
 from kiosk_backend.answers import CLAIM_STATE_KEY, answer_context
-from kiosk_backend.errors import error_response
+from kiosk_backend.errors import error_response, overload_response
 from kiosk_backend.housekeeping import PURGE_JOB, take_turn
 from kiosk_backend.models import (
     PRINCIPAL_DESK,
@@ -220,6 +220,10 @@ class SignedRequestMiddleware:
         try:
             await self._handle(scope, receive, tracked_send)
         except Exception as exc:
+            if (busy := overload_response(exc)) is not None:
+                if not started:
+                    await busy(scope, receive, send)
+                return
             # An unexpected error ends here, not in the server's log with its text (which may
             # quote a resident's name or address): its type and place only, then 500.
             log.error(

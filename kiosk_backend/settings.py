@@ -46,6 +46,9 @@ class ServerSettings:
     answer_working_days: the local rule of 附件5 answer deadlines,
     ``"county=3,city=5,province=10"`` (today's values when empty; see
     kiosk_backend.ticket_routing.answer_days_from).
+    db_pool_size: most database connections one worker holds (0: the engine's default);
+    db_pool_timeout_seconds: how long a request waits for one before it is answered 503
+    ``server_busy`` with Retry-After (0: SQLAlchemy's 30 s).
     """
 
     db_url: str = "sqlite:///kiosk-backend.sqlite3"
@@ -72,3 +75,5 @@ class ServerSettings:
     essc_failure_limit: int = 10
     essc_failure_window_seconds: int = 600
     answer_working_days: str = ""
+    db_pool_size: int = 0
+    db_pool_timeout_seconds: float = 0.0

@@ -46,3 +46,22 @@ def test_memory_is_bounded():
         answers.deliver("/p", {}, key)
     assert answers.take("a") is None and answers.take("b") is None
     assert answers.take("e") == {"number": "e", "reference_no": "e"}
+
+
+def test_an_answer_no_screen_took_in_time_is_dropped():
+    """Answers delivered after the screen stopped waiting (fault tickets, late bookings) are
+    never taken: they leave memory once older than max_age_seconds, not at the 256th."""
+    now = [1000.0]
+    answers = SubmissionAnswers(
+        lambda p, b, k: {"number": k}, max_age_seconds=120.0, monotonic=lambda: now[0]
+    )
+    answers.deliver("/p", {}, "late")
+    now[0] += 121.0
+    assert answers.take("late") is None
+    answers.deliver("/p", {}, "old")
+    now[0] += 100.0
+    answers.deliver("/p", {}, "fresh")
+    now[0] += 30.0
+    answers.deliver("/p", {}, "newest")  # "old" is 130 s old now: dropped on this delivery
+    assert list(answers._answers) == ["fresh", "newest"]
+    assert answers.take("fresh") == {"number": "fresh", "reference_no": "fresh"}

@@ -30,6 +30,10 @@ def test_short_soak_loses_nothing_and_every_fault_opens_and_closes_one_ticket():
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["lost"] == 0 and result["duplicated"] == 0, result
     assert result["stuck"] == 0, result["outcomes"]
+    # Every episode (a fault held until the kiosk's own thresholds must have seen it, with
+    # margin) opened its ticket and closed it once lifted; a failure names the episode.
+    assert result["episodes_failed"] == [], json.dumps(result["episodes_failed"])
+    assert result["episode_outcomes"] == {"ok": result["episodes"]}
     assert result["tickets"]["one_per_fault"], result["tickets"]
     assert result["tickets"]["still_open"] == []
     assert result["outbox"] == {

@@ -21,6 +21,7 @@ import select
 import threading
 import time
 import tty
+from collections import deque
 from pathlib import Path
 
 from kiosk.devices.printer.parser import EscPosParser, Op
@@ -30,6 +31,10 @@ from kiosk.devices.printer.status import PrinterStatus, encode_replies
 log = logging.getLogger(__name__)
 
 _REALTIME = ("status_query", "realtime_request")
+# What the simulator remembers of its past (tests look at the last few jobs and bytes): a demo
+# kiosk prints for months, so the history is bounded.
+KEEP_JOBS = 50
+KEEP_RECEIVED_BYTES = 64 * 1024
 
 
 class PrinterSimulator:
@@ -62,10 +67,13 @@ class PrinterSimulator:
         self._threads: list[threading.Thread] = []
         self._master = self._slave = -1
         self.port = ""
+        # The last KEEP_RECEIVED_BYTES bytes the printer took, the last KEEP_JOBS jobs and the
+        # last *keep_last* receipt files, newest at the end.
         self.received = bytearray()
         self.dropped_bytes = 0
-        self.receipts: list[Path] = []
-        self.jobs: list[list[Op]] = []
+        self.receipts: deque[Path] = deque(maxlen=keep_last)
+        self.jobs: deque[list[Op]] = deque(maxlen=KEEP_JOBS)
+        self._jobs_finished = 0
         self._job_done = threading.Condition()
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -147,7 +155,8 @@ class PrinterSimulator:
             )
 
     def wait_for_receipts(self, count: int, timeout: float = 30.0) -> bool:
-        """Block until *count* receipts were saved (or rendered, without output_dir)."""
+        """Block until *count* (at most KEEP_JOBS) jobs are remembered: receipts saved (or
+        rendered, without output_dir) since the start or since ``jobs.clear()``."""
         deadline = time.monotonic() + timeout
         with self._job_done:
             while len(self.jobs) < count:
@@ -170,6 +179,8 @@ class PrinterSimulator:
                 time.sleep(0.05)
                 continue
             self.received += data
+            if len(self.received) > 2 * KEEP_RECEIVED_BYTES:
+                del self.received[:-KEEP_RECEIVED_BYTES]
             for op in parser.feed(data):
                 if op.name in _REALTIME:
                     self._answer_realtime(op)
@@ -237,13 +248,14 @@ class PrinterSimulator:
         if self.output_dir and self._renderer is not None:
             suffix = "-partial" if partial else ""
             stamp = time.strftime("%Y%m%d-%H%M%S")
-            path = self.output_dir / f"receipt-{stamp}-{len(self.jobs) + 1:04d}{suffix}.png"
+            path = self.output_dir / f"receipt-{stamp}-{self._jobs_finished + 1:04d}{suffix}.png"
             try:
                 path.write_bytes(self._renderer.render(ops).png())
             except Exception:  # a bad job must not kill the simulated printer
                 log.exception("simulated printer could not render a job")
                 path = None
         with self._job_done:
+            self._jobs_finished += 1
             self.jobs.append(ops)
             if path is not None:
                 self.receipts.append(path)
